@@ -1,0 +1,17 @@
+//! Zone data for Tandem: names, records, RRsets, immutable zone versions that share their
+//! unchanged parts, the differences between versions, serial arithmetic (RFC 1982) and the
+//! zone-file presentation form (RFC 1035 §5).
+
+pub mod diff;
+pub mod name;
+pub mod record;
+pub mod serial;
+pub mod set;
+pub mod text;
+pub mod version;
+
+pub use diff::ZoneDiff;
+pub use name::Name;
+pub use record::{Record, Soa};
+pub use set::{ServedZone, Serving, ZoneSet};
+pub use version::{Node, RrSet, ZoneError, ZoneVersion};

@@ -1,0 +1,254 @@
+//! Owner names in the form the zone store keys on: uncompressed, lowercase wire format.
+//!
+//! RFC 1035 §3.1 (wire form), RFC 4343 (case-insensitive comparison). Keeping owner names
+//! lowercased in wire form means every ancestor of a name is a suffix slice of it, so walking
+//! from a query name up to the apex needs no allocation (RFC 1034 §4.3.2 step 3).
+
+use std::fmt;
+
+/// Longest domain name in wire form (RFC 1035 §2.3.4).
+pub const MAX_NAME_LEN: usize = 255;
+/// Longest label (RFC 1035 §2.3.4).
+pub const MAX_LABEL_LEN: usize = 63;
+
+/// A domain name in lowercase, uncompressed wire form, always absolute.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Name(Box<[u8]>);
+
+/// Why bytes are not a valid wire-form name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    #[error("label longer than 63 octets")]
+    LongLabel,
+    #[error("name longer than 255 octets")]
+    LongName,
+    #[error("name is not terminated by the root label")]
+    Unterminated,
+    #[error("bad label type (compression is not allowed here)")]
+    BadLabel,
+}
+
+impl Name {
+    /// The root name.
+    pub fn root() -> Self {
+        Name(Box::new([0]))
+    }
+
+    /// Takes uncompressed wire bytes, validates and lowercases them.
+    pub fn from_wire(wire: &[u8]) -> Result<Self, NameError> {
+        let len = wire_len(wire)?;
+        if len != wire.len() {
+            return Err(NameError::Unterminated);
+        }
+        let mut v = wire.to_vec().into_boxed_slice();
+        v.make_ascii_lowercase();
+        Ok(Name(v))
+    }
+
+    /// Converts a name of the `domain` crate (already validated by it).
+    pub fn from_domain(name: &impl domain::base::ToName) -> Self {
+        let n: domain::base::Name<Vec<u8>> = name.to_name();
+        let mut v = n.into_octets().into_boxed_slice();
+        v.make_ascii_lowercase();
+        Name(v)
+    }
+
+    /// Parses presentation form (`www.example.com` or `www.example.com.`); always absolute.
+    pub fn parse(text: &str) -> Result<Self, NameError> {
+        let text = text.strip_suffix('.').unwrap_or(text);
+        if text.is_empty() {
+            return Ok(Self::root());
+        }
+        let full = format!("{text}.");
+        let n: domain::base::Name<Vec<u8>> = full.parse().map_err(|_| NameError::BadLabel)?;
+        Ok(Self::from_domain(&n))
+    }
+
+    /// The wire bytes.
+    pub fn as_wire(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// True when `self` is `apex` or below it.
+    pub fn ends_with(&self, apex: &Name) -> bool {
+        is_suffix(&self.0, &apex.0)
+    }
+
+    /// Number of labels, not counting the root.
+    pub fn label_count(&self) -> usize {
+        suffixes(&self.0).count() - 1
+    }
+
+    /// The name one label up, or `None` for the root.
+    pub fn parent(&self) -> Option<Name> {
+        if self.0.len() <= 1 {
+            return None;
+        }
+        let skip = 1 + self.0[0] as usize;
+        Some(Name(self.0[skip..].to_vec().into_boxed_slice()))
+    }
+
+    /// Prepends one label (used for `*.closest-encloser`).
+    pub fn prepend(&self, label: &[u8]) -> Result<Name, NameError> {
+        if label.len() > MAX_LABEL_LEN {
+            return Err(NameError::LongLabel);
+        }
+        if label.len() + 1 + self.0.len() > MAX_NAME_LEN {
+            return Err(NameError::LongName);
+        }
+        let mut v = Vec::with_capacity(label.len() + 1 + self.0.len());
+        v.push(label.len() as u8);
+        v.extend(label.iter().map(u8::to_ascii_lowercase));
+        v.extend_from_slice(&self.0);
+        Ok(Name(v.into_boxed_slice()))
+    }
+
+    /// Presentation form with the trailing dot (`www.example.com.`).
+    pub fn to_fqdn(&self) -> String {
+        self.to_string()
+    }
+
+    /// Presentation form without the trailing dot, as the API shows names
+    /// (`www.example.com`; the root is `.`).
+    pub fn to_api(&self) -> String {
+        let s = self.to_string();
+        if s.len() > 1 {
+            s[..s.len() - 1].to_string()
+        } else {
+            s
+        }
+    }
+}
+
+impl std::borrow::Borrow<[u8]> for Name {
+    fn borrow(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_presentation(&self.0, f)
+    }
+}
+
+impl fmt::Debug for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Name({self})")
+    }
+}
+
+/// Writes uncompressed wire bytes in presentation form, escaping as RFC 1035 §5.1 says.
+pub fn write_presentation(wire: &[u8], f: &mut impl fmt::Write) -> fmt::Result {
+    let mut pos = 0;
+    if wire.len() <= 1 {
+        return f.write_char('.');
+    }
+    while pos < wire.len() {
+        let len = wire[pos] as usize;
+        if len == 0 {
+            break;
+        }
+        for &b in &wire[pos + 1..pos + 1 + len] {
+            match b {
+                b'.' | b'\\' | b'"' | b'(' | b')' | b';' | b'@' | b'$' => {
+                    f.write_char('\\')?;
+                    f.write_char(b as char)?;
+                }
+                0x21..=0x7e => f.write_char(b as char)?,
+                _ => write!(f, "\\{b:03}")?,
+            }
+        }
+        f.write_char('.')?;
+        pos += 1 + len;
+    }
+    Ok(())
+}
+
+/// Length of the uncompressed name at the start of `wire`, validating labels.
+pub fn wire_len(wire: &[u8]) -> Result<usize, NameError> {
+    let mut pos = 0;
+    loop {
+        let Some(&len) = wire.get(pos) else {
+            return Err(NameError::Unterminated);
+        };
+        if len & 0xC0 != 0 {
+            return Err(NameError::BadLabel);
+        }
+        pos += 1 + len as usize;
+        if pos > MAX_NAME_LEN {
+            return Err(NameError::LongName);
+        }
+        if len == 0 {
+            return Ok(pos);
+        }
+    }
+}
+
+/// Iterates over the start offsets of every suffix of a valid wire name, from the name itself
+/// down to the root label (offset `len - 1`).
+pub fn suffixes(wire: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    let mut pos = Some(0usize);
+    std::iter::from_fn(move || {
+        let p = pos?;
+        let len = *wire.get(p)? as usize;
+        pos = if len == 0 { None } else { Some(p + 1 + len) };
+        Some(p)
+    })
+}
+
+/// True when `name` equals `apex` or lies below it (both lowercase wire).
+pub fn is_suffix(name: &[u8], apex: &[u8]) -> bool {
+    if apex.len() > name.len() {
+        return false;
+    }
+    let start = name.len() - apex.len();
+    // The suffix must start on a label boundary.
+    suffixes(name).any(|o| o == start) && name[start..] == *apex
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_and_print() {
+        let n = Name::parse("WWW.Example.com").unwrap();
+        assert_eq!(n.to_string(), "www.example.com.");
+        assert_eq!(n.to_api(), "www.example.com");
+        assert_eq!(n.label_count(), 3);
+        assert_eq!(n.parent().unwrap().to_string(), "example.com.");
+        assert_eq!(Name::root().to_api(), ".");
+    }
+
+    #[test]
+    fn suffix_on_label_boundary_only() {
+        let a = Name::parse("example.com").unwrap();
+        let b = Name::parse("www.example.com").unwrap();
+        let c = Name::parse("xexample.com").unwrap();
+        assert!(b.ends_with(&a));
+        assert!(a.ends_with(&a));
+        assert!(!c.ends_with(&a));
+        assert!(!a.ends_with(&b));
+    }
+
+    #[test]
+    fn wire_validation() {
+        assert_eq!(wire_len(&[1, b'a', 0]), Ok(3));
+        assert_eq!(wire_len(&[1, b'a']), Err(NameError::Unterminated));
+        assert_eq!(wire_len(&[0xC0, 12]), Err(NameError::BadLabel));
+        let mut long = Vec::new();
+        for _ in 0..5 {
+            long.push(63);
+            long.extend([b'a'; 63]);
+        }
+        long.push(0);
+        assert_eq!(wire_len(&long), Err(NameError::LongName));
+    }
+
+    #[test]
+    fn escapes() {
+        let n = Name::from_wire(&[3, b'a', b'.', 0xff, 0]).unwrap();
+        assert_eq!(n.to_string(), "a\\.\\255.");
+    }
+}

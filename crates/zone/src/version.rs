@@ -1,0 +1,559 @@
+//! Immutable zone versions that share their unchanged parts.
+//!
+//! A [`ZoneVersion`] maps every owner name of the zone (and every empty non-terminal, RFC 4592
+//! §2.2.2) to a [`Node`] of RRsets. The map is a persistent hash trie, so applying a
+//! [`ZoneDiff`] clones only the paths to the touched nodes: an edit of one record in a zone of a
+//! million costs time in proportion to the edit. Queries read a version through an `Arc` and
+//! never see a half-applied change; writers build the next version beside it and swap it in
+//! ([`crate::set::ServedZone::publish`]).
+//!
+//! Each RRset keeps its RDATA twice: as records (for transfers, export and diffs) and
+//! pre-rendered as wire-format RR bodies (TYPE, CLASS, TTL, RDLENGTH, RDATA — RFC 1035 §4.1.3)
+//! so the query path only prepends an owner name and copies.
+
+use crate::diff::ZoneDiff;
+use crate::name::Name;
+use crate::record::{rtype, soa_serial, Record, Soa, CLASS_IN};
+use bytes::Bytes;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+type NodeMap = imbl::GenericHashMap<
+    Name,
+    Arc<Node>,
+    foldhash::fast::RandomState,
+    imbl::shared_ptr::DefaultSharedPtr,
+>;
+
+/// Why a set of records cannot be a zone, or a change cannot be applied to one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ZoneError {
+    #[error("{owner} is outside the zone {apex}")]
+    OutOfZone { owner: String, apex: String },
+    #[error("{owner} has a CNAME beside other data (RFC 1034 §3.6.2)")]
+    CnameAndOther { owner: String },
+    #[error("{owner} has more than one CNAME (RFC 2181 §10.1)")]
+    MultipleCname { owner: String },
+    #[error("SOA record at {owner}: an SOA may only be at the zone apex")]
+    SoaNotAtApex { owner: String },
+    #[error("the zone apex must have exactly one SOA record (it has {count})")]
+    SoaCount { count: usize },
+    #[error("the zone apex must have at least one NS record")]
+    NoApexNs,
+    #[error("the SOA record is malformed")]
+    BadSoa,
+    #[error("cannot delete {rr}: no such record in the zone")]
+    NoSuchRecord { rr: String },
+    #[error("record type {rtype} cannot be stored in a zone")]
+    MetaType { rtype: String },
+}
+
+/// One RRset of a node.
+#[derive(Clone, Debug)]
+pub struct RrSet {
+    rtype: u16,
+    /// TTL served for the whole set: the lowest of its members (RFC 2181 §5.2).
+    ttl: u32,
+    /// Each member's RDATA and its own TTL, in insertion order.
+    rrs: Vec<(Bytes, u32)>,
+    /// Pre-rendered RR bodies for the query path.
+    wire: Box<[u8]>,
+    /// Pre-rendered RRSIG RR bodies covering this type (RFC 4035 §3.1.1).
+    sig_wire: Box<[u8]>,
+    sig_count: u16,
+}
+
+impl RrSet {
+    pub fn rtype(&self) -> u16 {
+        self.rtype
+    }
+    pub fn ttl(&self) -> u32 {
+        self.ttl
+    }
+    pub fn len(&self) -> usize {
+        self.rrs.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.rrs.is_empty()
+    }
+    /// RDATA of each member.
+    pub fn rdatas(&self) -> impl Iterator<Item = &Bytes> {
+        self.rrs.iter().map(|(rd, _)| rd)
+    }
+    /// Concatenated RR bodies: per member TYPE, CLASS, TTL, RDLENGTH, RDATA.
+    pub fn wire(&self) -> &[u8] {
+        &self.wire
+    }
+    /// Concatenated RRSIG RR bodies covering this RRset, and how many there are.
+    pub fn sig_wire(&self) -> (&[u8], u16) {
+        (&self.sig_wire, self.sig_count)
+    }
+
+    fn new(rtype: u16, rrs: Vec<(Bytes, u32)>) -> Self {
+        let ttl = rrs.iter().map(|(_, t)| *t).min().unwrap_or(0);
+        let mut set = RrSet {
+            rtype,
+            ttl,
+            rrs,
+            wire: Box::new([]),
+            sig_wire: Box::new([]),
+            sig_count: 0,
+        };
+        set.wire = render(rtype, ttl, set.rrs.iter().map(|(rd, _)| rd.as_ref()));
+        set
+    }
+}
+
+fn render<'a>(rtype: u16, ttl: u32, rdatas: impl Iterator<Item = &'a [u8]>) -> Box<[u8]> {
+    let mut w = Vec::new();
+    for rd in rdatas {
+        w.extend_from_slice(&rtype.to_be_bytes());
+        w.extend_from_slice(&CLASS_IN.to_be_bytes());
+        w.extend_from_slice(&ttl.to_be_bytes());
+        w.extend_from_slice(&(rd.len() as u16).to_be_bytes());
+        w.extend_from_slice(rd);
+    }
+    w.into_boxed_slice()
+}
+
+/// All RRsets at one owner name. A node without RRsets is an empty non-terminal.
+#[derive(Clone, Debug, Default)]
+pub struct Node {
+    /// Sorted by type.
+    rrsets: Vec<RrSet>,
+    /// Number of nodes one label below this one.
+    children: u32,
+}
+
+impl Node {
+    pub fn rrset(&self, rtype: u16) -> Option<&RrSet> {
+        self.rrsets
+            .binary_search_by_key(&rtype, |s| s.rtype)
+            .ok()
+            .map(|i| &self.rrsets[i])
+    }
+    pub fn rrsets(&self) -> &[RrSet] {
+        &self.rrsets
+    }
+    /// True for an empty non-terminal (or a node about to be removed).
+    pub fn is_empty(&self) -> bool {
+        self.rrsets.is_empty()
+    }
+    pub fn has_children(&self) -> bool {
+        self.children > 0
+    }
+
+    /// Builds a node from its RRs, grouping by type and attaching RRSIGs to what they cover.
+    fn from_rrs(rrs: BTreeMap<u16, Vec<(Bytes, u32)>>, children: u32) -> Node {
+        let mut rrsets: Vec<RrSet> = rrs
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(t, v)| RrSet::new(t, v))
+            .collect();
+        let sigs: Option<RrSet> = rrsets.iter().find(|s| s.rtype == rtype::RRSIG).cloned();
+        if let Some(sigs) = sigs {
+            for set in rrsets.iter_mut().filter(|s| s.rtype != rtype::RRSIG) {
+                let covering: Vec<&[u8]> = sigs
+                    .rdatas()
+                    .filter(|rd| rd.len() >= 2 && u16::from_be_bytes([rd[0], rd[1]]) == set.rtype)
+                    .map(|rd| rd.as_ref())
+                    .collect();
+                set.sig_count = covering.len() as u16;
+                set.sig_wire = render(rtype::RRSIG, sigs.ttl, covering.into_iter());
+            }
+        }
+        Node { rrsets, children }
+    }
+
+    fn to_rrs(&self) -> BTreeMap<u16, Vec<(Bytes, u32)>> {
+        self.rrsets
+            .iter()
+            .map(|s| (s.rtype, s.rrs.clone()))
+            .collect()
+    }
+}
+
+/// One immutable version of a zone's contents.
+#[derive(Clone)]
+pub struct ZoneVersion {
+    apex: Name,
+    serial: u32,
+    nodes: NodeMap,
+    record_count: usize,
+    /// Number of delegation points (NS below the apex); lets the query path skip the cut walk.
+    cuts: usize,
+}
+
+impl std::fmt::Debug for ZoneVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ZoneVersion")
+            .field("apex", &self.apex)
+            .field("serial", &self.serial)
+            .field("records", &self.record_count)
+            .finish()
+    }
+}
+
+impl ZoneVersion {
+    /// Builds a version from a complete set of records, checking the zone rules.
+    pub fn build(apex: Name, records: impl IntoIterator<Item = Record>) -> Result<Self, ZoneError> {
+        let empty = ZoneVersion {
+            apex,
+            serial: 0,
+            nodes: NodeMap::default(),
+            record_count: 0,
+            cuts: 0,
+        };
+        empty.apply(&ZoneDiff {
+            removed: Vec::new(),
+            added: records.into_iter().collect(),
+        })
+    }
+
+    pub fn apex(&self) -> &Name {
+        &self.apex
+    }
+    /// The serial of the SOA (RFC 1035 §3.3.13).
+    pub fn serial(&self) -> u32 {
+        self.serial
+    }
+    /// Number of records, SOA included.
+    pub fn record_count(&self) -> usize {
+        self.record_count
+    }
+    pub fn has_delegations(&self) -> bool {
+        self.cuts > 0
+    }
+    /// The node at a lowercase wire-form name.
+    pub fn node(&self, name: &[u8]) -> Option<&Arc<Node>> {
+        self.nodes.get(name)
+    }
+    /// The apex node.
+    pub fn apex_node(&self) -> &Node {
+        self.nodes.get(&self.apex).expect("a version always has its apex")
+    }
+    /// The SOA record.
+    pub fn soa(&self) -> Soa {
+        let rd = self
+            .apex_node()
+            .rrset(rtype::SOA)
+            .and_then(|s| s.rdatas().next())
+            .expect("a version always has an SOA");
+        Soa::from_rdata(rd).expect("SOA checked when the version was built")
+    }
+    /// The SOA as a record.
+    pub fn soa_record(&self) -> Record {
+        let set = self.apex_node().rrset(rtype::SOA).expect("SOA present");
+        let (rd, ttl) = set.rrs[0].clone();
+        Record::new(self.apex.clone(), rtype::SOA, ttl, rd)
+    }
+    /// TTL of negative answers: min(SOA TTL, SOA MINIMUM) (RFC 2308 §3).
+    pub fn negative_ttl(&self) -> u32 {
+        let set = self.apex_node().rrset(rtype::SOA).expect("SOA present");
+        set.ttl.min(self.soa().minimum)
+    }
+
+    /// Every record, SOA first, then in no particular order (AXFR order, RFC 5936 §2.2).
+    pub fn records(&self) -> impl Iterator<Item = Record> + '_ {
+        let soa = std::iter::once(self.soa_record());
+        let apex = &self.apex;
+        let rest = self.nodes.iter().flat_map(move |(owner, node)| {
+            node.rrsets
+                .iter()
+                .filter(move |s| !(s.rtype == rtype::SOA && *owner == *apex))
+                .flat_map(move |s| {
+                    s.rrs
+                        .iter()
+                        .map(move |(rd, ttl)| Record::new(owner.clone(), s.rtype, *ttl, rd.clone()))
+                })
+        });
+        soa.chain(rest)
+    }
+
+    /// Applies a change and returns the next version; `self` is untouched. Costs time in
+    /// proportion to the change (and the sizes of the touched nodes), not to the zone.
+    pub fn apply(&self, diff: &ZoneDiff) -> Result<ZoneVersion, ZoneError> {
+        let mut next = self.clone();
+        let mut by_owner: BTreeMap<&Name, (Vec<&Record>, Vec<&Record>)> = BTreeMap::new();
+        for r in &diff.removed {
+            by_owner.entry(&r.owner).or_default().0.push(r);
+        }
+        for r in &diff.added {
+            by_owner.entry(&r.owner).or_default().1.push(r);
+        }
+        for (owner, (removed, added)) in by_owner {
+            next.change_node(owner, &removed, &added)?;
+        }
+        next.check_apex()?;
+        Ok(next)
+    }
+
+    fn change_node(
+        &mut self,
+        owner: &Name,
+        removed: &[&Record],
+        added: &[&Record],
+    ) -> Result<(), ZoneError> {
+        if !owner.ends_with(&self.apex) {
+            return Err(ZoneError::OutOfZone {
+                owner: owner.to_fqdn(),
+                apex: self.apex.to_fqdn(),
+            });
+        }
+        let old = self.nodes.get(owner).cloned();
+        let children = old.as_ref().map_or(0, |n| n.children);
+        let mut rrs = old.as_ref().map(|n| n.to_rrs()).unwrap_or_default();
+        let before: usize = rrs.values().map(Vec::len).sum();
+        let cut_before = self.is_cut(owner, &rrs);
+        for r in removed {
+            let set = rrs.entry(r.rtype).or_default();
+            match set.iter().position(|(rd, _)| *rd == r.rdata) {
+                Some(i) => {
+                    set.remove(i);
+                }
+                None => {
+                    return Err(ZoneError::NoSuchRecord {
+                        rr: crate::text::record_to_line(r),
+                    })
+                }
+            }
+        }
+        for r in added {
+            check_storable(r.rtype)?;
+            if r.rtype == rtype::SOA && *owner != self.apex {
+                return Err(ZoneError::SoaNotAtApex {
+                    owner: owner.to_fqdn(),
+                });
+            }
+            let set = rrs.entry(r.rtype).or_default();
+            match set.iter_mut().find(|(rd, _)| *rd == r.rdata) {
+                Some(existing) => existing.1 = r.ttl,
+                None => set.push((r.rdata.clone(), r.ttl)),
+            }
+        }
+        rrs.retain(|_, v| !v.is_empty());
+        check_cname(owner, &rrs)?;
+        let after: usize = rrs.values().map(Vec::len).sum();
+        self.record_count = self.record_count + after - before;
+        let cut_after = self.is_cut(owner, &rrs);
+        self.cuts = self.cuts + cut_after as usize - cut_before as usize;
+
+        if rrs.is_empty() && children == 0 && *owner != self.apex {
+            if old.is_some() {
+                self.nodes.remove(owner);
+                self.unlink_from_parent(owner);
+            }
+        } else {
+            self.nodes
+                .insert(owner.clone(), Arc::new(Node::from_rrs(rrs, children)));
+            if old.is_none() {
+                self.link_to_parent(owner);
+            }
+        }
+        Ok(())
+    }
+
+    fn is_cut(&self, owner: &Name, rrs: &BTreeMap<u16, Vec<(Bytes, u32)>>) -> bool {
+        *owner != self.apex && rrs.get(&rtype::NS).is_some_and(|v| !v.is_empty())
+    }
+
+    /// A new node exists: count it in its parent, creating empty non-terminals up to the apex.
+    fn link_to_parent(&mut self, owner: &Name) {
+        let mut name = owner.clone();
+        while name != self.apex {
+            let Some(parent) = name.parent() else { return };
+            let existed = match self.nodes.get(&parent) {
+                Some(node) => {
+                    let mut n = (**node).clone();
+                    n.children += 1;
+                    self.nodes.insert(parent.clone(), Arc::new(n));
+                    true
+                }
+                None => {
+                    self.nodes.insert(
+                        parent.clone(),
+                        Arc::new(Node {
+                            rrsets: Vec::new(),
+                            children: 1,
+                        }),
+                    );
+                    false
+                }
+            };
+            if existed {
+                return;
+            }
+            name = parent;
+        }
+    }
+
+    /// A node is gone: uncount it, removing empty non-terminals left without children.
+    fn unlink_from_parent(&mut self, owner: &Name) {
+        let mut name = owner.clone();
+        while name != self.apex {
+            let Some(parent) = name.parent() else { return };
+            let Some(node) = self.nodes.get(&parent) else {
+                return;
+            };
+            let mut n = (**node).clone();
+            n.children = n.children.saturating_sub(1);
+            if n.children == 0 && n.rrsets.is_empty() && parent != self.apex {
+                self.nodes.remove(&parent);
+                name = parent;
+            } else {
+                self.nodes.insert(parent, Arc::new(n));
+                return;
+            }
+        }
+    }
+
+    fn check_apex(&mut self) -> Result<(), ZoneError> {
+        let apex = self.nodes.get(&self.apex).ok_or(ZoneError::SoaCount { count: 0 })?;
+        let soa_count = apex.rrset(rtype::SOA).map_or(0, RrSet::len);
+        if soa_count != 1 {
+            return Err(ZoneError::SoaCount { count: soa_count });
+        }
+        if apex.rrset(rtype::NS).is_none() {
+            return Err(ZoneError::NoApexNs);
+        }
+        let soa = apex.rrset(rtype::SOA).and_then(|s| s.rdatas().next()).cloned();
+        let soa = soa.ok_or(ZoneError::BadSoa)?;
+        if Soa::from_rdata(&soa).is_none() {
+            return Err(ZoneError::BadSoa);
+        }
+        self.serial = soa_serial(&soa).ok_or(ZoneError::BadSoa)?;
+        Ok(())
+    }
+}
+
+/// Meta and query-only types never live in zone data (RFC 6895 §3.1).
+fn check_storable(t: u16) -> Result<(), ZoneError> {
+    if t == 0 || t == rtype::OPT || (128..=255).contains(&t) {
+        return Err(ZoneError::MetaType {
+            rtype: crate::record::rtype_name(t),
+        });
+    }
+    Ok(())
+}
+
+/// RFC 1034 §3.6.2 and RFC 2181 §10.1: a CNAME stands alone, except for the DNSSEC records
+/// that must accompany it (RFC 4035 §2.5).
+fn check_cname(owner: &Name, rrs: &BTreeMap<u16, Vec<(Bytes, u32)>>) -> Result<(), ZoneError> {
+    let Some(c) = rrs.get(&rtype::CNAME) else {
+        return Ok(());
+    };
+    if c.len() > 1 {
+        return Err(ZoneError::MultipleCname {
+            owner: owner.to_fqdn(),
+        });
+    }
+    let other = rrs
+        .keys()
+        .any(|&t| t != rtype::CNAME && t != rtype::RRSIG && t != rtype::NSEC);
+    if other {
+        return Err(ZoneError::CnameAndOther {
+            owner: owner.to_fqdn(),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::parse_zonefile;
+
+    fn zone(text: &str) -> Result<ZoneVersion, ZoneError> {
+        let apex = Name::parse("example.com").unwrap();
+        let recs = parse_zonefile(text, &apex, 300).unwrap();
+        ZoneVersion::build(apex, recs.into_iter().map(|p| p.record))
+    }
+
+    const BASE: &str = "@ SOA ns1 hostmaster 1 7200 3600 1209600 300\n@ NS ns1\nns1 A 192.0.2.1\n";
+
+    fn rec(line: &str) -> Record {
+        let apex = Name::parse("example.com").unwrap();
+        parse_zonefile(line, &apex, 300).unwrap().remove(0).record
+    }
+
+    #[test]
+    fn builds_and_counts() {
+        let v = zone(&format!("{BASE}a.b.c A 192.0.2.2\n")).unwrap();
+        assert_eq!(v.serial(), 1);
+        assert_eq!(v.record_count(), 4);
+        let ent = Name::parse("b.c.example.com").unwrap();
+        assert!(v.node(ent.as_wire()).unwrap().is_empty(), "empty non-terminal exists");
+        assert_eq!(v.records().count(), 4);
+    }
+
+    #[test]
+    fn rules_are_enforced() {
+        assert_eq!(
+            zone(&format!("{BASE}ns1 CNAME x\n")).unwrap_err(),
+            ZoneError::CnameAndOther {
+                owner: "ns1.example.com.".into()
+            }
+        );
+        assert_eq!(
+            zone("@ SOA ns1 hostmaster 1 7200 3600 1209600 300\n").unwrap_err(),
+            ZoneError::NoApexNs
+        );
+        assert!(matches!(
+            zone(&format!("{BASE}x SOA ns1 hostmaster 1 7200 3600 1209600 300\n")).unwrap_err(),
+            ZoneError::SoaNotAtApex { .. }
+        ));
+        assert!(matches!(
+            zone(&format!("{BASE}www.example.org. A 1.2.3.4\n")).unwrap_err(),
+            ZoneError::OutOfZone { .. }
+        ));
+    }
+
+    #[test]
+    fn apply_shares_and_is_isolated() {
+        let v1 = zone(&format!("{BASE}a.b.c A 192.0.2.2\n")).unwrap();
+        let diff = ZoneDiff {
+            removed: vec![
+                rec("@ SOA ns1 hostmaster 1 7200 3600 1209600 300"),
+                rec("a.b.c A 192.0.2.2"),
+            ],
+            added: vec![rec("@ SOA ns1 hostmaster 2 7200 3600 1209600 300"), rec("d A 192.0.2.3")],
+        };
+        let v2 = v1.apply(&diff).unwrap();
+        assert_eq!(v2.serial(), 2);
+        assert_eq!(v1.serial(), 1, "old version untouched");
+        let ent = Name::parse("b.c.example.com").unwrap();
+        assert!(v1.node(ent.as_wire()).is_some());
+        assert!(v2.node(ent.as_wire()).is_none(), "empty non-terminals pruned");
+        assert!(v2.node(Name::parse("c.example.com").unwrap().as_wire()).is_none());
+        assert_eq!(v2.record_count(), 4);
+        // Deleting what is not there fails and leaves nothing half-done.
+        let bad = ZoneDiff {
+            removed: vec![rec("zz A 192.0.2.9")],
+            added: vec![],
+        };
+        assert!(matches!(v2.apply(&bad), Err(ZoneError::NoSuchRecord { .. })));
+    }
+
+    #[test]
+    fn rrsigs_attach_to_covered_type() {
+        let v = zone(&format!(
+            "{BASE}www A 192.0.2.5\nwww RRSIG A 8 3 300 20300101000000 20200101000000 1 example.com. AAAA\n"
+        ))
+        .unwrap();
+        let node = v.node(Name::parse("www.example.com").unwrap().as_wire()).unwrap();
+        assert_eq!(node.rrset(rtype::A).unwrap().sig_wire().1, 1);
+    }
+
+    #[test]
+    fn cuts_counted() {
+        let v = zone(&format!("{BASE}sub NS ns.sub\nns.sub A 192.0.2.7\n")).unwrap();
+        assert!(v.has_delegations());
+        let v2 = v
+            .apply(&ZoneDiff {
+                removed: vec![rec("sub NS ns.sub")],
+                added: vec![],
+            })
+            .unwrap();
+        assert!(!v2.has_delegations());
+    }
+}
