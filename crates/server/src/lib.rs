@@ -1,1 +1,10 @@
-//! tandem-server
+//! The DNS front end: UDP and TCP listeners and the query-answering path.
+
+pub mod answer;
+pub mod metrics;
+pub mod render;
+pub mod tcp;
+pub mod udp;
+pub mod wire;
+
+pub use answer::{respond, AnswerConfig, Transport};

@@ -1,1 +1,135 @@
-fn main() {}
+//! The `tandem` binary: reads the configuration, opens the store, loads the zones, binds the
+//! DNS and HTTP listeners and runs until stopped. It only wires the library crates together.
+
+mod config;
+mod dns;
+mod metrics;
+
+use anyhow::Context;
+use clap::Parser;
+use config::{Cli, Command, Config};
+use std::sync::Arc;
+use tandem_server::metrics::QueryMetrics;
+use tandem_server::AnswerConfig;
+use tandem_store::{AdminToken, Store};
+use tandem_zone::ZoneSet;
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let Command::Serve(args) = cli.command;
+    let cfg = Config::resolve(args)?;
+    init_logging(&cfg.log)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .worker_threads(2)
+        .thread_name("tandem")
+        .build()?;
+    rt.block_on(serve(cfg))
+}
+
+fn init_logging(filter: &str) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .with_context(|| format!("log: bad filter {filter:?}"))?;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    Ok(())
+}
+
+async fn serve(cfg: Config) -> anyhow::Result<()> {
+    let store = Store::open(&cfg.data_dir)
+        .with_context(|| format!("cannot open the store in {}", cfg.data_dir.display()))?;
+    match store.bootstrap_admin_token(cfg.api_token.as_deref())? {
+        AdminToken::Given => tracing::info!("administrator token set from the configuration"),
+        AdminToken::Kept => tracing::info!("administrator token: the stored one stays valid"),
+        AdminToken::Generated(path) => tracing::info!(
+            path = %path.display(),
+            "administrator token generated; read it from this file"
+        ),
+    }
+    let store = Arc::new(store);
+    let zones = Arc::new(ZoneSet::new());
+    let loaded = tandem_api::load_zones(&store, &zones).context("cannot load zones")?;
+    tracing::info!(zones = loaded, "zones loaded from the store");
+
+    let query_metrics = Arc::new(QueryMetrics::default());
+    let answer = AnswerConfig {
+        edns_udp_payload: cfg.edns_udp_size,
+    };
+    let tcp_cfg = dns::tcp_config(
+        cfg.tcp_idle_timeout_ms,
+        cfg.tcp_max_per_client,
+        cfg.tcp_max_connections,
+    );
+    let mut dns_addrs = Vec::new();
+    for addr in &cfg.dns_listen {
+        let listener = dns::bind(*addr, cfg.udp_workers)?;
+        dns_addrs.push(listener.addr);
+        dns::start(listener, zones.clone(), answer, tcp_cfg, &query_metrics)?;
+    }
+
+    let api_cfg = tandem_api::ApiConfig {
+        default_ns: cfg.default_ns.clone(),
+        default_soa_rname: cfg.default_soa_rname.clone(),
+        max_import_bytes: cfg.max_import_bytes,
+        max_json_bytes: cfg.max_json_bytes,
+        min_refresh_seconds: cfg.min_refresh_seconds,
+    };
+    let state = tandem_api::ApiState::new(store.clone(), zones.clone(), api_cfg);
+    let app = tandem_api::router(state).merge(metrics::router(zones.clone(), query_metrics));
+    let api = tokio::net::TcpListener::bind(cfg.api_listen)
+        .await
+        .with_context(|| format!("cannot bind the API listener on {}", cfg.api_listen))?;
+    let api_addr = api.local_addr()?;
+
+    write_listen_json(&cfg.data_dir, &dns_addrs, api_addr)?;
+    tracing::info!(dns = ?dns_addrs, api = %api_addr, "serving");
+    axum::serve(api, app)
+        .with_graceful_shutdown(shutdown())
+        .await
+        .context("API server failed")?;
+    Ok(())
+}
+
+/// `DATA_DIR/listen.json`: the bound addresses, written once everything listens
+/// (PRODUCT.md §3). Written to a temporary file and renamed so readers never see half of it.
+fn write_listen_json(
+    dir: &std::path::Path,
+    dns: &[std::net::SocketAddr],
+    api: std::net::SocketAddr,
+) -> anyhow::Result<()> {
+    let body = serde_json::json!({
+        "dns": dns.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+        "api": api.to_string(),
+    });
+    let tmp = dir.join("listen.json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(&body)?)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, dir.join("listen.json"))?;
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let term = async {
+            match term.as_mut() {
+                Some(t) => {
+                    t.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down");
+}

@@ -119,6 +119,11 @@ impl ZoneSet {
         self.zones.load().len()
     }
 
+    /// Every hosted zone right now (for metrics and status pages, not the query path).
+    pub fn all(&self) -> Vec<Arc<ServedZone>> {
+        self.zones.load().values().cloned().collect()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -37,73 +37,124 @@ pub fn parse_zonefile(
     origin: &Name,
     default_ttl: u32,
 ) -> Result<Vec<ParsedLine>, TextError> {
-    // A `$TTL` line in front supplies the default; every line number is shifted back by one.
-    let text = format!("$TTL {default_ttl}\n{text}");
-    let text = text.as_str();
-    let mut zf = Zonefile::from(text);
+    let mut zf = Zonefile::with_capacity(text.len() + 16);
     zf.set_origin(to_domain_name(origin));
     zf.set_default_class(Class::IN);
+    // A `$TTL` in front supplies the default TTL for records before any `$TTL` of the file.
+    zf.extend_from_slice(format!("$TTL {default_ttl}\n").as_bytes());
     let mut out = Vec::new();
-    let mut prev_offset = 0usize;
-    loop {
-        let line = entry_start_line(text, prev_offset) - 1;
-        let entry = match zf.next_entry() {
-            Ok(Some(e)) => e,
-            Ok(None) => break,
-            Err(e) => {
-                let mut err = scanner_error(&e.to_string(), line + 1);
-                err.line = err.line.saturating_sub(1).max(1);
-                return Err(err);
-            }
-        };
-        prev_offset = zf.current_offset();
-        match entry {
-            Entry::Include { .. } => {
-                return Err(TextError {
-                    line,
-                    message: "$INCLUDE is not allowed in an uploaded zone file".into(),
-                })
-            }
-            Entry::Record(rec) => {
-                if rec.class() != Class::IN {
+    // The scanner is fed one logical entry at a time so every record and every error can be
+    // tied to the line the entry starts on.
+    for (line, entry_text) in logical_entries(text) {
+        if entry_text.trim_start().starts_with("$INCLUDE") {
+            return Err(TextError {
+                line,
+                message: "$INCLUDE is not allowed in an uploaded zone file".into(),
+            });
+        }
+        zf.extend_from_slice(entry_text.as_bytes());
+        if !entry_text.ends_with('\n') {
+            zf.extend_from_slice(b"\n");
+        }
+        loop {
+            let entry = match zf.next_entry() {
+                Ok(Some(e)) => e,
+                Ok(None) => break,
+                Err(e) => return Err(scanner_error(&e.to_string(), line)),
+            };
+            let rec = match entry {
+                Entry::Include { .. } => {
                     return Err(TextError {
                         line,
-                        message: format!("class {} is not supported, only IN", rec.class()),
-                    });
+                        message: "$INCLUDE is not allowed in an uploaded zone file".into(),
+                    })
                 }
-                let ttl = rec.ttl().as_secs();
-                if ttl > MAX_TTL {
-                    return Err(TextError {
-                        line,
-                        message: format!("TTL {ttl} is larger than {MAX_TTL} (RFC 2181 §8)"),
-                    });
-                }
-                let mut rdata = Vec::new();
-                rec.data()
-                    .compose_rdata(&mut rdata)
-                    .map_err(|_| TextError {
-                        line,
-                        message: "RDATA too long".into(),
-                    })?;
-                if rdata.len() > 65535 {
-                    return Err(TextError {
-                        line,
-                        message: "RDATA longer than 65535 octets".into(),
-                    });
-                }
-                out.push(ParsedLine {
-                    line,
-                    record: Record {
-                        owner: Name::from_domain(rec.owner()),
-                        rtype: rec.rtype().to_int(),
-                        ttl,
-                        rdata: Bytes::from(rdata),
-                    },
-                });
-            }
+                Entry::Record(rec) => rec,
+            };
+            out.push(ParsedLine {
+                line,
+                record: convert_record(&rec, line)?,
+            });
         }
     }
     Ok(out)
+}
+
+fn convert_record(
+    rec: &domain::zonefile::inplace::ScannedRecord,
+    line: usize,
+) -> Result<Record, TextError> {
+    let err = |message: String| TextError { line, message };
+    if rec.class() != Class::IN {
+        return Err(err(format!(
+            "class {} is not supported, only IN",
+            rec.class()
+        )));
+    }
+    let ttl = rec.ttl().as_secs();
+    if ttl > MAX_TTL {
+        return Err(err(format!(
+            "TTL {ttl} is larger than {MAX_TTL} (RFC 2181 §8)"
+        )));
+    }
+    let mut rdata = Vec::new();
+    rec.data()
+        .compose_rdata(&mut rdata)
+        .map_err(|_| err("RDATA too long".into()))?;
+    if rdata.len() > 65535 {
+        return Err(err("RDATA longer than 65535 octets".into()));
+    }
+    Ok(Record {
+        owner: Name::from_domain(rec.owner()),
+        rtype: rec.rtype().to_int(),
+        ttl,
+        rdata: Bytes::from(rdata),
+    })
+}
+
+/// Splits zone-file text into logical entries (RFC 1035 §5.1: an entry ends at the end of a
+/// line unless parentheses are open), each with the 1-based line it starts on. Comments and
+/// quoted strings are honoured so a `(` inside either does not continue the entry.
+fn logical_entries(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let bytes = text.as_bytes();
+    let mut pos = 0usize;
+    let mut line = 1usize;
+    std::iter::from_fn(move || {
+        if pos >= bytes.len() {
+            return None;
+        }
+        let start = pos;
+        let start_line = line;
+        let (mut depth, mut quoted, mut escaped, mut comment) = (0i32, false, false, false);
+        while pos < bytes.len() {
+            let b = bytes[pos];
+            pos += 1;
+            if b == b'\n' {
+                line += 1;
+                comment = false;
+                if depth <= 0 && !quoted {
+                    break;
+                }
+                continue;
+            }
+            if comment {
+                continue;
+            }
+            if escaped {
+                escaped = false;
+                continue;
+            }
+            match b {
+                b'\\' => escaped = true,
+                b'"' => quoted = !quoted,
+                b';' if !quoted => comment = true,
+                b'(' if !quoted => depth += 1,
+                b')' if !quoted => depth -= 1,
+                _ => {}
+            }
+        }
+        Some((start_line, &text[start..pos]))
+    })
 }
 
 /// Parses the presentation form of one record's RDATA (`content`) for `owner` and type `rtype`
@@ -136,15 +187,31 @@ pub fn parse_rdata(
 /// Presentation form of RDATA, as in a zone file (names absolute, with the trailing dot).
 /// Types the scanner does not know are shown in RFC 3597 `\# len hex` form.
 pub fn rdata_to_text(rtype: u16, rdata: &[u8]) -> String {
+    if rtype == crate::record::rtype::SRV {
+        // The scanner's SRV display leaves the target without its trailing dot, which would
+        // make it relative on re-import; RFC 2782 form is written here instead.
+        if let Some(text) = srv_text(rdata) {
+            return text;
+        }
+    }
     let mut parser = octseq::Parser::from_ref(rdata);
     let parsed = domain::rdata::ZoneRecordData::<&[u8], domain::base::ParsedName<&[u8]>>::parse_rdata(
         domain::base::iana::Rtype::from_int(rtype),
         &mut parser,
     );
     match parsed {
-        Ok(Some(data)) if parser.remaining() == 0 => data.to_string(),
+        Ok(Some(data)) if parser.remaining() == 0 => data.to_string().trim_end().to_string(),
         _ => unknown_form(rdata),
     }
+}
+
+fn srv_text(rdata: &[u8]) -> Option<String> {
+    if rdata.len() < 7 {
+        return None;
+    }
+    let n = |i: usize| u16::from_be_bytes([rdata[i], rdata[i + 1]]);
+    let target = Name::from_wire(&rdata[6..]).ok()?;
+    Some(format!("{} {} {} {}", n(0), n(2), n(4), target))
 }
 
 /// A whole record as one zone-file line.
@@ -175,50 +242,11 @@ fn to_domain_name(name: &Name) -> domain::base::Name<Bytes> {
         .expect("Name is always valid wire form")
 }
 
-/// The 1-based line of the first token at or after `offset`, skipping blanks, comments and
-/// directives (which the scanner consumes together with the next record).
-fn entry_start_line(text: &str, offset: usize) -> usize {
-    let bytes = text.as_bytes();
-    let mut pos = offset.min(bytes.len());
-    let mut at_line_start = pos == 0 || bytes.get(pos.wrapping_sub(1)) == Some(&b'\n');
-    while pos < bytes.len() {
-        match bytes[pos] {
-            b' ' | b'\t' | b'\r' => pos += 1,
-            b'\n' => {
-                pos += 1;
-                at_line_start = true;
-            }
-            b';' => {
-                while pos < bytes.len() && bytes[pos] != b'\n' {
-                    pos += 1;
-                }
-            }
-            b'$' if at_line_start && !bytes[pos..].starts_with(b"$INCLUDE") => {
-                while pos < bytes.len() && bytes[pos] != b'\n' {
-                    pos += 1;
-                }
-            }
-            _ => break,
-        }
-    }
-    1 + bytes[..pos].iter().filter(|&&b| b == b'\n').count()
-}
-
-fn scanner_error(msg: &str, fallback_line: usize) -> TextError {
-    // The scanner reports "line:col: message".
-    let mut parts = msg.splitn(3, ':');
-    if let (Some(l), Some(_c), Some(m)) = (parts.next(), parts.next(), parts.next()) {
-        if let Ok(line) = l.trim().parse::<usize>() {
-            return TextError {
-                line,
-                message: m.trim().to_string(),
-            };
-        }
-    }
-    TextError {
-        line: fallback_line,
-        message: msg.to_string(),
-    }
+fn scanner_error(msg: &str, line: usize) -> TextError {
+    // The scanner reports "line:col: message" with positions of its own buffer; the line of
+    // the entry is known here, so keep only the message.
+    let message = msg.splitn(3, ':').nth(2).unwrap_or(msg).trim().to_string();
+    TextError { line, message }
 }
 
 /// Presentation of the classes we refuse, for messages.

@@ -1,0 +1,426 @@
+//! Answering a query from the hosted zones (RFC 1034 §4.3.2, RFC 4592, RFC 6604, RFC 8482).
+//!
+//! One call answers one message into a caller-owned buffer. It takes no lock and allocates
+//! nothing: names live in fixed stack buffers, zone data is read through the current
+//! [`ZoneVersion`], and RR bodies are copied from their pre-rendered wire form.
+
+use crate::render::{Full, Owner, Response, Section};
+use crate::wire::{self, flags, rcode, Edns, Parsed, Query};
+use tandem_zone::name::{suffixes, MAX_NAME_LEN};
+use tandem_zone::record::rtype;
+use tandem_zone::version::{Node, RrSet};
+use tandem_zone::{Serving, ZoneSet, ZoneVersion};
+
+/// Longest CNAME chain followed inside a zone before answering with what we have.
+const MAX_CHAIN: usize = 8;
+/// Most names whose addresses are added to the additional section of one answer.
+const MAX_ADDITIONAL_TARGETS: usize = 16;
+/// Smallest UDP payload every client accepts (RFC 1035 §4.2.1).
+const MIN_UDP: usize = 512;
+/// Size of the OPT RR we append (RFC 6891 §6.1.2), reserved before records are written.
+const OPT_LEN: usize = 11;
+
+/// How the message arrived; decides size limits and transfer handling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    Udp,
+    Tcp,
+}
+
+/// Settings of the answering code.
+#[derive(Clone, Copy, Debug)]
+pub struct AnswerConfig {
+    /// The EDNS UDP payload size we advertise and answer within (RFC 6891 §6.2.5).
+    pub edns_udp_payload: u16,
+}
+
+impl Default for AnswerConfig {
+    fn default() -> Self {
+        AnswerConfig {
+            edns_udp_payload: 1232,
+        }
+    }
+}
+
+/// Answers `msg` into `buf`. Returns the response code sent, or `None` when the message is
+/// dropped without an answer.
+pub fn respond(
+    zones: &ZoneSet,
+    msg: &[u8],
+    buf: &mut Vec<u8>,
+    transport: Transport,
+    cfg: &AnswerConfig,
+) -> Option<u16> {
+    match wire::parse(msg) {
+        Parsed::Drop => None,
+        Parsed::Error {
+            flags: qflags,
+            rcode,
+            question_end,
+            edns,
+            ..
+        } => {
+            let out = flags::QR | (qflags & (flags::OPCODE_MASK | flags::RD | flags::CD));
+            let limit = size_limit(transport, edns, cfg);
+            let mut r = Response::start(buf, msg, question_end, out, limit);
+            r.set_rcode(rcode);
+            if let Some(e) = edns {
+                r.push_opt(cfg.edns_udp_payload, (rcode >> 4) as u8, e.dnssec_ok);
+            }
+            r.finish();
+            Some(rcode)
+        }
+        Parsed::Query(q) => Some(answer_query(zones, msg, &q, buf, transport, cfg)),
+    }
+}
+
+fn size_limit(transport: Transport, edns: Option<Edns>, cfg: &AnswerConfig) -> usize {
+    match (transport, edns) {
+        (Transport::Tcp, _) => 65535,
+        (Transport::Udp, None) => MIN_UDP,
+        (Transport::Udp, Some(e)) => (e.udp_payload.min(cfg.edns_udp_payload) as usize).max(MIN_UDP),
+    }
+}
+
+fn answer_query(
+    zones: &ZoneSet,
+    msg: &[u8],
+    q: &Query,
+    buf: &mut Vec<u8>,
+    transport: Transport,
+    cfg: &AnswerConfig,
+) -> u16 {
+    let limit = size_limit(transport, q.edns, cfg);
+    let record_limit = if q.edns.is_some() { limit - OPT_LEN } else { limit };
+    let out = flags::QR | (q.flags & (flags::OPCODE_MASK | flags::RD | flags::CD));
+    let mut r = Response::start(buf, msg, q.question_end, out, record_limit);
+    let dnssec = q.edns.is_some_and(|e| e.dnssec_ok);
+
+    let code = if q.opcode != 0 {
+        // NOTIFY and UPDATE are not served by this front end yet (RFC 1035 §4.1.1).
+        rcode::NOTIMP
+    } else if q.has_tsig {
+        // No TSIG keys are configured yet: RFC 8945 §5.2.1 would be BADKEY.
+        rcode::NOTAUTH
+    } else if q.qclass != 1 && q.qclass != 255 {
+        rcode::REFUSED
+    } else {
+        match q.qtype {
+            rtype::OPT | rtype::TSIG | rtype::TKEY => rcode::FORMERR,
+            rtype::MAILA | rtype::MAILB => rcode::NOTIMP,
+            // Outgoing transfers are not enabled for any zone yet (PRODUCT.md §1).
+            rtype::AXFR | rtype::IXFR => rcode::REFUSED,
+            _ => zones.with_zone_for(q.qname(), |found| match found {
+                None => rcode::REFUSED,
+                Some((zone, apex_off)) => match zone.serving() {
+                    Serving::Active => zone.with_current(|v| match v {
+                        Some(v) => resolve(v, q, apex_off, dnssec, &mut r),
+                        None => rcode::SERVFAIL,
+                    }),
+                    Serving::Pending | Serving::Expired => rcode::SERVFAIL,
+                },
+            }),
+        }
+    };
+    r.set_rcode(code);
+    if transport == Transport::Udp && r.len() > record_limit {
+        // Unreachable by construction (every write checks the limit); kept as a guard.
+        r.set_flags(flags::TC);
+    }
+    r.set_limit(limit);
+    if let Some(e) = q.edns {
+        r.push_opt(cfg.edns_udp_payload, 0, e.dnssec_ok);
+    }
+    r.finish();
+    code
+}
+
+/// A lowercase name in a stack buffer.
+struct NameBuf {
+    b: [u8; MAX_NAME_LEN],
+    len: usize,
+}
+
+impl NameBuf {
+    fn from_lower(src: &[u8]) -> Self {
+        let mut n = NameBuf {
+            b: [0; MAX_NAME_LEN],
+            len: src.len().min(MAX_NAME_LEN),
+        };
+        for (d, s) in n.b.iter_mut().zip(src) {
+            *d = s.to_ascii_lowercase();
+        }
+        n
+    }
+    fn get(&self) -> &[u8] {
+        &self.b[..self.len]
+    }
+}
+
+/// Where a lookup ended (RFC 1034 §4.3.2 step 3).
+enum Found<'v> {
+    /// The name exists (or a wildcard matched it, RFC 4592 §3.3.1).
+    Node(&'v Node),
+    /// A zone cut at or above the name: answer with a referral.
+    Cut(usize, &'v Node),
+    /// Neither the name nor a covering wildcard exists.
+    NxDomain,
+}
+
+fn find<'v>(v: &'v ZoneVersion, name: &[u8], apex_len: usize, qtype: u16) -> Found<'v> {
+    if !v.has_delegations() {
+        if let Some(n) = v.node(name) {
+            return Found::Node(n);
+        }
+    }
+    // Label start offsets of `name`, down to the apex.
+    let mut offs = [0u8; 128];
+    let mut n = 0;
+    let apex_off = name.len() - apex_len;
+    for o in suffixes(name) {
+        offs[n] = o as u8;
+        n += 1;
+        if o >= apex_off {
+            break;
+        }
+    }
+    // Walk from just below the apex towards the name, stopping at a cut or a missing node.
+    let mut closest = apex_off;
+    for i in (0..n.saturating_sub(1)).rev() {
+        let off = offs[i] as usize;
+        let Some(node) = v.node(&name[off..]) else {
+            return wildcard(v, name, closest);
+        };
+        // RFC 4035 §3.1.4.1: DS at a cut is answered from the parent side.
+        let at_name_ds = off == 0 && qtype == rtype::DS;
+        if !at_name_ds && node.rrset(rtype::NS).is_some() {
+            return Found::Cut(off, node);
+        }
+        closest = off;
+    }
+    if apex_off == 0 {
+        return Found::Node(v.apex_node());
+    }
+    match v.node(name) {
+        Some(node) => Found::Node(node),
+        None => wildcard(v, name, closest),
+    }
+}
+
+/// RFC 4592 §3.3.1: the source of synthesis is `*.` + the closest encloser.
+fn wildcard<'v>(v: &'v ZoneVersion, name: &[u8], closest: usize) -> Found<'v> {
+    let ce = &name[closest..];
+    if ce.len() + 2 > MAX_NAME_LEN {
+        return Found::NxDomain;
+    }
+    let mut w = [0u8; MAX_NAME_LEN];
+    w[0] = 1;
+    w[1] = b'*';
+    w[2..2 + ce.len()].copy_from_slice(ce);
+    match v.node(&w[..2 + ce.len()]) {
+        Some(node) => Found::Node(node),
+        None => Found::NxDomain,
+    }
+}
+
+fn push_set(
+    r: &mut Response<'_>,
+    section: Section,
+    owner: Owner<'_>,
+    set: &RrSet,
+    dnssec: bool,
+) -> Result<usize, Full> {
+    let at = r.push_rrs(section, owner, set.wire(), None)?;
+    if dnssec {
+        let (sigs, n) = set.sig_wire();
+        if n > 0 {
+            r.push_rrs(section, owner, sigs, None)?;
+        }
+    }
+    Ok(at)
+}
+
+/// Answers from one zone version; returns the rcode. On overflow of the answer or authority
+/// section the response is cut back to the question and TC is set (RFC 2181 §9).
+fn resolve(v: &ZoneVersion, q: &Query, apex_off: usize, dnssec: bool, r: &mut Response<'_>) -> u16 {
+    let start = r.mark();
+    match resolve_inner(v, q, apex_off, dnssec, r) {
+        Ok(code) => code,
+        Err(Full) => {
+            r.rollback(start);
+            r.set_flags(flags::TC);
+            // Keep AA: the truncated answer is still ours.
+            r.set_flags(flags::AA);
+            rcode::NOERROR
+        }
+    }
+}
+
+fn resolve_inner(
+    v: &ZoneVersion,
+    q: &Query,
+    apex_off: usize,
+    dnssec: bool,
+    r: &mut Response<'_>,
+) -> Result<u16, Full> {
+    let apex_len = q.qname_len - apex_off;
+    let apex_ptr = Owner::Ptr((wire::HEADER_LEN + apex_off) as u16);
+    let mut cur = NameBuf::from_lower(q.qname());
+    // The current name as the question spelled it: a pointer into the message.
+    let mut cur_at = wire::HEADER_LEN as u16;
+    let mut in_question = true;
+    r.set_flags(flags::AA);
+
+    for _ in 0..MAX_CHAIN {
+        let owner = Owner::Ptr(cur_at);
+        match find(v, cur.get(), apex_len, q.qtype) {
+            Found::Cut(off, node) => {
+                // RFC 1034 §4.3.2 step 3b: a referral; we are not authoritative for it.
+                if r.count(Section::Answer) == 0 {
+                    r.clear_flags(flags::AA);
+                }
+                let cut_owner = if in_question {
+                    Owner::Ptr(cur_at + off as u16)
+                } else {
+                    Owner::Name(&cur.get()[off..])
+                };
+                let ns = node.rrset(rtype::NS).expect("a cut has NS");
+                r.push_rrs(Section::Authority, cut_owner, ns.wire(), None)?;
+                if dnssec {
+                    if let Some(ds) = node.rrset(rtype::DS) {
+                        push_set(r, Section::Authority, cut_owner, ds, true)?;
+                    }
+                }
+                add_addresses(v, r, ns, false);
+                return Ok(rcode::NOERROR);
+            }
+            Found::NxDomain => {
+                push_negative_soa(v, r, apex_ptr, dnssec)?;
+                return Ok(rcode::NXDOMAIN);
+            }
+            Found::Node(node) => {
+                let qtype = q.qtype;
+                if qtype == rtype::ANY {
+                    // RFC 8482 §4.1: answer with one RRset of those at the name.
+                    match node
+                        .rrsets()
+                        .iter()
+                        .find(|s| s.rtype() != rtype::RRSIG)
+                        .or_else(|| node.rrsets().first())
+                    {
+                        Some(set) => {
+                            push_set(r, Section::Answer, owner, set, dnssec)?;
+                        }
+                        None => push_negative_soa(v, r, apex_ptr, dnssec)?,
+                    }
+                    return Ok(rcode::NOERROR);
+                }
+                if let Some(set) = node.rrset(qtype) {
+                    push_set(r, Section::Answer, owner, set, dnssec)?;
+                    if matches!(qtype, rtype::NS | rtype::MX | rtype::SRV) {
+                        add_addresses(v, r, set, dnssec);
+                    }
+                    return Ok(rcode::NOERROR);
+                }
+                if let Some(cname) = node.rrset(rtype::CNAME) {
+                    // RFC 1034 §4.3.2 step 3a: follow the alias within the zone.
+                    let at = push_set(r, Section::Answer, owner, cname, dnssec)?;
+                    let Some(target) = cname.rdatas().next() else {
+                        return Ok(rcode::NOERROR);
+                    };
+                    let (lower, n) = lower_into(target);
+                    if !tandem_zone::name::is_suffix(&lower[..n], v.apex().as_wire()) {
+                        // Out of zone: the resolver continues from here (RFC 1034 §4.3.2).
+                        return Ok(rcode::NOERROR);
+                    }
+                    cur = NameBuf::from_lower(target);
+                    cur_at = at as u16;
+                    in_question = false;
+                    continue;
+                }
+                push_negative_soa(v, r, apex_ptr, dnssec)?;
+                return Ok(rcode::NOERROR);
+            }
+        }
+    }
+    Ok(rcode::NOERROR)
+}
+
+fn lower_into(name: &[u8]) -> ([u8; MAX_NAME_LEN], usize) {
+    let mut b = [0u8; MAX_NAME_LEN];
+    let n = name.len().min(MAX_NAME_LEN);
+    for (d, s) in b.iter_mut().zip(&name[..n]) {
+        *d = s.to_ascii_lowercase();
+    }
+    (b, n)
+}
+
+/// RFC 2308 §3: the SOA in the authority section with TTL min(SOA TTL, SOA MINIMUM).
+fn push_negative_soa(
+    v: &ZoneVersion,
+    r: &mut Response<'_>,
+    apex: Owner<'_>,
+    dnssec: bool,
+) -> Result<(), Full> {
+    let soa = v.apex_node().rrset(rtype::SOA).expect("a version has an SOA");
+    let ttl = v.negative_ttl();
+    r.push_rrs(Section::Authority, apex, soa.wire(), Some(ttl))?;
+    if dnssec {
+        let (sigs, n) = soa.sig_wire();
+        if n > 0 {
+            r.push_rrs(Section::Authority, apex, sigs, Some(ttl))?;
+        }
+    }
+    Ok(())
+}
+
+/// RFC 1034 §4.3.2 step 6 and RFC 1035 §3.3.9/§3.3.11: addresses of the names an NS, MX or
+/// SRV RRset points to, when they are in the zone (glue included). Best effort: what does not
+/// fit is left out without TC.
+fn add_addresses(v: &ZoneVersion, r: &mut Response<'_>, set: &RrSet, dnssec: bool) {
+    let apex = v.apex().as_wire();
+    for (i, rd) in set.rdatas().enumerate() {
+        if i >= MAX_ADDITIONAL_TARGETS {
+            break;
+        }
+        let target = match set.rtype() {
+            rtype::NS => &rd[..],
+            rtype::MX if rd.len() > 2 => &rd[2..],
+            rtype::SRV if rd.len() > 6 => &rd[6..],
+            _ => continue,
+        };
+        let (lower, n) = lower_into(target);
+        let name = &lower[..n];
+        if !tandem_zone::name::is_suffix(name, apex) {
+            continue;
+        }
+        // Skip a target already handled earlier in this RRset.
+        if set
+            .rdatas()
+            .take(i)
+            .any(|prev| same_target(set.rtype(), prev, target))
+        {
+            continue;
+        }
+        let Some(node) = v.node(name) else { continue };
+        for t in [rtype::A, rtype::AAAA] {
+            if let Some(addr) = node.rrset(t) {
+                let m = r.mark();
+                if push_set(r, Section::Additional, Owner::Name(target), addr, dnssec).is_err() {
+                    r.rollback(m);
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn same_target(t: u16, prev: &[u8], target: &[u8]) -> bool {
+    let p = match t {
+        rtype::NS => prev,
+        rtype::MX if prev.len() > 2 => &prev[2..],
+        rtype::SRV if prev.len() > 6 => &prev[6..],
+        _ => return false,
+    };
+    p.eq_ignore_ascii_case(target)
+}

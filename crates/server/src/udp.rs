@@ -1,0 +1,134 @@
+//! UDP listeners: one `SO_REUSEPORT` socket per worker thread, each worker receiving and
+//! sending in batches with `recvmmsg`/`sendmmsg` into buffers allocated once at start.
+
+use crate::answer::{respond, AnswerConfig, Transport};
+use crate::metrics::QueryCounters;
+use socket2::{Domain, Protocol, Socket, Type};
+use std::io;
+use std::net::{SocketAddr, UdpSocket};
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+use tandem_zone::ZoneSet;
+
+/// Messages handled per system call.
+const BATCH: usize = 32;
+/// Largest query we read; anything longer is dropped (queries are small, RFC 1035 §4.2.1).
+const RX_SIZE: usize = 4096;
+
+/// Binds `count` UDP sockets to `addr` with `SO_REUSEPORT`. With port 0 the first socket picks
+/// the port and the others join it.
+pub fn bind(addr: SocketAddr, count: usize) -> io::Result<Vec<UdpSocket>> {
+    let mut out = Vec::with_capacity(count);
+    let mut addr = addr;
+    for _ in 0..count.max(1) {
+        let s = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+        if addr.is_ipv6() {
+            s.set_only_v6(true)?;
+        }
+        s.set_reuse_port(true)?;
+        s.set_reuse_address(true)?;
+        let _ = s.set_recv_buffer_size(4 << 20);
+        let _ = s.set_send_buffer_size(4 << 20);
+        s.bind(&addr.into())?;
+        let sock: UdpSocket = s.into();
+        addr = sock.local_addr()?;
+        out.push(sock);
+    }
+    Ok(out)
+}
+
+/// Runs one worker on `sock` until the process ends.
+pub fn run_worker(
+    sock: UdpSocket,
+    zones: Arc<ZoneSet>,
+    cfg: AnswerConfig,
+    counters: Arc<QueryCounters>,
+) -> io::Result<()> {
+    let fd = sock.as_raw_fd();
+    let mut rx = vec![0u8; BATCH * RX_SIZE];
+    let mut tx: Vec<Vec<u8>> = (0..BATCH).map(|_| Vec::with_capacity(65536)).collect();
+    // SAFETY: zeroed sockaddr_storage/iovec/mmsghdr are valid initial values.
+    let mut addrs: Vec<libc::sockaddr_storage> = vec![unsafe { std::mem::zeroed() }; BATCH];
+    let mut rx_iov: Vec<libc::iovec> = vec![unsafe { std::mem::zeroed() }; BATCH];
+    let mut rx_msgs: Vec<libc::mmsghdr> = vec![unsafe { std::mem::zeroed() }; BATCH];
+    let mut tx_iov: Vec<libc::iovec> = vec![unsafe { std::mem::zeroed() }; BATCH];
+    let mut tx_msgs: Vec<libc::mmsghdr> = vec![unsafe { std::mem::zeroed() }; BATCH];
+    loop {
+        for i in 0..BATCH {
+            rx_iov[i] = libc::iovec {
+                iov_base: rx[i * RX_SIZE..].as_mut_ptr().cast(),
+                iov_len: RX_SIZE,
+            };
+            let h = &mut rx_msgs[i].msg_hdr;
+            h.msg_name = (&mut addrs[i] as *mut libc::sockaddr_storage).cast();
+            h.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            h.msg_iov = &mut rx_iov[i];
+            h.msg_iovlen = 1;
+            h.msg_control = std::ptr::null_mut();
+            h.msg_controllen = 0;
+            h.msg_flags = 0;
+            rx_msgs[i].msg_len = 0;
+        }
+        // SAFETY: every header points into buffers that outlive the call.
+        let n = unsafe {
+            libc::recvmmsg(
+                fd,
+                rx_msgs.as_mut_ptr(),
+                BATCH as libc::c_uint,
+                libc::MSG_WAITFORONE,
+                std::ptr::null_mut(),
+            )
+        };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        let mut out = 0usize;
+        for i in 0..n as usize {
+            let len = rx_msgs[i].msg_len as usize;
+            if rx_msgs[i].msg_hdr.msg_flags & libc::MSG_TRUNC != 0 {
+                continue;
+            }
+            let msg = &rx[i * RX_SIZE..i * RX_SIZE + len];
+            let buf = &mut tx[out];
+            let Some(code) = respond(&zones, msg, buf, Transport::Udp, &cfg) else {
+                continue;
+            };
+            counters.count(Transport::Udp, code);
+            tx_iov[out] = libc::iovec {
+                iov_base: buf.as_mut_ptr().cast(),
+                iov_len: buf.len(),
+            };
+            let h = &mut tx_msgs[out].msg_hdr;
+            h.msg_name = (&mut addrs[i] as *mut libc::sockaddr_storage).cast();
+            h.msg_namelen = rx_msgs[i].msg_hdr.msg_namelen;
+            h.msg_iov = &mut tx_iov[out];
+            h.msg_iovlen = 1;
+            h.msg_control = std::ptr::null_mut();
+            h.msg_controllen = 0;
+            h.msg_flags = 0;
+            out += 1;
+        }
+        let mut sent = 0usize;
+        while sent < out {
+            // SAFETY: headers point at response buffers and addresses filled above.
+            let r = unsafe {
+                libc::sendmmsg(
+                    fd,
+                    tx_msgs[sent..].as_mut_ptr(),
+                    (out - sent) as libc::c_uint,
+                    0,
+                )
+            };
+            if r <= 0 {
+                // A send error concerns one datagram (e.g. an unreachable source); skip it.
+                sent += 1;
+            } else {
+                sent += r as usize;
+            }
+        }
+    }
+}

@@ -1,0 +1,327 @@
+//! Configuration of `tandem serve`: command-line flags, `TANDEM_*` environment variables and a
+//! TOML file, with precedence flag > environment > file > default (PRODUCT.md §3 "Running").
+
+use clap::{Args, Parser, Subcommand};
+use serde::Deserialize;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tandem",
+    version,
+    about = "Tandem: an authoritative DNS server with zone transfers in both directions and a REST API",
+    long_about = None
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve DNS and the HTTP API until stopped.
+    Serve(ServeArgs),
+}
+
+/// Every flag is optional here so that "not given" can fall through to the file and then to the
+/// default. Each flag `--foo-bar` is also `TANDEM_FOO_BAR` and the file key `foo_bar`.
+#[derive(Args, Debug, Default)]
+pub struct ServeArgs {
+    /// TOML file with any of the settings below (keys are flag names with `_` for `-`).
+    #[arg(long, env = "TANDEM_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Address for DNS over UDP and TCP; repeatable. Port 0 picks a free port.
+    /// [default: 127.0.0.1:5300]
+    #[arg(long, env = "TANDEM_DNS_LISTEN", value_name = "ADDR:PORT", value_delimiter = ',')]
+    pub dns_listen: Option<Vec<SocketAddr>>,
+
+    /// Address of the HTTP API and dashboard. Port 0 picks a free port. [default: 127.0.0.1:8053]
+    #[arg(long, env = "TANDEM_API_LISTEN", value_name = "ADDR:PORT")]
+    pub api_listen: Option<SocketAddr>,
+
+    /// Directory of the embedded store, the generated API token and listen.json.
+    /// [default: ./tandem-data]
+    #[arg(long, env = "TANDEM_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// The administrator's bearer token for this run (stored hashed, replacing the previous one).
+    /// Without it the stored token stays valid; if none is stored one is generated and written
+    /// to DATA_DIR/api-token.
+    #[arg(long, env = "TANDEM_API_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub api_token: Option<String>,
+
+    /// Source address of our SOA queries and transfer requests.
+    #[arg(long, env = "TANDEM_TRANSFER_SOURCE", value_name = "ADDR")]
+    pub transfer_source: Option<IpAddr>,
+
+    /// Source address of our NOTIFY messages.
+    #[arg(long, env = "TANDEM_NOTIFY_SOURCE", value_name = "ADDR")]
+    pub notify_source: Option<IpAddr>,
+
+    /// Apex NS records given to a new full zone, comma-separated. [default: ns1.<zone>.]
+    #[arg(long, env = "TANDEM_DEFAULT_NS", value_name = "NAME,...", value_delimiter = ',')]
+    pub default_ns: Option<Vec<String>>,
+
+    /// RNAME of the SOA of a new full zone. [default: hostmaster.<zone>.]
+    #[arg(long, env = "TANDEM_DEFAULT_SOA_RNAME", value_name = "NAME")]
+    pub default_soa_rname: Option<String>,
+
+    /// Lowest accepted auto_refresh_seconds of a secondary zone. [default: 300]
+    #[arg(long, env = "TANDEM_MIN_REFRESH_SECONDS", value_name = "N")]
+    pub min_refresh_seconds: Option<u32>,
+
+    /// UDP worker threads, each with its own SO_REUSEPORT socket. [default: number of cores]
+    #[arg(long, env = "TANDEM_UDP_WORKERS", value_name = "N")]
+    pub udp_workers: Option<usize>,
+
+    /// EDNS UDP payload size we advertise and answer within (RFC 6891). [default: 1232]
+    #[arg(long, env = "TANDEM_EDNS_UDP_SIZE", value_name = "BYTES")]
+    pub edns_udp_size: Option<u16>,
+
+    /// Close a DNS TCP connection idle for this long (RFC 7766). [default: 10000]
+    #[arg(long, env = "TANDEM_TCP_IDLE_TIMEOUT_MS", value_name = "MS")]
+    pub tcp_idle_timeout_ms: Option<u64>,
+
+    /// Open DNS TCP connections allowed from one client address. [default: 16]
+    #[arg(long, env = "TANDEM_TCP_MAX_PER_CLIENT", value_name = "N")]
+    pub tcp_max_per_client: Option<usize>,
+
+    /// Open DNS TCP connections allowed in all. [default: 1024]
+    #[arg(long, env = "TANDEM_TCP_MAX_CONNECTIONS", value_name = "N")]
+    pub tcp_max_connections: Option<usize>,
+
+    /// Largest API request body for zone-file imports. [default: 67108864]
+    #[arg(long, env = "TANDEM_MAX_IMPORT_BYTES", value_name = "BYTES")]
+    pub max_import_bytes: Option<usize>,
+
+    /// Largest JSON API request body. [default: 1048576]
+    #[arg(long, env = "TANDEM_MAX_JSON_BYTES", value_name = "BYTES")]
+    pub max_json_bytes: Option<usize>,
+
+    /// Log filter (tracing EnvFilter syntax, e.g. `info` or `tandem=debug`). [default: info]
+    #[arg(long, env = "TANDEM_LOG", value_name = "FILTER")]
+    pub log: Option<String>,
+}
+
+/// The same settings as read from the TOML file.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub dns_listen: Option<Vec<SocketAddr>>,
+    pub api_listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub api_token: Option<String>,
+    pub transfer_source: Option<IpAddr>,
+    pub notify_source: Option<IpAddr>,
+    pub default_ns: Option<Vec<String>>,
+    pub default_soa_rname: Option<String>,
+    pub min_refresh_seconds: Option<u32>,
+    pub udp_workers: Option<usize>,
+    pub edns_udp_size: Option<u16>,
+    pub tcp_idle_timeout_ms: Option<u64>,
+    pub tcp_max_per_client: Option<usize>,
+    pub tcp_max_connections: Option<usize>,
+    pub max_import_bytes: Option<usize>,
+    pub max_json_bytes: Option<usize>,
+    pub log: Option<String>,
+}
+
+/// The settings in force.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub dns_listen: Vec<SocketAddr>,
+    pub api_listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub api_token: Option<String>,
+    pub transfer_source: Option<IpAddr>,
+    pub notify_source: Option<IpAddr>,
+    pub default_ns: Vec<String>,
+    pub default_soa_rname: Option<String>,
+    pub min_refresh_seconds: u32,
+    pub udp_workers: usize,
+    pub edns_udp_size: u16,
+    pub tcp_idle_timeout_ms: u64,
+    pub tcp_max_per_client: usize,
+    pub tcp_max_connections: usize,
+    pub max_import_bytes: usize,
+    pub max_json_bytes: usize,
+    pub log: String,
+}
+
+/// A configuration problem, named so an operator can fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Merges flags and environment (already combined by clap) over the file over defaults.
+    pub fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let cfg = Config {
+            dns_listen: args
+                .dns_listen
+                .or(file.dns_listen)
+                .unwrap_or_else(|| vec!["127.0.0.1:5300".parse().expect("valid")]),
+            api_listen: args
+                .api_listen
+                .or(file.api_listen)
+                .unwrap_or_else(|| "127.0.0.1:8053".parse().expect("valid")),
+            data_dir: args
+                .data_dir
+                .or(file.data_dir)
+                .unwrap_or_else(|| PathBuf::from("./tandem-data")),
+            api_token: args.api_token.or(file.api_token),
+            transfer_source: args.transfer_source.or(file.transfer_source),
+            notify_source: args.notify_source.or(file.notify_source),
+            default_ns: args.default_ns.or(file.default_ns).unwrap_or_default(),
+            default_soa_rname: args.default_soa_rname.or(file.default_soa_rname),
+            min_refresh_seconds: args
+                .min_refresh_seconds
+                .or(file.min_refresh_seconds)
+                .unwrap_or(300),
+            udp_workers: args.udp_workers.or(file.udp_workers).unwrap_or(cores),
+            edns_udp_size: args.edns_udp_size.or(file.edns_udp_size).unwrap_or(1232),
+            tcp_idle_timeout_ms: args
+                .tcp_idle_timeout_ms
+                .or(file.tcp_idle_timeout_ms)
+                .unwrap_or(10_000),
+            tcp_max_per_client: args
+                .tcp_max_per_client
+                .or(file.tcp_max_per_client)
+                .unwrap_or(16),
+            tcp_max_connections: args
+                .tcp_max_connections
+                .or(file.tcp_max_connections)
+                .unwrap_or(1024),
+            max_import_bytes: args
+                .max_import_bytes
+                .or(file.max_import_bytes)
+                .unwrap_or(64 << 20),
+            max_json_bytes: args
+                .max_json_bytes
+                .or(file.max_json_bytes)
+                .unwrap_or(1 << 20),
+            log: args.log.or(file.log).unwrap_or_else(|| "info".into()),
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: String| Err(ConfigError::Invalid(m));
+        if self.dns_listen.is_empty() {
+            return bad("dns_listen: at least one address is needed".into());
+        }
+        if self.udp_workers == 0 || self.udp_workers > 256 {
+            return bad(format!("udp_workers: {} is not in 1..=256", self.udp_workers));
+        }
+        if self.edns_udp_size < 512 {
+            return bad(format!(
+                "edns_udp_size: {} is below 512 (RFC 6891 §6.2.5)",
+                self.edns_udp_size
+            ));
+        }
+        if self.tcp_idle_timeout_ms == 0 {
+            return bad("tcp_idle_timeout_ms: must be above 0".into());
+        }
+        if self.tcp_max_per_client == 0 || self.tcp_max_connections == 0 {
+            return bad("tcp_max_per_client and tcp_max_connections must be above 0".into());
+        }
+        for ns in &self.default_ns {
+            if tandem_zone::Name::parse(ns).is_err() {
+                return bad(format!("default_ns: {ns:?} is not a domain name"));
+            }
+        }
+        if let Some(r) = &self.default_soa_rname {
+            if tandem_zone::Name::parse(r).is_err() {
+                return bad(format!("default_soa_rname: {r:?} is not a domain name"));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precedence_flag_over_file_over_default() {
+        let dir = std::env::temp_dir().join(format!("tandem-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("tandem.toml");
+        std::fs::write(
+            &file,
+            "dns_listen = [\"127.0.0.1:5301\"]\napi_listen = \"127.0.0.1:8054\"\nudp_workers = 3\n",
+        )
+        .unwrap();
+        let args = ServeArgs {
+            config: Some(file.clone()),
+            api_listen: Some("127.0.0.1:9000".parse().unwrap()),
+            ..Default::default()
+        };
+        let cfg = Config::resolve(args).unwrap();
+        assert_eq!(cfg.api_listen, "127.0.0.1:9000".parse().unwrap(), "flag wins");
+        assert_eq!(cfg.dns_listen, vec!["127.0.0.1:5301".parse().unwrap()], "file over default");
+        assert_eq!(cfg.udp_workers, 3);
+        assert_eq!(cfg.min_refresh_seconds, 300, "default");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn unknown_file_key_is_an_error() {
+        let dir = std::env::temp_dir().join(format!("tandem-config-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("tandem.toml");
+        std::fs::write(&file, "dns_lisen = [\"127.0.0.1:5301\"]\n").unwrap();
+        let err = Config::resolve(ServeArgs {
+            config: Some(file),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("dns_lisen"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn cli_parses_env_style_lists() {
+        let cli = Cli::try_parse_from([
+            "tandem",
+            "serve",
+            "--dns-listen",
+            "127.0.0.1:0,127.0.0.2:0",
+            "--default-ns",
+            "a.example.,b.example.",
+        ])
+        .unwrap();
+        let Command::Serve(args) = cli.command;
+        assert_eq!(args.dns_listen.unwrap().len(), 2);
+        assert_eq!(args.default_ns.unwrap().len(), 2);
+    }
+}
