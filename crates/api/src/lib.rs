@@ -1,1 +1,230 @@
-//! tandem-api
+//! Tandem's REST API (PRODUCT §3): accounts, zones and DNS records under `/client/v4`, shaped
+//! like the provider API so its SDKs work, plus zone-file import/export and the OpenAPI
+//! document generated from this code.
+//!
+//! Data flows one way: request → validation → next [`ZoneVersion`] (zone rules checked) →
+//! store transaction → publish to the [`ZoneSet`] → answer.
+
+mod accounts;
+mod auth;
+mod batch;
+mod change;
+mod content;
+mod envelope;
+mod openapi;
+mod records;
+mod zonefile;
+mod zones;
+
+pub use change::ZoneChange;
+pub use envelope::{ApiError, ApiMessage, Envelope, ResultInfo};
+pub use openapi::openapi;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use std::sync::{Arc, OnceLock};
+use tandem_store::{Store, StoreError, ZoneKind};
+use tandem_zone::{Name, ZoneError, ZoneSet, ZoneVersion};
+use tower_http::trace::TraceLayer;
+
+/// Settings of the API that come from the command line.
+#[derive(Clone, Debug)]
+pub struct ApiConfig {
+    /// Apex NS records of a new `full` zone (`--default-ns`); empty means `ns1.<zone>.`.
+    pub default_ns: Vec<String>,
+    /// SOA RNAME of a new zone (`--default-soa-rname`); `None` means `hostmaster.<zone>.`.
+    pub default_soa_rname: Option<String>,
+    /// Largest zone-file import body, in bytes.
+    pub max_body_bytes: usize,
+    /// Largest JSON body, in bytes.
+    pub json_body_limit: usize,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            default_ns: Vec::new(),
+            default_soa_rname: None,
+            max_body_bytes: 64 * 1024 * 1024,
+            json_body_limit: 1024 * 1024,
+        }
+    }
+}
+
+/// A setting of [`ApiConfig`] that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("default NS {0:?} is not a valid domain name")]
+    BadNs(String),
+    #[error("default SOA RNAME {0:?} is not a valid domain name")]
+    BadRname(String),
+}
+
+/// Called after every committed change to a zone's records (the IXFR journal and NOTIFY hang
+/// off this).
+pub type ChangeHook = Arc<dyn Fn(&ZoneChange<'_>) + Send + Sync>;
+
+/// Everything the handlers share. Cheap to clone.
+#[derive(Clone)]
+pub struct ApiState {
+    inner: Arc<Shared>,
+}
+
+struct Shared {
+    store: Arc<Store>,
+    zones: Arc<ZoneSet>,
+    config: ApiConfig,
+    default_ns: Vec<Name>,
+    default_rname: Option<Name>,
+    locks: change::ZoneLocks,
+    hook: OnceLock<ChangeHook>,
+}
+
+impl ApiState {
+    /// Checks the configuration and builds the state.
+    pub fn new(
+        store: Arc<Store>,
+        zones: Arc<ZoneSet>,
+        config: ApiConfig,
+    ) -> Result<Self, ConfigError> {
+        let default_ns = config
+            .default_ns
+            .iter()
+            .map(|n| parse_config_name(n).ok_or_else(|| ConfigError::BadNs(n.clone())))
+            .collect::<Result<Vec<_>, _>>()?;
+        let default_rname = config
+            .default_soa_rname
+            .as_ref()
+            .map(|n| parse_config_name(n).ok_or_else(|| ConfigError::BadRname(n.clone())))
+            .transpose()?;
+        Ok(ApiState {
+            inner: Arc::new(Shared {
+                store,
+                zones,
+                config,
+                default_ns,
+                default_rname,
+                locks: change::ZoneLocks::default(),
+                hook: OnceLock::new(),
+            }),
+        })
+    }
+
+    /// Registers the function called after every committed change (once; a second hook is
+    /// refused with a warning). It runs on a blocking thread with the zone's write lock held,
+    /// so it must be quick: hand work to a channel rather than doing I/O in it.
+    pub fn with_change_hook(self, hook: ChangeHook) -> Self {
+        if self.inner.hook.set(hook).is_err() {
+            tracing::warn!("a change hook is already set; the new one is ignored");
+        }
+        self
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn zones(&self) -> &ZoneSet {
+        &self.inner.zones
+    }
+
+    pub fn config(&self) -> &ApiConfig {
+        &self.inner.config
+    }
+
+    /// Runs blocking work (store calls, zone building) off the async runtime.
+    pub(crate) async fn run<R, F>(&self, f: F) -> Result<R, ApiError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&ApiState) -> Result<R, ApiError> + Send + 'static,
+    {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || f(&state))
+            .await
+            .map_err(ApiError::internal)?
+    }
+}
+
+fn parse_config_name(text: &str) -> Option<Name> {
+    let name = Name::parse(text.trim()).ok()?;
+    (name.label_count() > 0).then_some(name)
+}
+
+/// The API under `/client/v4`. It has no fallback of its own outside that prefix, so the binary
+/// can merge it with the dashboard and metrics routes.
+pub fn router(state: ApiState) -> Router {
+    let import_limit = DefaultBodyLimit::max(state.config().max_body_bytes);
+    let api = Router::new()
+        .route("/accounts", get(accounts::list))
+        .route("/zones", get(zones::list).post(zones::create))
+        .route("/zones/{zone_id}", get(zones::get).delete(zones::delete))
+        .route(
+            "/zones/{zone_id}/dns_records",
+            get(records::list).post(records::create),
+        )
+        .route("/zones/{zone_id}/dns_records/export", get(zonefile::export))
+        .route(
+            "/zones/{zone_id}/dns_records/import",
+            post(zonefile::import).layer(import_limit),
+        )
+        .route("/zones/{zone_id}/dns_records/batch", post(batch::batch))
+        .route(
+            "/zones/{zone_id}/dns_records/{record_id}",
+            get(records::get)
+                .put(records::put)
+                .patch(records::patch)
+                .delete(records::delete),
+        )
+        .route("/openapi.json", get(openapi::serve))
+        .fallback(envelope::no_route)
+        .method_not_allowed_fallback(envelope::wrong_method)
+        .layer(DefaultBodyLimit::max(state.config().json_body_limit));
+    Router::new()
+        .nest("/client/v4", api)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Why the stored zones could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("zone {zone}: stored name is not a domain name")]
+    BadName { zone: String },
+    #[error("zone {zone}: {source}")]
+    BadZone { zone: String, source: ZoneError },
+}
+
+/// Builds the version of every stored zone from its stored records and puts it into `zones`
+/// (at start-up). A secondary zone without records is inserted as pending. Returns the number
+/// of zones loaded.
+pub fn load_zones(store: &Store, zones: &ZoneSet) -> Result<usize, LoadError> {
+    let rows = store.zones()?;
+    for zone in &rows {
+        let apex = Name::parse(&zone.name).map_err(|_| LoadError::BadName {
+            zone: zone.name.clone(),
+        })?;
+        let records = store.zone_records(&zone.id)?;
+        if records.is_empty() && zone.kind == ZoneKind::Secondary {
+            zones.insert(apex, None);
+            continue;
+        }
+        let version =
+            ZoneVersion::build(apex.clone(), records).map_err(|source| LoadError::BadZone {
+                zone: zone.name.clone(),
+                source,
+            })?;
+        if version.serial() != zone.serial {
+            tracing::warn!(
+                zone = %zone.name,
+                "stored serial {} differs from the SOA's {}; serving the SOA's",
+                zone.serial,
+                version.serial()
+            );
+        }
+        zones.insert(apex, Some(Arc::new(version)));
+    }
+    Ok(rows.len())
+}

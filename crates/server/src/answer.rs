@@ -78,7 +78,9 @@ fn size_limit(transport: Transport, edns: Option<Edns>, cfg: &AnswerConfig) -> u
     match (transport, edns) {
         (Transport::Tcp, _) => 65535,
         (Transport::Udp, None) => MIN_UDP,
-        (Transport::Udp, Some(e)) => (e.udp_payload.min(cfg.edns_udp_payload) as usize).max(MIN_UDP),
+        (Transport::Udp, Some(e)) => {
+            (e.udp_payload.min(cfg.edns_udp_payload) as usize).max(MIN_UDP)
+        }
     }
 }
 
@@ -91,7 +93,11 @@ fn answer_query(
     cfg: &AnswerConfig,
 ) -> u16 {
     let limit = size_limit(transport, q.edns, cfg);
-    let record_limit = if q.edns.is_some() { limit - OPT_LEN } else { limit };
+    let record_limit = if q.edns.is_some() {
+        limit - OPT_LEN
+    } else {
+        limit
+    };
     let out = flags::QR | (q.flags & (flags::OPCODE_MASK | flags::RD | flags::CD));
     let mut r = Response::start(buf, msg, q.question_end, out, record_limit);
     let dnssec = q.edns.is_some_and(|e| e.dnssec_ok);
@@ -362,7 +368,10 @@ fn push_negative_soa(
     apex: Owner<'_>,
     dnssec: bool,
 ) -> Result<(), Full> {
-    let soa = v.apex_node().rrset(rtype::SOA).expect("a version has an SOA");
+    let soa = v
+        .apex_node()
+        .rrset(rtype::SOA)
+        .expect("a version has an SOA");
     let ttl = v.negative_ttl();
     r.push_rrs(Section::Authority, apex, soa.wire(), Some(ttl))?;
     if dnssec {

@@ -49,7 +49,12 @@ impl QueryMetrics {
     /// Sums over workers: `[transport][rcode]`.
     pub fn totals(&self) -> [[u64; RCODES]; 2] {
         let mut out = [[0u64; RCODES]; 2];
-        for w in self.workers.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        for w in self
+            .workers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
             for (t, row) in w.counts.iter().enumerate() {
                 for (r, c) in row.iter().enumerate() {
                     out[t][r] += c.load(Ordering::Relaxed);
@@ -62,7 +67,9 @@ impl QueryMetrics {
     /// Prometheus text for `tandem_queries_total`.
     pub fn render(&self, out: &mut String) {
         use std::fmt::Write;
-        out.push_str("# HELP tandem_queries_total DNS queries answered, by transport and response code.\n");
+        out.push_str(
+            "# HELP tandem_queries_total DNS queries answered, by transport and response code.\n",
+        );
         out.push_str("# TYPE tandem_queries_total counter\n");
         for (t, row) in self.totals().iter().enumerate() {
             let transport = if t == 0 { "udp" } else { "tcp" };

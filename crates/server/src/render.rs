@@ -297,8 +297,10 @@ fn name_at_equals(msg: &[u8], mut pos: usize, name: &[u8]) -> bool {
         if len == 0 {
             return true;
         }
-        let (Some(a), Some(b)) = (msg.get(pos + 1..pos + 1 + len), name.get(i + 1..i + 1 + len))
-        else {
+        let (Some(a), Some(b)) = (
+            msg.get(pos + 1..pos + 1 + len),
+            name.get(i + 1..i + 1 + len),
+        ) else {
             return false;
         };
         if !a.eq_ignore_ascii_case(b) {
@@ -320,11 +322,13 @@ mod tests {
         let qend = q.len();
         let mut buf = Vec::with_capacity(512);
         let mut r = Response::start(&mut buf, &q, qend, 0x8400, 512);
-        r.write_name(b"\x04mail\x07EXAMPLE\x03com\x00", true).unwrap();
+        r.write_name(b"\x04mail\x07EXAMPLE\x03com\x00", true)
+            .unwrap();
         let n = r.len();
         // "mail" label then a pointer to "example.com" at offset 16.
         assert_eq!(&r.buf[qend..n], b"\x04mail\xC0\x10");
-        r.write_name(b"\x04mail\x07example\x03com\x00", true).unwrap();
+        r.write_name(b"\x04mail\x07example\x03com\x00", true)
+            .unwrap();
         assert_eq!(&r.buf[n..], &[0xC0, qend as u8]);
     }
 

@@ -149,7 +149,11 @@ pub fn parse(msg: &[u8]) -> Parsed {
     if qdcount != 1 {
         // RFC 1035 §4.1.2 leaves room for several, but no server answers more than one.
         return error(
-            if opcode == 0 { rcode::FORMERR } else { rcode::NOTIMP },
+            if opcode == 0 {
+                rcode::FORMERR
+            } else {
+                rcode::NOTIMP
+            },
             0,
             None,
         );
@@ -316,7 +320,12 @@ mod tests {
             Parsed::Error { rcode: 1, .. }
         ));
         // A pointer in the additional section that points forward (or at itself).
-        let m = query(b"\x01a\x00", 1, &[0xC0, 0xFF, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0], 1);
+        let m = query(
+            b"\x01a\x00",
+            1,
+            &[0xC0, 0xFF, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0],
+            1,
+        );
         assert!(matches!(parse(&m), Parsed::Error { rcode: 1, .. }));
         let mut badvers = OPT.to_vec();
         badvers[6] = 1;

@@ -36,7 +36,9 @@ fn zones() -> Arc<ZoneSet> {
     let apex = Name::parse("example.test").unwrap();
     let mut text = ZONE.to_string();
     for i in 0..40 {
-        text.push_str(&format!("big TXT \"record number {i} padding padding padding\"\n"));
+        text.push_str(&format!(
+            "big TXT \"record number {i} padding padding padding\"\n"
+        ));
     }
     let recs = parse_zonefile(&text, &apex, 300).unwrap();
     let v = ZoneVersion::build(apex.clone(), recs.into_iter().map(|p| p.record)).unwrap();
@@ -49,7 +51,8 @@ fn query(name: &str, t: Rtype, edns: Option<(u16, bool)>) -> Vec<u8> {
     let mut b = MessageBuilder::new_vec();
     b.header_mut().set_id(0x4242);
     let mut q = b.question();
-    q.push((DName::<Vec<u8>>::from_str(name).unwrap(), t)).unwrap();
+    q.push((DName::<Vec<u8>>::from_str(name).unwrap(), t))
+        .unwrap();
     match edns {
         Some((size, dnssec_ok)) => {
             let mut a = q.additional();
@@ -88,13 +91,23 @@ fn types(msg: &Message<Vec<u8>>, section: usize) -> Vec<(String, Rtype)> {
 #[test]
 fn positive_with_additional() {
     let set = zones();
-    let m = ask(&set, &query("example.test.", Rtype::MX, None), Transport::Udp);
+    let m = ask(
+        &set,
+        &query("example.test.", Rtype::MX, None),
+        Transport::Udp,
+    );
     assert_eq!(m.header().rcode(), Rcode::NOERROR);
     assert!(m.header().aa());
     assert_eq!(types(&m, 0), vec![("example.test".into(), Rtype::MX)]);
     let add = types(&m, 2);
-    assert!(add.contains(&("mail.example.test".into(), Rtype::A)), "{add:?}");
-    assert!(add.contains(&("mail.example.test".into(), Rtype::AAAA)), "{add:?}");
+    assert!(
+        add.contains(&("mail.example.test".into(), Rtype::A)),
+        "{add:?}"
+    );
+    assert!(
+        add.contains(&("mail.example.test".into(), Rtype::AAAA)),
+        "{add:?}"
+    );
 }
 
 #[test]
@@ -106,7 +119,11 @@ fn negative_answers_carry_soa_with_negative_ttl() {
         ("b.c.example.test.", Rcode::NOERROR),
         ("dangling.example.test.", Rcode::NXDOMAIN),
     ] {
-        let t = if name.starts_with("www") { Rtype::AAAA } else { Rtype::A };
+        let t = if name.starts_with("www") {
+            Rtype::AAAA
+        } else {
+            Rtype::A
+        };
         let m = ask(&set, &query(name, t, None), Transport::Udp);
         assert_eq!(m.header().rcode(), code, "{name}");
         assert!(m.header().aa(), "{name}");
@@ -120,7 +137,11 @@ fn negative_answers_carry_soa_with_negative_ttl() {
 #[test]
 fn cname_chain_and_case_preserved_question() {
     let set = zones();
-    let m = ask(&set, &query("WwW.Example.TEST.", Rtype::A, None), Transport::Udp);
+    let m = ask(
+        &set,
+        &query("WwW.Example.TEST.", Rtype::A, None),
+        Transport::Udp,
+    );
     assert_eq!(m.header().rcode(), Rcode::NOERROR);
     let ans = types(&m, 0);
     assert_eq!(
@@ -138,20 +159,43 @@ fn cname_chain_and_case_preserved_question() {
 #[test]
 fn wildcards_and_referrals() {
     let set = zones();
-    let m = ask(&set, &query("x.y.wild.example.test.", Rtype::A, None), Transport::Udp);
-    assert_eq!(types(&m, 0), vec![("x.y.wild.example.test".into(), Rtype::A)]);
-    let m = ask(&set, &query("x.wild.example.test.", Rtype::MX, None), Transport::Udp);
+    let m = ask(
+        &set,
+        &query("x.y.wild.example.test.", Rtype::A, None),
+        Transport::Udp,
+    );
+    assert_eq!(
+        types(&m, 0),
+        vec![("x.y.wild.example.test".into(), Rtype::A)]
+    );
+    let m = ask(
+        &set,
+        &query("x.wild.example.test.", Rtype::MX, None),
+        Transport::Udp,
+    );
     assert_eq!(m.header().rcode(), Rcode::NOERROR);
     assert!(types(&m, 0).is_empty());
-    let m = ask(&set, &query("exact.wild.example.test.", Rtype::TXT, None), Transport::Udp);
+    let m = ask(
+        &set,
+        &query("exact.wild.example.test.", Rtype::TXT, None),
+        Transport::Udp,
+    );
     assert!(types(&m, 0).is_empty(), "no synthesis for an existing name");
 
-    let m = ask(&set, &query("host.sub.example.test.", Rtype::A, None), Transport::Udp);
+    let m = ask(
+        &set,
+        &query("host.sub.example.test.", Rtype::A, None),
+        Transport::Udp,
+    );
     assert!(!m.header().aa());
     assert!(types(&m, 0).is_empty());
     assert_eq!(types(&m, 1).len(), 2);
     assert_eq!(types(&m, 2), vec![("ns.sub.example.test".into(), Rtype::A)]);
-    let m = ask(&set, &query("sub.example.test.", Rtype::DS, None), Transport::Udp);
+    let m = ask(
+        &set,
+        &query("sub.example.test.", Rtype::DS, None),
+        Transport::Udp,
+    );
     assert!(m.header().aa());
     assert_eq!(types(&m, 0), vec![("sub.example.test".into(), Rtype::DS)]);
 }
@@ -161,13 +205,29 @@ fn refused_truncated_and_unknown() {
     let set = zones();
     let m = ask(&set, &query("example.org.", Rtype::A, None), Transport::Udp);
     assert_eq!(m.header().rcode(), Rcode::REFUSED);
-    let m = ask(&set, &query("big.example.test.", Rtype::TXT, None), Transport::Udp);
+    let m = ask(
+        &set,
+        &query("big.example.test.", Rtype::TXT, None),
+        Transport::Udp,
+    );
     assert!(m.header().tc());
     assert!(types(&m, 0).is_empty());
-    let m = ask(&set, &query("big.example.test.", Rtype::TXT, None), Transport::Tcp);
+    let m = ask(
+        &set,
+        &query("big.example.test.", Rtype::TXT, None),
+        Transport::Tcp,
+    );
     assert!(!m.header().tc());
     assert_eq!(types(&m, 0).len(), 40);
-    let m = ask(&set, &query("unk.example.test.", Rtype::from_int(65534), Some((1232, false))), Transport::Udp);
+    let m = ask(
+        &set,
+        &query(
+            "unk.example.test.",
+            Rtype::from_int(65534),
+            Some((1232, false)),
+        ),
+        Transport::Udp,
+    );
     let rec = m.answer().unwrap().next().unwrap().unwrap();
     let rec = rec.into_record::<AllRecordData<_, _>>().unwrap().unwrap();
     assert_eq!(rec.data().to_string().replace(' ', ""), "\\#3abcdef");

@@ -1,1 +1,181 @@
-//! tandem-store
+//! Persistence for Tandem: accounts, API tokens, zones and their records in one SQLite file
+//! (`DATA_DIR/tandem.db`, WAL, `synchronous=FULL`), so that every acknowledged change survives
+//! `kill -9` and a restart serves exactly the last committed serial of every zone (PRODUCT §4).
+//!
+//! Each method that changes data runs as one transaction. Methods block: call them from a
+//! blocking thread (`tokio::task::spawn_blocking`), never from an async task.
+
+mod accounts;
+mod model;
+mod records;
+mod schema;
+mod zones;
+
+pub use accounts::{hash_token, AdminToken, ADMIN_TOKEN_FILE, DEFAULT_ACCOUNT};
+pub use model::{
+    Account, ApiToken, Page, Permission, RecordChange, RecordFilter, RecordRow, ZoneFilter,
+    ZoneKind, ZoneRow,
+};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+/// Name of the database file inside the data directory.
+pub const DB_FILE: &str = "tandem.db";
+
+/// How long a statement waits for another connection's lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("database schema version {found} is newer than this build knows ({known})")]
+    SchemaTooNew { found: i64, known: i64 },
+    #[error("a zone named {0} already exists")]
+    ZoneExists(String),
+    #[error("{what} {id} does not exist")]
+    NotFound { what: &'static str, id: String },
+    #[error("corrupt {table} row {id}: {detail}")]
+    Corrupt {
+        table: &'static str,
+        id: String,
+        detail: String,
+    },
+}
+
+/// The embedded store. Writes go through one connection, reads through another, so a long
+/// write (a large import) does not block readers (WAL lets them see the last commit).
+pub struct Store {
+    data_dir: PathBuf,
+    writer: Mutex<Connection>,
+    reader: Mutex<Connection>,
+}
+
+impl Store {
+    /// Opens (creating if needed) `data_dir/tandem.db`, brings its schema up to date and makes
+    /// sure the `default` account exists.
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Io {
+            path: data_dir.to_path_buf(),
+            source,
+        })?;
+        let path = data_dir.join(DB_FILE);
+        let mut writer = connect(&path)?;
+        schema::migrate(&mut writer)?;
+        let reader = connect(&path)?;
+        let store = Store {
+            data_dir: data_dir.to_path_buf(),
+            writer: Mutex::new(writer),
+            reader: Mutex::new(reader),
+        };
+        store.ensure_default_account()?;
+        Ok(store)
+    }
+
+    /// The data directory this store lives in.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    fn write_conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock left no transaction open (it rolled back on drop).
+        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn read_conn(&self) -> MutexGuard<'_, Connection> {
+        self.reader.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn connect(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // journal_mode answers with a row, so it cannot go through execute_batch.
+    let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(format!("cannot enable WAL (journal_mode={mode})")),
+        });
+    }
+    conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")?;
+    Ok(conn)
+}
+
+/// A fresh object id: 32 lowercase hex characters (128 random bits).
+pub fn new_id() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
+}
+
+/// The current time, at the microsecond precision the store keeps.
+pub fn now() -> DateTime<Utc> {
+    parse_time(&format_time(Utc::now())).unwrap_or_else(Utc::now)
+}
+
+/// RFC 3339 in UTC with microseconds (`2025-01-02T03:04:05.123456Z`), as stored and shown.
+pub fn format_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Reads a stored time column, reporting the row on corruption.
+fn time_column(table: &'static str, id: &str, text: &str) -> Result<DateTime<Utc>, StoreError> {
+    parse_time(text).ok_or_else(|| StoreError::Corrupt {
+        table,
+        id: id.to_string(),
+        detail: format!("bad time {text:?}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_32_lowercase_hex() {
+        let id = new_id();
+        assert_eq!(id.len(), 32);
+        assert!(id
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert_ne!(id, new_id());
+    }
+
+    #[test]
+    fn open_sets_pragmas_and_bootstraps() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let conn = store.read_conn();
+        let sync: i64 = conn
+            .pragma_query_value(None, "synchronous", |r| r.get(0))
+            .unwrap();
+        assert_eq!(sync, 2, "FULL");
+        let fk: i64 = conn
+            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+            .unwrap();
+        assert_eq!(fk, 1);
+        drop(conn);
+        let accounts = store.accounts().unwrap();
+        assert_eq!(accounts.len(), 1);
+        assert_eq!(accounts[0].name, DEFAULT_ACCOUNT);
+        drop(store);
+        // Reopening migrates nothing and creates no second default account.
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.accounts().unwrap().len(), 1);
+    }
+}

@@ -34,7 +34,12 @@ pub struct ServeArgs {
 
     /// Address for DNS over UDP and TCP; repeatable. Port 0 picks a free port.
     /// [default: 127.0.0.1:5300]
-    #[arg(long, env = "TANDEM_DNS_LISTEN", value_name = "ADDR:PORT", value_delimiter = ',')]
+    #[arg(
+        long,
+        env = "TANDEM_DNS_LISTEN",
+        value_name = "ADDR:PORT",
+        value_delimiter = ','
+    )]
     pub dns_listen: Option<Vec<SocketAddr>>,
 
     /// Address of the HTTP API and dashboard. Port 0 picks a free port. [default: 127.0.0.1:8053]
@@ -49,7 +54,12 @@ pub struct ServeArgs {
     /// The administrator's bearer token for this run (stored hashed, replacing the previous one).
     /// Without it the stored token stays valid; if none is stored one is generated and written
     /// to DATA_DIR/api-token.
-    #[arg(long, env = "TANDEM_API_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "TANDEM_API_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
     pub api_token: Option<String>,
 
     /// Source address of our SOA queries and transfer requests.
@@ -61,7 +71,12 @@ pub struct ServeArgs {
     pub notify_source: Option<IpAddr>,
 
     /// Apex NS records given to a new full zone, comma-separated. [default: ns1.<zone>.]
-    #[arg(long, env = "TANDEM_DEFAULT_NS", value_name = "NAME,...", value_delimiter = ',')]
+    #[arg(
+        long,
+        env = "TANDEM_DEFAULT_NS",
+        value_name = "NAME,...",
+        value_delimiter = ','
+    )]
     pub default_ns: Option<Vec<String>>,
 
     /// RNAME of the SOA of a new full zone. [default: hostmaster.<zone>.]
@@ -228,7 +243,10 @@ impl Config {
             return bad("dns_listen: at least one address is needed".into());
         }
         if self.udp_workers == 0 || self.udp_workers > 256 {
-            return bad(format!("udp_workers: {} is not in 1..=256", self.udp_workers));
+            return bad(format!(
+                "udp_workers: {} is not in 1..=256",
+                self.udp_workers
+            ));
         }
         if self.edns_udp_size < 512 {
             return bad(format!(
@@ -287,8 +305,16 @@ mod tests {
             ..Default::default()
         };
         let cfg = Config::resolve(args).unwrap();
-        assert_eq!(cfg.api_listen, "127.0.0.1:9000".parse().unwrap(), "flag wins");
-        assert_eq!(cfg.dns_listen, vec!["127.0.0.1:5301".parse().unwrap()], "file over default");
+        assert_eq!(
+            cfg.api_listen,
+            "127.0.0.1:9000".parse().unwrap(),
+            "flag wins"
+        );
+        assert_eq!(
+            cfg.dns_listen,
+            vec!["127.0.0.1:5301".parse().unwrap()],
+            "file over default"
+        );
         assert_eq!(cfg.udp_workers, 3);
         assert_eq!(cfg.min_refresh_seconds, 300, "default");
         std::fs::remove_dir_all(&dir).unwrap();

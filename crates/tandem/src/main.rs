@@ -72,11 +72,10 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     let api_cfg = tandem_api::ApiConfig {
         default_ns: cfg.default_ns.clone(),
         default_soa_rname: cfg.default_soa_rname.clone(),
-        max_import_bytes: cfg.max_import_bytes,
-        max_json_bytes: cfg.max_json_bytes,
-        min_refresh_seconds: cfg.min_refresh_seconds,
+        max_body_bytes: cfg.max_import_bytes,
+        json_body_limit: cfg.max_json_bytes,
     };
-    let state = tandem_api::ApiState::new(store.clone(), zones.clone(), api_cfg);
+    let state = tandem_api::ApiState::new(store.clone(), zones.clone(), api_cfg)?;
     let app = tandem_api::router(state).merge(metrics::router(zones.clone(), query_metrics));
     let api = tokio::net::TcpListener::bind(cfg.api_listen)
         .await
@@ -84,7 +83,14 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     let api_addr = api.local_addr()?;
 
     write_listen_json(&cfg.data_dir, &dns_addrs, api_addr)?;
-    tracing::info!(dns = ?dns_addrs, api = %api_addr, "serving");
+    tracing::info!(
+        dns = ?dns_addrs,
+        api = %api_addr,
+        transfer_source = ?cfg.transfer_source,
+        notify_source = ?cfg.notify_source,
+        min_refresh_seconds = cfg.min_refresh_seconds,
+        "serving"
+    );
     axum::serve(api, app)
         .with_graceful_shutdown(shutdown())
         .await

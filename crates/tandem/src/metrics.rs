@@ -42,8 +42,5 @@ async fn metrics(State(s): State<MetricsState>) -> impl IntoResponse {
         }
     }
     out.push_str(&records);
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        out,
-    )
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }

@@ -19,8 +19,16 @@ impl ZoneDiff {
         let old_set: HashSet<&Record> = old.iter().collect();
         let new_set: HashSet<&Record> = new.iter().collect();
         let mut diff = ZoneDiff {
-            removed: old.iter().filter(|r| !new_set.contains(r)).cloned().collect(),
-            added: new.iter().filter(|r| !old_set.contains(r)).cloned().collect(),
+            removed: old
+                .iter()
+                .filter(|r| !new_set.contains(r))
+                .cloned()
+                .collect(),
+            added: new
+                .iter()
+                .filter(|r| !old_set.contains(r))
+                .cloned()
+                .collect(),
         };
         diff.soa_first();
         diff

@@ -117,10 +117,17 @@ impl Soa {
 
     /// Wire RDATA.
     pub fn to_rdata(&self) -> Bytes {
-        let mut v = Vec::with_capacity(self.mname.as_wire().len() + self.rname.as_wire().len() + 20);
+        let mut v =
+            Vec::with_capacity(self.mname.as_wire().len() + self.rname.as_wire().len() + 20);
         v.extend_from_slice(self.mname.as_wire());
         v.extend_from_slice(self.rname.as_wire());
-        for n in [self.serial, self.refresh, self.retry, self.expire, self.minimum] {
+        for n in [
+            self.serial,
+            self.refresh,
+            self.retry,
+            self.expire,
+            self.minimum,
+        ] {
             v.extend_from_slice(&n.to_be_bytes());
         }
         v.into()

@@ -195,10 +195,11 @@ pub fn rdata_to_text(rtype: u16, rdata: &[u8]) -> String {
         }
     }
     let mut parser = octseq::Parser::from_ref(rdata);
-    let parsed = domain::rdata::ZoneRecordData::<&[u8], domain::base::ParsedName<&[u8]>>::parse_rdata(
-        domain::base::iana::Rtype::from_int(rtype),
-        &mut parser,
-    );
+    let parsed =
+        domain::rdata::ZoneRecordData::<&[u8], domain::base::ParsedName<&[u8]>>::parse_rdata(
+            domain::base::iana::Rtype::from_int(rtype),
+            &mut parser,
+        );
     match parsed {
         Ok(Some(data)) if parser.remaining() == 0 => data.to_string().trim_end().to_string(),
         _ => unknown_form(rdata),

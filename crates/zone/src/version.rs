@@ -230,7 +230,9 @@ impl ZoneVersion {
     }
     /// The apex node.
     pub fn apex_node(&self) -> &Node {
-        self.nodes.get(&self.apex).expect("a version always has its apex")
+        self.nodes
+            .get(&self.apex)
+            .expect("a version always has its apex")
     }
     /// The SOA record.
     pub fn soa(&self) -> Soa {
@@ -408,7 +410,10 @@ impl ZoneVersion {
     }
 
     fn check_apex(&mut self) -> Result<(), ZoneError> {
-        let apex = self.nodes.get(&self.apex).ok_or(ZoneError::SoaCount { count: 0 })?;
+        let apex = self
+            .nodes
+            .get(&self.apex)
+            .ok_or(ZoneError::SoaCount { count: 0 })?;
         let soa_count = apex.rrset(rtype::SOA).map_or(0, RrSet::len);
         if soa_count != 1 {
             return Err(ZoneError::SoaCount { count: soa_count });
@@ -416,7 +421,10 @@ impl ZoneVersion {
         if apex.rrset(rtype::NS).is_none() {
             return Err(ZoneError::NoApexNs);
         }
-        let soa = apex.rrset(rtype::SOA).and_then(|s| s.rdatas().next()).cloned();
+        let soa = apex
+            .rrset(rtype::SOA)
+            .and_then(|s| s.rdatas().next())
+            .cloned();
         let soa = soa.ok_or(ZoneError::BadSoa)?;
         if Soa::from_rdata(&soa).is_none() {
             return Err(ZoneError::BadSoa);
@@ -482,7 +490,10 @@ mod tests {
         assert_eq!(v.serial(), 1);
         assert_eq!(v.record_count(), 4);
         let ent = Name::parse("b.c.example.com").unwrap();
-        assert!(v.node(ent.as_wire()).unwrap().is_empty(), "empty non-terminal exists");
+        assert!(
+            v.node(ent.as_wire()).unwrap().is_empty(),
+            "empty non-terminal exists"
+        );
         assert_eq!(v.records().count(), 4);
     }
 
@@ -499,7 +510,10 @@ mod tests {
             ZoneError::NoApexNs
         );
         assert!(matches!(
-            zone(&format!("{BASE}x SOA ns1 hostmaster 1 7200 3600 1209600 300\n")).unwrap_err(),
+            zone(&format!(
+                "{BASE}x SOA ns1 hostmaster 1 7200 3600 1209600 300\n"
+            ))
+            .unwrap_err(),
             ZoneError::SoaNotAtApex { .. }
         ));
         assert!(matches!(
@@ -516,22 +530,33 @@ mod tests {
                 rec("@ SOA ns1 hostmaster 1 7200 3600 1209600 300"),
                 rec("a.b.c A 192.0.2.2"),
             ],
-            added: vec![rec("@ SOA ns1 hostmaster 2 7200 3600 1209600 300"), rec("d A 192.0.2.3")],
+            added: vec![
+                rec("@ SOA ns1 hostmaster 2 7200 3600 1209600 300"),
+                rec("d A 192.0.2.3"),
+            ],
         };
         let v2 = v1.apply(&diff).unwrap();
         assert_eq!(v2.serial(), 2);
         assert_eq!(v1.serial(), 1, "old version untouched");
         let ent = Name::parse("b.c.example.com").unwrap();
         assert!(v1.node(ent.as_wire()).is_some());
-        assert!(v2.node(ent.as_wire()).is_none(), "empty non-terminals pruned");
-        assert!(v2.node(Name::parse("c.example.com").unwrap().as_wire()).is_none());
+        assert!(
+            v2.node(ent.as_wire()).is_none(),
+            "empty non-terminals pruned"
+        );
+        assert!(v2
+            .node(Name::parse("c.example.com").unwrap().as_wire())
+            .is_none());
         assert_eq!(v2.record_count(), 4);
         // Deleting what is not there fails and leaves nothing half-done.
         let bad = ZoneDiff {
             removed: vec![rec("zz A 192.0.2.9")],
             added: vec![],
         };
-        assert!(matches!(v2.apply(&bad), Err(ZoneError::NoSuchRecord { .. })));
+        assert!(matches!(
+            v2.apply(&bad),
+            Err(ZoneError::NoSuchRecord { .. })
+        ));
     }
 
     #[test]
@@ -540,7 +565,9 @@ mod tests {
             "{BASE}www A 192.0.2.5\nwww RRSIG A 8 3 300 20300101000000 20200101000000 1 example.com. AAAA\n"
         ))
         .unwrap();
-        let node = v.node(Name::parse("www.example.com").unwrap().as_wire()).unwrap();
+        let node = v
+            .node(Name::parse("www.example.com").unwrap().as_wire())
+            .unwrap();
         assert_eq!(node.rrset(rtype::A).unwrap().sig_wire().1, 1);
     }
 

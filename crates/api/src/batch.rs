@@ -1,0 +1,364 @@
+//! Record operations turned into one edit: the single-record endpoints and
+//! `POST /zones/{zone_id}/dns_records/batch`, whose deletes, patches, puts and posts (in that
+//! order, as the provider documents) are one transaction and one new version.
+
+use crate::auth::Caller;
+use crate::change::{apex_of, commit, editable, Edit};
+use crate::content::{parse_content, parse_owner, parse_priority, parse_ttl, parse_type, shown};
+use crate::envelope::{ok, ApiJson, Envelope};
+use crate::records::{RecordInput, RecordOut};
+use crate::{ApiError, ApiState};
+use axum::extract::{Path, State};
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use tandem_store::{new_id, now, RecordRow, ZoneRow};
+use tandem_zone::record::rtype;
+use tandem_zone::{Name, Record};
+use utoipa::ToSchema;
+
+/// Longest comment kept on a record.
+const MAX_COMMENT: usize = 500;
+
+/// One operation on a zone's records.
+pub(crate) enum Op {
+    Delete(String),
+    Patch(String, RecordInput),
+    Put(String, RecordInput),
+    Post(RecordInput),
+}
+
+/// What one operation did.
+pub(crate) enum Outcome {
+    /// The row as it was before deletion.
+    Deleted(RecordRow),
+    /// The row as stored after the change.
+    Record(RecordRow),
+}
+
+/// A stored row touched by the edit: as it was, and as it is now (`None`: deleted).
+struct Touched {
+    original: RecordRow,
+    current: Option<RecordRow>,
+}
+
+/// Where an outcome's row lives until the edit is committed.
+enum Pending {
+    Deleted(usize),
+    Touched(usize),
+    Inserted(usize),
+}
+
+/// The edit being assembled from operations, each seeing the effect of those before it.
+struct Plan<'a> {
+    state: &'a ApiState,
+    zone: &'a ZoneRow,
+    apex: Name,
+    touched: Vec<Touched>,
+    by_id: HashMap<String, usize>,
+    inserts: Vec<RecordRow>,
+}
+
+impl Plan<'_> {
+    /// The index of the stored row `id` in `touched`, loading it on first use.
+    fn slot(&mut self, id: &str) -> Result<usize, ApiError> {
+        if let Some(&i) = self.by_id.get(id) {
+            return Ok(i);
+        }
+        let row = self
+            .state
+            .store()
+            .record(&self.zone.id, id)?
+            .ok_or_else(|| gone(id))?;
+        self.touched.push(Touched {
+            current: Some(row.clone()),
+            original: row,
+        });
+        self.by_id.insert(id.to_string(), self.touched.len() - 1);
+        Ok(self.touched.len() - 1)
+    }
+
+    fn add(&mut self, op: Op) -> Result<Pending, ApiError> {
+        let (id, input, patch) = match op {
+            Op::Delete(id) => {
+                let i = self.slot(&id)?;
+                let current = self.touched[i].current.as_ref().ok_or_else(|| gone(&id))?;
+                if current.record.rtype == rtype::SOA {
+                    return Err(ApiError::bad_request("the SOA record cannot be deleted"));
+                }
+                self.touched[i].current = None;
+                return Ok(Pending::Deleted(i));
+            }
+            Op::Post(input) => {
+                let row = build_row(&self.apex, self.zone, None, input, false)?;
+                self.inserts.push(row);
+                return Ok(Pending::Inserted(self.inserts.len() - 1));
+            }
+            Op::Patch(id, input) => (id, input, true),
+            Op::Put(id, input) => (id, input, false),
+        };
+        let i = self.slot(&id)?;
+        let base = self.touched[i].current.as_ref().ok_or_else(|| gone(&id))?;
+        let row = build_row(&self.apex, self.zone, Some(base), input, patch)?;
+        self.touched[i].current = Some(row);
+        Ok(Pending::Touched(i))
+    }
+
+    fn edit(&self) -> Edit {
+        let mut edit = Edit::default();
+        for t in &self.touched {
+            match &t.current {
+                None => edit
+                    .deletes
+                    .push((t.original.id.clone(), t.original.record.clone())),
+                Some(row) if row.record.rtype == rtype::SOA => edit.soa = Some(row.clone()),
+                Some(row) if *row != t.original => {
+                    edit.updates.push((t.original.record.clone(), row.clone()))
+                }
+                Some(_) => {}
+            }
+        }
+        edit.inserts = self.inserts.clone();
+        edit
+    }
+}
+
+/// Applies `ops` (each labelled for error messages) as one change. Call with the zone's write
+/// lock held. Any failing operation fails them all and nothing is written.
+pub(crate) fn run_ops(
+    state: &ApiState,
+    zone: &ZoneRow,
+    ops: Vec<(String, Op)>,
+) -> Result<Vec<Outcome>, ApiError> {
+    editable(state, zone)?;
+    if ops.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut plan = Plan {
+        state,
+        zone,
+        apex: apex_of(zone)?,
+        touched: Vec::new(),
+        by_id: HashMap::new(),
+        inserts: Vec::new(),
+    };
+    let mut pending = Vec::with_capacity(ops.len());
+    for (label, op) in ops {
+        let p = plan.add(op).map_err(|e| {
+            if label.is_empty() {
+                e
+            } else {
+                e.within(&label)
+            }
+        })?;
+        pending.push(p);
+    }
+    let committed = commit(state, zone, plan.edit())?;
+    let Plan {
+        touched, inserts, ..
+    } = plan;
+    let outcome = |p: Pending| -> Result<Outcome, ApiError> {
+        Ok(match p {
+            Pending::Deleted(i) => Outcome::Deleted(touched[i].original.clone()),
+            Pending::Touched(i) => {
+                let row = touched[i]
+                    .current
+                    .as_ref()
+                    .ok_or_else(|| gone(&touched[i].original.id))?;
+                if row.record.rtype == rtype::SOA {
+                    Outcome::Record(committed.soa.clone())
+                } else {
+                    Outcome::Record(row.clone())
+                }
+            }
+            Pending::Inserted(i) => Outcome::Record(inserts[i].clone()),
+        })
+    };
+    pending.into_iter().map(outcome).collect()
+}
+
+fn gone(id: &str) -> ApiError {
+    ApiError::not_found(format!("record {id} not found"))
+}
+
+/// The row an operation asks for. `patch`: fields left out keep `base`'s values; otherwise
+/// (POST, PUT) they take their defaults and `type`, `name` and `content` are required.
+fn build_row(
+    apex: &Name,
+    zone: &ZoneRow,
+    base: Option<&RecordRow>,
+    input: RecordInput,
+    patch: bool,
+) -> Result<RecordRow, ApiError> {
+    let keep = if patch { base } else { None };
+    let required = |field: &str| ApiError::field(field, "required");
+    if input.proxied == Some(true) {
+        return Err(ApiError::field(
+            "proxied",
+            "not supported: Tandem serves DNS only",
+        ));
+    }
+    let t = match (&input.rtype, keep) {
+        (Some(t), _) => parse_type(t)?,
+        (None, Some(b)) => b.record.rtype,
+        (None, None) => return Err(required("type")),
+    };
+    let base_is_soa = base.is_some_and(|b| b.record.rtype == rtype::SOA);
+    if base_is_soa && t != rtype::SOA {
+        return Err(ApiError::field("type", "the SOA record cannot change type"));
+    }
+    if !base_is_soa && t == rtype::SOA {
+        return Err(ApiError::field(
+            "type",
+            "the SOA record is managed by the zone: change its fields with PATCH",
+        ));
+    }
+    let owner = match (&input.name, keep) {
+        (Some(n), _) => parse_owner(apex, n)?,
+        (None, Some(b)) => b.record.owner.clone(),
+        (None, None) => return Err(required("name")),
+    };
+    let ttl = match (input.ttl, keep) {
+        (None, Some(b)) => b.record.ttl,
+        (ttl, _) => parse_ttl(ttl)?,
+    };
+    let priority = match (parse_priority(input.priority)?, keep) {
+        (None, Some(b)) => b.priority,
+        (p, _) => p,
+    };
+    let comment = match (input.comment, keep) {
+        (Some(c), _) => c,
+        (None, Some(b)) => b.comment.clone(),
+        (None, None) => None,
+    };
+    if comment
+        .as_ref()
+        .is_some_and(|c| c.chars().count() > MAX_COMMENT)
+    {
+        return Err(ApiError::field(
+            "comment",
+            format!("longer than {MAX_COMMENT} characters"),
+        ));
+    }
+    let reparse = input.content.is_some()
+        || input.priority.is_some()
+        || keep.is_none_or(|b| b.record.rtype != t);
+    let rdata = match keep {
+        Some(b) if !reparse => b.record.rdata.clone(),
+        _ => {
+            let content = input
+                .content
+                .as_deref()
+                .or(keep.map(|b| b.content.as_str()))
+                .ok_or_else(|| required("content"))?;
+            parse_content(apex, &owner, t, content, priority)?
+        }
+    };
+    let record = Record::new(owner, t, ttl, rdata);
+    let (content, priority) = shown(&record);
+    let now = now();
+    Ok(RecordRow {
+        id: base.map_or_else(new_id, |b| b.id.clone()),
+        zone_id: zone.id.clone(),
+        name: record.owner.to_api(),
+        record,
+        content,
+        priority,
+        comment,
+        created: base.map_or(now, |b| b.created),
+        modified: now,
+    })
+}
+
+/// `{"id"}` naming a record to delete in a batch.
+#[derive(Deserialize, ToSchema, Debug)]
+pub struct BatchId {
+    pub id: String,
+}
+
+/// The body of a batch: each list optional, applied in the order deletes, patches, puts,
+/// posts.
+#[derive(Deserialize, ToSchema, Debug, Default)]
+pub struct BatchRequest {
+    #[serde(default)]
+    pub deletes: Vec<BatchId>,
+    #[serde(default)]
+    pub patches: Vec<RecordInput>,
+    #[serde(default)]
+    pub puts: Vec<RecordInput>,
+    #[serde(default)]
+    pub posts: Vec<RecordInput>,
+}
+
+/// The records each list of a batch touched (deletes: as they were).
+#[derive(Serialize, ToSchema, Debug, Default)]
+pub struct BatchResult {
+    pub deletes: Vec<RecordOut>,
+    pub patches: Vec<RecordOut>,
+    pub puts: Vec<RecordOut>,
+    pub posts: Vec<RecordOut>,
+}
+
+#[utoipa::path(post, path = "/client/v4/zones/{zone_id}/dns_records/batch", tag = "DNS records",
+    params(("zone_id" = String, Path)), request_body = BatchRequest,
+    responses((status = 200, body = Envelope<BatchResult>), (status = 400, body = Envelope<Option<String>>)),
+    security(("bearer" = [])))]
+pub async fn batch(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(zone_id): Path<String>,
+    ApiJson(req): ApiJson<BatchRequest>,
+) -> Result<Response, ApiError> {
+    caller.require_write()?;
+    let counts = [
+        req.deletes.len(),
+        req.patches.len(),
+        req.puts.len(),
+        req.posts.len(),
+    ];
+    let mut ops = Vec::with_capacity(counts.iter().sum());
+    for (i, d) in req.deletes.into_iter().enumerate() {
+        ops.push((format!("deletes[{i}]"), Op::Delete(d.id)));
+    }
+    for (list, items, patch) in [("patches", req.patches, true), ("puts", req.puts, false)] {
+        for (i, mut item) in items.into_iter().enumerate() {
+            let label = format!("{list}[{i}]");
+            let id = item
+                .id
+                .take()
+                .ok_or_else(|| ApiError::field(&format!("{label}.id"), "required"))?;
+            ops.push((
+                label,
+                if patch {
+                    Op::Patch(id, item)
+                } else {
+                    Op::Put(id, item)
+                },
+            ));
+        }
+    }
+    for (i, item) in req.posts.into_iter().enumerate() {
+        ops.push((format!("posts[{i}]"), Op::Post(item)));
+    }
+    state
+        .run(move |s| {
+            s.with_locked_zone(&caller, &zone_id, |zone| {
+                let mut outcomes = run_ops(s, zone, ops)?.into_iter();
+                let mut result = BatchResult::default();
+                let lists = [
+                    &mut result.deletes,
+                    &mut result.patches,
+                    &mut result.puts,
+                    &mut result.posts,
+                ];
+                for (list, n) in lists.into_iter().zip(counts) {
+                    for outcome in outcomes.by_ref().take(n) {
+                        let (Outcome::Deleted(row) | Outcome::Record(row)) = outcome;
+                        list.push(RecordOut::new(&row, &zone.name));
+                    }
+                }
+                Ok(ok(result))
+            })
+        })
+        .await
+}

@@ -1,0 +1,289 @@
+//! Zone files in and out of a `full` zone (RFC 1035 §5): `POST .../dns_records/import`
+//! (multipart field `file`; merge by default, `?replace=true` makes the zone exactly the file)
+//! and `GET .../dns_records/export`, whose output imports back to the same records.
+
+use crate::auth::{visible_zone, Caller};
+use crate::change::{apex_of, commit, editable, has_rr, Edit};
+use crate::content::{shown, AUTO_TTL};
+use crate::envelope::{body_error, ok, ApiQuery, Envelope};
+use crate::{ApiError, ApiState};
+use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::extract::{Path, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use tandem_store::{new_id, now, RecordRow, ZoneRow};
+use tandem_zone::record::{rtype, rtype_name};
+use tandem_zone::text::{parse_zonefile, record_to_line, ParsedLine};
+use tandem_zone::{Name, Record, Soa, ZoneVersion};
+use utoipa::{IntoParams, ToSchema};
+
+/// Query of an import.
+#[derive(Deserialize, IntoParams, Debug, Default)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// `true`: the zone becomes exactly the file (our extension). Default: merge.
+    pub replace: Option<String>,
+}
+
+/// The multipart form of an import.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ImportForm {
+    /// An RFC 1035 zone file (no `$INCLUDE`).
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+}
+
+/// What an import did.
+#[derive(Serialize, ToSchema, Debug)]
+pub struct ImportResult {
+    /// Records added to the zone (the SOA not counted).
+    pub recs_added: u64,
+    /// Records read from the file, SOA included.
+    pub total_records_parsed: u64,
+}
+
+#[utoipa::path(post, path = "/client/v4/zones/{zone_id}/dns_records/import", tag = "DNS records",
+    params(("zone_id" = String, Path), ImportQuery),
+    request_body(content = ImportForm, content_type = "multipart/form-data"),
+    responses((status = 200, body = Envelope<ImportResult>), (status = 400, body = Envelope<Option<String>>),
+        (status = 413, body = Envelope<Option<String>>)),
+    security(("bearer" = [])))]
+pub async fn import(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(zone_id): Path<String>,
+    ApiQuery(q): ApiQuery<ImportQuery>,
+    form: Result<Multipart, MultipartRejection>,
+) -> Result<Response, ApiError> {
+    caller.require_write()?;
+    let replace = match q.replace.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("false") | Some("0") | Some("") => false,
+        Some("true") | Some("1") => true,
+        Some(_) => return Err(ApiError::field("replace", "must be true or false")),
+    };
+    let mut form = form.map_err(|e| {
+        ApiError::field(
+            "file",
+            format!(
+                "expected multipart/form-data with a field named file ({})",
+                e.body_text()
+            ),
+        )
+    })?;
+    let mut file: Option<Bytes> = None;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| body_error(e.status(), e.body_text()))?
+    {
+        if field.name() == Some("file") {
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| body_error(e.status(), e.body_text()))?;
+            file = Some(bytes);
+        }
+    }
+    let file = file.ok_or_else(|| ApiError::field("file", "required"))?;
+    let text =
+        String::from_utf8(file.to_vec()).map_err(|_| ApiError::field("file", "not UTF-8 text"))?;
+    state
+        .run(move |s| {
+            s.with_locked_zone(&caller, &zone_id, |zone| {
+                Ok(ok(import_text(s, zone, &text, replace)?))
+            })
+        })
+        .await
+}
+
+/// Parses and checks a whole file, then commits it as one change (or none, when the zone
+/// already holds everything in it).
+fn import_text(
+    state: &ApiState,
+    zone: &ZoneRow,
+    text: &str,
+    replace: bool,
+) -> Result<ImportResult, ApiError> {
+    let (_, version) = editable(state, zone)?;
+    let apex = apex_of(zone)?;
+    let parsed =
+        parse_zonefile(text, &apex, AUTO_TTL).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let file = check_lines(&apex, &parsed)?;
+    let mut edit = Edit::default();
+    if let Some(soa) = &file.soa {
+        let mut row = state
+            .store()
+            .soa_record(&zone.id)?
+            .ok_or_else(|| ApiError::internal(format!("zone {} has no stored SOA", zone.name)))?;
+        row.record = soa.clone();
+        edit.imported_serial = Soa::from_rdata(&soa.rdata).map(|s| s.serial);
+        edit.soa = Some(row);
+    }
+    let mut wanted = file.records;
+    if replace {
+        let index: HashMap<(Name, u16, Bytes), usize> = wanted
+            .iter()
+            .enumerate()
+            .map(|(i, r)| ((r.owner.clone(), r.rtype, r.rdata.clone()), i))
+            .collect();
+        let mut keep = vec![false; wanted.len()];
+        for (id, old) in state.store().record_keys(&zone.id)? {
+            if old.rtype == rtype::SOA {
+                continue;
+            }
+            match index.get(&(old.owner.clone(), old.rtype, old.rdata.clone())) {
+                None => edit.deletes.push((id, old)),
+                Some(&i) => {
+                    keep[i] = true;
+                    if wanted[i].ttl != old.ttl {
+                        let mut row = state
+                            .store()
+                            .record(&zone.id, &id)?
+                            .ok_or_else(|| ApiError::internal("row vanished"))?;
+                        row.record.ttl = wanted[i].ttl;
+                        row.modified = now();
+                        edit.updates.push((old, row));
+                    }
+                }
+            }
+        }
+        let mut keep = keep.into_iter();
+        wanted.retain(|_| !keep.next().unwrap_or(false));
+    } else {
+        wanted.retain(|r| !has_rr(&version, r));
+    }
+    edit.inserts = wanted.into_iter().map(|r| new_row(&zone.id, r)).collect();
+    let result = ImportResult {
+        recs_added: edit.inserts.len() as u64,
+        total_records_parsed: parsed.len() as u64,
+    };
+    if is_noop(&version, &edit) {
+        return Ok(result);
+    }
+    commit(state, zone, edit)?;
+    Ok(result)
+}
+
+/// The records of a file once its lines are checked: the SOA apart, duplicates dropped.
+struct FileRecords {
+    soa: Option<Record>,
+    records: Vec<Record>,
+}
+
+/// Checks what the zone rules say about single lines, naming the line; the rules about the
+/// zone as a whole are checked when the next version is built.
+fn check_lines(apex: &Name, parsed: &[ParsedLine]) -> Result<FileRecords, ApiError> {
+    let mut soa = None;
+    let mut seen = std::collections::HashSet::new();
+    let mut records = Vec::with_capacity(parsed.len());
+    for ParsedLine { line, record: r } in parsed {
+        let bad = |m: String| ApiError::bad_request(format!("line {line}: {m}"));
+        if !r.owner.ends_with(apex) {
+            return Err(bad(format!(
+                "{} is outside the zone {}",
+                r.owner.to_api(),
+                apex.to_api()
+            )));
+        }
+        if r.rtype == 0 || r.rtype == rtype::OPT || (128..=255).contains(&r.rtype) {
+            return Err(bad(format!(
+                "{} records cannot be stored in a zone",
+                rtype_name(r.rtype)
+            )));
+        }
+        if r.rtype == rtype::SOA {
+            if r.owner != *apex {
+                return Err(bad(format!(
+                    "SOA record at {}: an SOA may only be at the zone apex",
+                    r.owner.to_api()
+                )));
+            }
+            if soa.is_some() {
+                return Err(bad("a second SOA record (a zone has exactly one)".into()));
+            }
+            soa = Some(r.clone());
+        } else if seen.insert((&r.owner, r.rtype, &r.rdata)) {
+            records.push(r.clone());
+        }
+    }
+    Ok(FileRecords { soa, records })
+}
+
+/// True when committing would change nothing: no record changes and an SOA equal to the
+/// current one (serial aside) whose serial is not newer.
+fn is_noop(version: &ZoneVersion, edit: &Edit) -> bool {
+    if !(edit.deletes.is_empty() && edit.updates.is_empty() && edit.inserts.is_empty()) {
+        return false;
+    }
+    let Some(row) = &edit.soa else { return true };
+    let current = version.soa_record();
+    let (Some(mut new), Some(old)) = (
+        Soa::from_rdata(&row.record.rdata),
+        Soa::from_rdata(&current.rdata),
+    ) else {
+        return false;
+    };
+    let newer = tandem_zone::serial::is_newer(new.serial, old.serial);
+    new.serial = old.serial;
+    !newer && new == old && row.record.ttl == current.ttl
+}
+
+fn new_row(zone_id: &str, record: Record) -> RecordRow {
+    let (content, priority) = shown(&record);
+    let now = now();
+    RecordRow {
+        id: new_id(),
+        zone_id: zone_id.to_string(),
+        name: record.owner.to_api(),
+        record,
+        content,
+        priority,
+        comment: None,
+        created: now,
+        modified: now,
+    }
+}
+
+#[utoipa::path(get, path = "/client/v4/zones/{zone_id}/dns_records/export", tag = "DNS records",
+    params(("zone_id" = String, Path)),
+    responses((status = 200, description = "The zone file", content_type = "text/plain", body = String),
+        (status = 404, body = Envelope<Option<String>>)),
+    security(("bearer" = [])))]
+pub async fn export(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(zone_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let text = state
+        .run(move |s| {
+            let zone = visible_zone(s, &caller, &zone_id)?;
+            let version = s.zones().get(&apex_of(&zone)?).and_then(|z| z.current());
+            Ok(zone_text(&zone, version.as_deref()))
+        })
+        .await?;
+    Ok(([(CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
+}
+
+/// A zone file of the version: SOA first, then by owner and type.
+fn zone_text(zone: &ZoneRow, version: Option<&ZoneVersion>) -> String {
+    let mut out = format!(
+        "; zone {}, exported by Tandem\n$ORIGIN {}.\n",
+        zone.name, zone.name
+    );
+    let Some(version) = version else {
+        out.push_str("; no data yet\n");
+        return out;
+    };
+    let mut records: Vec<Record> = version.records().collect();
+    let soa = records.remove(0);
+    records.sort_by(|a, b| (&a.owner, a.rtype, &a.rdata).cmp(&(&b.owner, b.rtype, &b.rdata)));
+    for r in std::iter::once(&soa).chain(&records) {
+        out.push_str(&record_to_line(r));
+        out.push('\n');
+    }
+    out
+}

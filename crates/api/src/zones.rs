@@ -1,0 +1,350 @@
+//! `/zones`: create a zone (a `full` zone gets its SOA and apex NS and is served at once),
+//! list, show and delete (PRODUCT §3 "Zones and records").
+
+use crate::auth::{visible_zone, Caller};
+use crate::change::apex_of;
+use crate::content::shown;
+use crate::envelope::{ok, ok_page, page_of, ApiJson, ApiQuery, Envelope};
+use crate::records::DeletedId;
+use crate::{ApiError, ApiState};
+use axum::extract::{Path, State};
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tandem_store::{
+    format_time, new_id, now, Account, Page, RecordRow, ZoneFilter, ZoneKind, ZoneRow,
+};
+use tandem_zone::record::rtype;
+use tandem_zone::{Name, Record, Soa, ZoneVersion};
+use utoipa::{IntoParams, ToSchema};
+
+/// SOA timers of a new zone (PRODUCT §3): refresh, retry, expire, minimum.
+const SOA_TIMERS: [u32; 4] = [7200, 3600, 1_209_600, 300];
+/// TTL of the SOA and apex NS records of a new zone.
+const APEX_TTL: u32 = 3600;
+
+const DEFAULT_PER_PAGE: u64 = 20;
+const MAX_PER_PAGE: u64 = 1000;
+
+/// `{"id"}` (and, in answers, `"name"`) of an account.
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, Default)]
+pub struct AccountRef {
+    pub id: String,
+    #[serde(skip_deserializing)]
+    pub name: String,
+}
+
+/// A zone as the API shows it.
+#[derive(Serialize, ToSchema, Debug)]
+pub struct ZoneOut {
+    pub id: String,
+    /// Fully qualified, without the trailing dot.
+    pub name: String,
+    /// `active`, `pending` or `expired`.
+    pub status: String,
+    /// `full` or `secondary`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub account: AccountRef,
+    /// The zone's apex NS names.
+    pub name_servers: Vec<String>,
+    pub paused: bool,
+    pub development_mode: i64,
+    pub created_on: String,
+    pub modified_on: String,
+    pub activated_on: Option<String>,
+}
+
+/// Body of `POST /zones`.
+#[derive(Deserialize, ToSchema, Debug)]
+pub struct ZoneCreate {
+    /// e.g. `example.com` (a trailing dot is accepted).
+    pub name: String,
+    /// Defaults to the token's account, or `default` for the administrator.
+    pub account: Option<AccountRef>,
+    /// `full` (default) or `secondary`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+}
+
+/// Filters and paging of the zone list.
+#[derive(Deserialize, IntoParams, Debug, Default)]
+#[into_params(parameter_in = Query)]
+pub struct ZoneQuery {
+    /// Exact zone name.
+    pub name: Option<String>,
+    /// Only zones of this account.
+    #[serde(rename = "account.id")]
+    #[param(rename = "account.id")]
+    pub account_id: Option<String>,
+    pub page: Option<String>,
+    /// Zones per page (default 20, at most 1000).
+    pub per_page: Option<String>,
+}
+
+fn zone_out(state: &ApiState, zone: &ZoneRow, account: Option<&Account>) -> ZoneOut {
+    let name_servers = Name::parse(&zone.name)
+        .ok()
+        .and_then(|apex| state.zones().get(&apex))
+        .and_then(|served| served.current())
+        .map(|v| {
+            let ns = v.apex_node().rrset(rtype::NS);
+            ns.map(|s| {
+                s.rdatas()
+                    .filter_map(|rd| Name::from_wire(rd).ok())
+                    .map(|n| n.to_api())
+                    .collect()
+            })
+            .unwrap_or_default()
+        })
+        .unwrap_or_default();
+    ZoneOut {
+        id: zone.id.clone(),
+        name: zone.name.clone(),
+        status: zone.status.clone(),
+        kind: zone.kind.as_str().to_string(),
+        account: AccountRef {
+            id: zone.account_id.clone(),
+            name: account.map(|a| a.name.clone()).unwrap_or_default(),
+        },
+        name_servers,
+        paused: false,
+        development_mode: 0,
+        created_on: format_time(zone.created),
+        modified_on: format_time(zone.modified),
+        activated_on: (zone.status == "active").then(|| format_time(zone.created)),
+    }
+}
+
+/// A zone name from the API: fully qualified, not the root.
+fn zone_name(text: &str) -> Result<Name, ApiError> {
+    let name = Name::parse(text.trim()).map_err(|e| {
+        ApiError::field("name", format!("{text:?} is not a valid domain name: {e}"))
+    })?;
+    if name.label_count() == 0 {
+        return Err(ApiError::field("name", "the root zone cannot be hosted"));
+    }
+    Ok(name)
+}
+
+/// The SOA and apex NS records of a new `full` zone.
+fn initial_records(state: &ApiState, apex: &Name) -> Result<Vec<Record>, ApiError> {
+    let ns = if state.inner.default_ns.is_empty() {
+        vec![apex
+            .prepend(b"ns1")
+            .map_err(|e| ApiError::field("name", e))?]
+    } else {
+        state.inner.default_ns.clone()
+    };
+    let rname = match &state.inner.default_rname {
+        Some(r) => r.clone(),
+        None => apex
+            .prepend(b"hostmaster")
+            .map_err(|e| ApiError::field("name", e))?,
+    };
+    let [refresh, retry, expire, minimum] = SOA_TIMERS;
+    let soa = Soa {
+        mname: ns[0].clone(),
+        rname,
+        serial: 1,
+        refresh,
+        retry,
+        expire,
+        minimum,
+    };
+    let mut records = vec![Record::new(
+        apex.clone(),
+        rtype::SOA,
+        APEX_TTL,
+        soa.to_rdata(),
+    )];
+    for n in ns {
+        records.push(Record::new(
+            apex.clone(),
+            rtype::NS,
+            APEX_TTL,
+            n.as_wire().to_vec(),
+        ));
+    }
+    Ok(records)
+}
+
+fn record_row(zone_id: &str, record: Record) -> RecordRow {
+    let (content, priority) = shown(&record);
+    let now = now();
+    RecordRow {
+        id: new_id(),
+        zone_id: zone_id.to_string(),
+        name: record.owner.to_api(),
+        record,
+        content,
+        priority,
+        comment: None,
+        created: now,
+        modified: now,
+    }
+}
+
+/// The account a new zone goes to.
+fn target_account(
+    state: &ApiState,
+    caller: &Caller,
+    wanted: Option<&AccountRef>,
+) -> Result<Account, ApiError> {
+    let id = match (wanted, caller.account_scope()) {
+        (Some(a), _) => a.id.clone(),
+        (None, Some(own)) => own,
+        (None, None) => return Ok(state.store().default_account()?),
+    };
+    match state.store().account(&id)? {
+        Some(a) if caller.sees(&a.id) => Ok(a),
+        _ => Err(ApiError::field("account.id", format!("no account {id}"))),
+    }
+}
+
+#[utoipa::path(post, path = "/client/v4/zones", tag = "Zones", request_body = ZoneCreate,
+    responses((status = 200, body = Envelope<ZoneOut>), (status = 400, body = Envelope<Option<String>>)),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<ZoneCreate>,
+) -> Result<Response, ApiError> {
+    caller.require_write()?;
+    let kind = match body.kind.as_deref() {
+        None => ZoneKind::Full,
+        Some(k) => ZoneKind::parse(k)
+            .ok_or_else(|| ApiError::field("type", "must be full or secondary"))?,
+    };
+    let apex = zone_name(&body.name)?;
+    state
+        .run(move |s| {
+            let account = target_account(s, &caller, body.account.as_ref())?;
+            let now = now();
+            let mut zone = ZoneRow {
+                id: new_id(),
+                account_id: account.id.clone(),
+                name: apex.to_api(),
+                kind,
+                status: "pending".into(),
+                serial: 0,
+                created: now,
+                modified: now,
+            };
+            if s.store().zone_by_name(&zone.name)?.is_some() {
+                return Err(ApiError::field(
+                    "name",
+                    format!("a zone named {} already exists", zone.name),
+                ));
+            }
+            let version = match kind {
+                ZoneKind::Full => {
+                    let v = ZoneVersion::build(apex.clone(), initial_records(s, &apex)?)
+                        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+                    zone.status = "active".into();
+                    zone.serial = v.serial();
+                    Some(Arc::new(v))
+                }
+                ZoneKind::Secondary => None,
+            };
+            let rows: Vec<RecordRow> = version
+                .iter()
+                .flat_map(|v| v.records())
+                .map(|r| record_row(&zone.id, r))
+                .collect();
+            s.store().create_zone(&zone, &rows)?;
+            s.zones().insert(apex, version);
+            tracing::info!(zone = %zone.name, kind = kind.as_str(), "zone created");
+            Ok(ok(zone_out(s, &zone, Some(&account))))
+        })
+        .await
+}
+
+#[utoipa::path(get, path = "/client/v4/zones", tag = "Zones", params(ZoneQuery),
+    responses((status = 200, body = Envelope<Vec<ZoneOut>>)), security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<ZoneQuery>,
+) -> Result<Response, ApiError> {
+    let page: Page = page_of(
+        q.page.as_deref(),
+        q.per_page.as_deref(),
+        DEFAULT_PER_PAGE,
+        MAX_PER_PAGE,
+    )?;
+    state
+        .run(move |s| {
+            let name = q
+                .name
+                .as_deref()
+                .map(zone_name)
+                .transpose()?
+                .map(|n| n.to_api());
+            let account_id = match (caller.account_scope(), q.account_id) {
+                (Some(own), Some(asked)) if own != asked => {
+                    return Ok(ok_page(Vec::<ZoneOut>::new(), page, 0))
+                }
+                (Some(own), _) => Some(own),
+                (None, asked) => asked,
+            };
+            let (zones, total) = s
+                .store()
+                .list_zones(&ZoneFilter { account_id, name }, page)?;
+            let accounts: HashMap<String, Account> = s
+                .store()
+                .accounts()?
+                .into_iter()
+                .map(|a| (a.id.clone(), a))
+                .collect();
+            let out = zones
+                .iter()
+                .map(|z| zone_out(s, z, accounts.get(&z.account_id)))
+                .collect();
+            Ok(ok_page::<ZoneOut>(out, page, total))
+        })
+        .await
+}
+
+#[utoipa::path(get, path = "/client/v4/zones/{zone_id}", tag = "Zones", params(("zone_id" = String, Path)),
+    responses((status = 200, body = Envelope<ZoneOut>), (status = 404, body = Envelope<Option<String>>)),
+    security(("bearer" = [])))]
+pub async fn get(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(zone_id): Path<String>,
+) -> Result<Response, ApiError> {
+    state
+        .run(move |s| {
+            let zone = visible_zone(s, &caller, &zone_id)?;
+            let account = s.store().account(&zone.account_id)?;
+            Ok(ok(zone_out(s, &zone, account.as_ref())))
+        })
+        .await
+}
+
+#[utoipa::path(delete, path = "/client/v4/zones/{zone_id}", tag = "Zones", params(("zone_id" = String, Path)),
+    responses((status = 200, body = Envelope<DeletedId>), (status = 404, body = Envelope<Option<String>>)),
+    security(("bearer" = [])))]
+pub async fn delete(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(zone_id): Path<String>,
+) -> Result<Response, ApiError> {
+    caller.require_write()?;
+    state
+        .run(move |s| {
+            let id = s.with_locked_zone(&caller, &zone_id, |zone| {
+                if !s.store().delete_zone(&zone.id)? {
+                    return Err(ApiError::not_found(format!("zone {zone_id} not found")));
+                }
+                s.zones().remove(&apex_of(zone)?);
+                tracing::info!(zone = %zone.name, "zone deleted");
+                Ok(zone.id.clone())
+            })?;
+            s.forget_zone_lock(&id);
+            Ok(ok(DeletedId { id }))
+        })
+        .await
+}

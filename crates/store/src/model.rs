@@ -1,0 +1,153 @@
+//! The rows the store keeps, as plain Rust values.
+
+use chrono::{DateTime, Utc};
+use tandem_zone::Record;
+
+/// A tenant. Every zone, token, peer and key belongs to exactly one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+    pub created: DateTime<Utc>,
+}
+
+/// What a bearer token may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Permission {
+    Read,
+    Write,
+    Admin,
+}
+
+impl Permission {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::Read => "read",
+            Permission::Write => "write",
+            Permission::Admin => "admin",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "read" => Some(Permission::Read),
+            "write" => Some(Permission::Write),
+            "admin" => Some(Permission::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// A stored API token (its value is never stored, only its SHA-256).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiToken {
+    pub id: String,
+    /// `None` for the administrator, who sees every account.
+    pub account_id: Option<String>,
+    pub name: String,
+    pub permission: Permission,
+    pub created: DateTime<Utc>,
+}
+
+/// Whether we are the primary of a zone or a secondary copying it from peers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ZoneKind {
+    Full,
+    Secondary,
+}
+
+impl ZoneKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ZoneKind::Full => "full",
+            ZoneKind::Secondary => "secondary",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "full" => Some(ZoneKind::Full),
+            "secondary" => Some(ZoneKind::Secondary),
+            _ => None,
+        }
+    }
+}
+
+/// A hosted zone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ZoneRow {
+    pub id: String,
+    pub account_id: String,
+    /// Fully qualified, lowercase, without the trailing dot (`example.com`).
+    pub name: String,
+    pub kind: ZoneKind,
+    /// `active`, `pending` or `expired`.
+    pub status: String,
+    /// Serial of the last committed version.
+    pub serial: u32,
+    pub created: DateTime<Utc>,
+    pub modified: DateTime<Utc>,
+}
+
+/// One resource record of a zone, with what the API shows beside it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordRow {
+    pub id: String,
+    pub zone_id: String,
+    /// The record as served (owner, type, TTL, wire RDATA).
+    pub record: Record,
+    /// Owner in API form: fully qualified, without the trailing dot.
+    pub name: String,
+    /// Content in API form (presentation form, without the priority for MX/SRV/URI).
+    pub content: String,
+    pub priority: Option<u16>,
+    pub comment: Option<String>,
+    pub created: DateTime<Utc>,
+    pub modified: DateTime<Utc>,
+}
+
+/// Filters for listing records; `None` matches everything.
+#[derive(Clone, Debug, Default)]
+pub struct RecordFilter {
+    pub rtype: Option<u16>,
+    /// API form of the owner (`www.example.com`).
+    pub name: Option<String>,
+}
+
+/// Filters for listing zones; `None` matches everything.
+#[derive(Clone, Debug, Default)]
+pub struct ZoneFilter {
+    pub account_id: Option<String>,
+    pub name: Option<String>,
+}
+
+/// A 1-based page of a list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Page {
+    pub page: u64,
+    pub per_page: u64,
+}
+
+impl Page {
+    pub(crate) fn offset(self) -> i64 {
+        (self.page.saturating_sub(1).saturating_mul(self.per_page)).min(i64::MAX as u64) as i64
+    }
+
+    pub(crate) fn limit(self) -> i64 {
+        self.per_page.min(i64::MAX as u64) as i64
+    }
+}
+
+/// One committed change to a zone's records, written as a single transaction together with the
+/// zone's new serial.
+#[derive(Clone, Debug, Default)]
+pub struct RecordChange {
+    pub zone_id: String,
+    pub serial: u32,
+    /// Ids of the rows to delete.
+    pub deletes: Vec<String>,
+    /// Rows to rewrite in place (matched by id; `created` is kept).
+    pub updates: Vec<RecordRow>,
+    /// New rows.
+    pub inserts: Vec<RecordRow>,
+}

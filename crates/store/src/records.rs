@@ -1,0 +1,366 @@
+//! Records: loading a zone's records to rebuild its version, listing them for the API, and
+//! writing one change (deletes, updates, inserts and the new serial) as one transaction.
+
+use crate::{
+    format_time, now, time_column, Page, RecordChange, RecordFilter, RecordRow, Store, StoreError,
+};
+use bytes::Bytes;
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
+use tandem_zone::record::rtype;
+use tandem_zone::{Name, Record};
+
+const RECORD_COLUMNS: &str =
+    "id, zone_id, name, owner, type, ttl, rdata, content, priority, comment, created, modified";
+
+/// Inserts one record row of zone `zone_id`.
+pub(crate) fn insert_record(
+    conn: &Connection,
+    zone_id: &str,
+    rec: &RecordRow,
+) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "INSERT INTO records ({RECORD_COLUMNS})
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+    ))?;
+    stmt.execute(params![
+        rec.id,
+        zone_id,
+        rec.name,
+        rec.record.owner.as_wire(),
+        rec.record.rtype,
+        rec.record.ttl,
+        rec.record.rdata.as_ref(),
+        rec.content,
+        rec.priority,
+        rec.comment,
+        format_time(rec.created),
+        format_time(rec.modified),
+    ])?;
+    Ok(())
+}
+
+fn update_record(conn: &Connection, zone_id: &str, rec: &RecordRow) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE records SET name = ?3, owner = ?4, type = ?5, ttl = ?6, rdata = ?7, content = ?8,
+                priority = ?9, comment = ?10, modified = ?11
+         WHERE id = ?1 AND zone_id = ?2",
+    )?;
+    let n = stmt.execute(params![
+        rec.id,
+        zone_id,
+        rec.name,
+        rec.record.owner.as_wire(),
+        rec.record.rtype,
+        rec.record.ttl,
+        rec.record.rdata.as_ref(),
+        rec.content,
+        rec.priority,
+        rec.comment,
+        format_time(rec.modified),
+    ])?;
+    if n == 0 {
+        return Err(not_found(&rec.id));
+    }
+    Ok(())
+}
+
+fn not_found(id: &str) -> StoreError {
+    StoreError::NotFound {
+        what: "record",
+        id: id.to_string(),
+    }
+}
+
+/// The columns of a record row as read, before the blobs are checked.
+struct RawRecord {
+    id: String,
+    zone_id: String,
+    name: String,
+    owner: Vec<u8>,
+    rtype: u16,
+    ttl: u32,
+    rdata: Vec<u8>,
+    content: String,
+    priority: Option<u16>,
+    comment: Option<String>,
+    created: String,
+    modified: String,
+}
+
+fn raw_record(row: &Row<'_>) -> rusqlite::Result<RawRecord> {
+    Ok(RawRecord {
+        id: row.get(0)?,
+        zone_id: row.get(1)?,
+        name: row.get(2)?,
+        owner: row.get(3)?,
+        rtype: row.get(4)?,
+        ttl: row.get(5)?,
+        rdata: row.get(6)?,
+        content: row.get(7)?,
+        priority: row.get(8)?,
+        comment: row.get(9)?,
+        created: row.get(10)?,
+        modified: row.get(11)?,
+    })
+}
+
+fn owner_from_wire(id: &str, wire: &[u8]) -> Result<Name, StoreError> {
+    Name::from_wire(wire).map_err(|e| StoreError::Corrupt {
+        table: "records",
+        id: id.to_string(),
+        detail: format!("bad owner name: {e}"),
+    })
+}
+
+fn record_from_raw(raw: RawRecord) -> Result<RecordRow, StoreError> {
+    let owner = owner_from_wire(&raw.id, &raw.owner)?;
+    let created = time_column("records", &raw.id, &raw.created)?;
+    let modified = time_column("records", &raw.id, &raw.modified)?;
+    Ok(RecordRow {
+        record: Record::new(owner, raw.rtype, raw.ttl, Bytes::from(raw.rdata)),
+        id: raw.id,
+        zone_id: raw.zone_id,
+        name: raw.name,
+        content: raw.content,
+        priority: raw.priority,
+        comment: raw.comment,
+        created,
+        modified,
+    })
+}
+
+impl Store {
+    /// Every record of a zone as served, straight from the stored wire form (no text parsing),
+    /// ready for `ZoneVersion::build`.
+    pub fn zone_records(&self, zone_id: &str) -> Result<Vec<Record>, StoreError> {
+        Ok(self
+            .record_keys(zone_id)?
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect())
+    }
+
+    /// Every record of a zone with its row id (to match a whole new zone against the old one).
+    pub fn record_keys(&self, zone_id: &str) -> Result<Vec<(String, Record)>, StoreError> {
+        let conn = self.read_conn();
+        let mut stmt =
+            conn.prepare("SELECT id, owner, type, ttl, rdata FROM records WHERE zone_id = ?1")?;
+        let mut rows = stmt.query([zone_id])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let id: String = row.get(0)?;
+            let owner: Vec<u8> = row.get(1)?;
+            let owner = owner_from_wire(&id, &owner)?;
+            let rdata = Bytes::from(row.get::<_, Vec<u8>>(4)?);
+            out.push((id, Record::new(owner, row.get(2)?, row.get(3)?, rdata)));
+        }
+        Ok(out)
+    }
+
+    /// One page of a zone's records matching `filter`, ordered by name and type, and how many
+    /// match in all.
+    pub fn list_records(
+        &self,
+        zone_id: &str,
+        filter: &RecordFilter,
+        page: Page,
+    ) -> Result<(Vec<RecordRow>, u64), StoreError> {
+        // Only the filters given go into the SQL, so the (zone_id, name, type) index serves
+        // both the filter and the order.
+        let mut cond = "zone_id = ?1".to_string();
+        let mut args: Vec<Value> = vec![Value::Text(zone_id.to_string())];
+        if let Some(name) = &filter.name {
+            args.push(Value::Text(name.clone()));
+            cond.push_str(&format!(" AND name = ?{}", args.len()));
+        }
+        if let Some(t) = filter.rtype {
+            args.push(Value::Integer(t.into()));
+            cond.push_str(&format!(" AND type = ?{}", args.len()));
+        }
+        let conn = self.read_conn();
+        let total: i64 = conn.query_row(
+            &format!("SELECT count(*) FROM records WHERE {cond}"),
+            params_from_iter(&args),
+            |r| r.get(0),
+        )?;
+        let n = args.len();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE {cond}
+             ORDER BY name, type, rowid LIMIT ?{} OFFSET ?{}",
+            n + 1,
+            n + 2
+        ))?;
+        args.push(Value::Integer(page.limit()));
+        args.push(Value::Integer(page.offset()));
+        let rows = stmt.query_map(params_from_iter(&args), raw_record)?;
+        let records = rows
+            .map(|r| record_from_raw(r?))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((records, total as u64))
+    }
+
+    /// One record of a zone.
+    pub fn record(&self, zone_id: &str, id: &str) -> Result<Option<RecordRow>, StoreError> {
+        let conn = self.read_conn();
+        let raw = conn
+            .query_row(
+                &format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ?1 AND zone_id = ?2"),
+                [id, zone_id],
+                raw_record,
+            )
+            .optional()?;
+        raw.map(record_from_raw).transpose()
+    }
+
+    /// The zone's SOA record row.
+    pub fn soa_record(&self, zone_id: &str) -> Result<Option<RecordRow>, StoreError> {
+        let conn = self.read_conn();
+        let raw = conn
+            .query_row(
+                &format!(
+                    "SELECT {RECORD_COLUMNS} FROM records WHERE zone_id = ?1 AND type = ?2 LIMIT 1"
+                ),
+                params![zone_id, rtype::SOA],
+                raw_record,
+            )
+            .optional()?;
+        raw.map(record_from_raw).transpose()
+    }
+
+    /// Writes one change and the zone's new serial in one transaction: all of it or nothing.
+    /// Deleting or updating a row that is not in the zone fails the whole change.
+    pub fn apply_record_change(&self, change: &RecordChange) -> Result<(), StoreError> {
+        let mut conn = self.write_conn();
+        let tx = conn.transaction()?;
+        {
+            let mut delete =
+                tx.prepare_cached("DELETE FROM records WHERE id = ?1 AND zone_id = ?2")?;
+            for id in &change.deletes {
+                if delete.execute([id, &change.zone_id])? == 0 {
+                    return Err(not_found(id));
+                }
+            }
+        }
+        for rec in &change.updates {
+            update_record(&tx, &change.zone_id, rec)?;
+        }
+        for rec in &change.inserts {
+            insert_record(&tx, &change.zone_id, rec)?;
+        }
+        let n = tx.execute(
+            "UPDATE zones SET serial = ?2, modified = ?3 WHERE id = ?1",
+            params![change.zone_id, change.serial as i64, format_time(now())],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound {
+                what: "zone",
+                id: change.zone_id.clone(),
+            });
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{
+        new_id, now, Page, RecordChange, RecordFilter, RecordRow, Store, ZoneKind, ZoneRow,
+    };
+    use tandem_zone::record::rtype;
+    use tandem_zone::{Name, Record};
+
+    fn row(zone_id: &str, name: &str, t: u16, rdata: &[u8]) -> RecordRow {
+        let owner = Name::parse(name).unwrap();
+        RecordRow {
+            id: new_id(),
+            zone_id: zone_id.to_string(),
+            name: owner.to_api(),
+            record: Record::new(owner, t, 300, rdata.to_vec()),
+            content: "x".into(),
+            priority: None,
+            comment: None,
+            created: now(),
+            modified: now(),
+        }
+    }
+
+    fn zone(store: &Store, name: &str) -> ZoneRow {
+        let z = ZoneRow {
+            id: new_id(),
+            account_id: store.default_account().unwrap().id,
+            name: name.into(),
+            kind: ZoneKind::Full,
+            status: "active".into(),
+            serial: 1,
+            created: now(),
+            modified: now(),
+        };
+        store
+            .create_zone(&z, &[row(&z.id, name, rtype::A, &[192, 0, 2, 1])])
+            .unwrap();
+        z
+    }
+
+    #[test]
+    fn change_is_all_or_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let z = zone(&store, "example.com");
+        assert!(matches!(
+            store.create_zone(
+                &ZoneRow {
+                    id: new_id(),
+                    ..z.clone()
+                },
+                &[]
+            ),
+            Err(crate::StoreError::ZoneExists(_))
+        ));
+        let keep = store.record_keys(&z.id).unwrap()[0].0.clone();
+        let bad = RecordChange {
+            zone_id: z.id.clone(),
+            serial: 2,
+            deletes: vec![keep.clone(), "nope".into()],
+            updates: vec![],
+            inserts: vec![row(&z.id, "www.example.com", rtype::A, &[192, 0, 2, 2])],
+        };
+        assert!(store.apply_record_change(&bad).is_err());
+        assert_eq!(store.zone_records(&z.id).unwrap().len(), 1);
+        assert_eq!(store.zone(&z.id).unwrap().unwrap().serial, 1);
+
+        let good = RecordChange {
+            deletes: vec![keep],
+            ..bad
+        };
+        store.apply_record_change(&good).unwrap();
+        let recs = store.zone_records(&z.id).unwrap();
+        assert_eq!(recs.len(), 1);
+        assert_eq!(recs[0].owner, Name::parse("www.example.com").unwrap());
+        assert_eq!(store.zone(&z.id).unwrap().unwrap().serial, 2);
+
+        let (page, total) = store
+            .list_records(
+                &z.id,
+                &RecordFilter {
+                    rtype: Some(rtype::A),
+                    name: Some("www.example.com".into()),
+                },
+                Page {
+                    page: 1,
+                    per_page: 10,
+                },
+            )
+            .unwrap();
+        assert_eq!(total, 1);
+        assert_eq!(page[0].record.rdata.as_ref(), &[192, 0, 2, 2]);
+
+        assert!(store.delete_zone(&z.id).unwrap());
+        assert!(
+            store.zone_records(&z.id).unwrap().is_empty(),
+            "records cascade"
+        );
+        assert!(!store.delete_zone(&z.id).unwrap());
+    }
+}

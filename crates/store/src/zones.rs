@@ -1,0 +1,161 @@
+//! Zones: creation together with their first records, lookup, listing and deletion.
+
+use crate::records::insert_record;
+use crate::{
+    format_time, time_column, Page, RecordRow, Store, StoreError, ZoneFilter, ZoneKind, ZoneRow,
+};
+use rusqlite::{params, OptionalExtension, Row};
+
+const ZONE_COLUMNS: &str = "id, account_id, name, type, status, serial, created, modified";
+
+/// A zone row as read, before its text columns are checked.
+type RawZone = (String, String, String, String, String, i64, String, String);
+
+fn raw_zone(row: &Row<'_>) -> rusqlite::Result<RawZone> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+        row.get(6)?,
+        row.get(7)?,
+    ))
+}
+
+fn zone_from_raw(raw: RawZone) -> Result<ZoneRow, StoreError> {
+    let (id, account_id, name, kind, status, serial, created, modified) = raw;
+    let corrupt = |detail: String| StoreError::Corrupt {
+        table: "zones",
+        id: id.clone(),
+        detail,
+    };
+    let kind = ZoneKind::parse(&kind).ok_or_else(|| corrupt(format!("bad type {kind:?}")))?;
+    let serial = u32::try_from(serial).map_err(|_| corrupt(format!("bad serial {serial}")))?;
+    let created = time_column("zones", &id, &created)?;
+    let modified = time_column("zones", &id, &modified)?;
+    Ok(ZoneRow {
+        id,
+        account_id,
+        name,
+        kind,
+        status,
+        serial,
+        created,
+        modified,
+    })
+}
+
+impl Store {
+    /// Creates a zone and its first records in one transaction. Fails with
+    /// [`StoreError::ZoneExists`] when the name is taken.
+    pub fn create_zone(&self, zone: &ZoneRow, records: &[RecordRow]) -> Result<(), StoreError> {
+        let mut conn = self.write_conn();
+        let tx = conn.transaction()?;
+        let taken: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM zones WHERE name = ?1)",
+            [&zone.name],
+            |r| r.get(0),
+        )?;
+        if taken {
+            return Err(StoreError::ZoneExists(zone.name.clone()));
+        }
+        tx.execute(
+            &format!("INSERT INTO zones ({ZONE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+            params![
+                zone.id,
+                zone.account_id,
+                zone.name,
+                zone.kind.as_str(),
+                zone.status,
+                zone.serial as i64,
+                format_time(zone.created),
+                format_time(zone.modified)
+            ],
+        )?;
+        for rec in records {
+            insert_record(&tx, &zone.id, rec)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn zone(&self, id: &str) -> Result<Option<ZoneRow>, StoreError> {
+        self.zone_where("id", id)
+    }
+
+    /// The zone with this name (API form: `example.com`).
+    pub fn zone_by_name(&self, name: &str) -> Result<Option<ZoneRow>, StoreError> {
+        self.zone_where("name", name)
+    }
+
+    fn zone_where(&self, column: &str, value: &str) -> Result<Option<ZoneRow>, StoreError> {
+        let conn = self.read_conn();
+        let raw = conn
+            .query_row(
+                &format!("SELECT {ZONE_COLUMNS} FROM zones WHERE {column} = ?1"),
+                [value],
+                raw_zone,
+            )
+            .optional()?;
+        raw.map(zone_from_raw).transpose()
+    }
+
+    /// Every zone (for loading at start-up), by name.
+    pub fn zones(&self) -> Result<Vec<ZoneRow>, StoreError> {
+        let conn = self.read_conn();
+        let mut stmt = conn.prepare(&format!("SELECT {ZONE_COLUMNS} FROM zones ORDER BY name"))?;
+        let rows = stmt.query_map([], raw_zone)?;
+        rows.map(|r| zone_from_raw(r?)).collect()
+    }
+
+    /// One page of the zones matching `filter`, by name, and how many match in all.
+    pub fn list_zones(
+        &self,
+        filter: &ZoneFilter,
+        page: Page,
+    ) -> Result<(Vec<ZoneRow>, u64), StoreError> {
+        let conn = self.read_conn();
+        let cond = "(?1 IS NULL OR account_id = ?1) AND (?2 IS NULL OR name = ?2)";
+        let total: i64 = conn.query_row(
+            &format!("SELECT count(*) FROM zones WHERE {cond}"),
+            params![filter.account_id, filter.name],
+            |r| r.get(0),
+        )?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {ZONE_COLUMNS} FROM zones WHERE {cond} ORDER BY name LIMIT ?3 OFFSET ?4"
+        ))?;
+        let rows = stmt.query_map(
+            params![filter.account_id, filter.name, page.limit(), page.offset()],
+            raw_zone,
+        )?;
+        let zones = rows
+            .map(|r| zone_from_raw(r?))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((zones, total as u64))
+    }
+
+    /// Deletes a zone and all its records; `false` when there was no such zone.
+    pub fn delete_zone(&self, id: &str) -> Result<bool, StoreError> {
+        let n = self
+            .write_conn()
+            .execute("DELETE FROM zones WHERE id = ?1", [id])?;
+        Ok(n > 0)
+    }
+
+    /// Changes a zone's status (`active`, `pending`, `expired`).
+    pub fn set_zone_status(&self, id: &str, status: &str) -> Result<(), StoreError> {
+        let n = self.write_conn().execute(
+            "UPDATE zones SET status = ?2 WHERE id = ?1",
+            params![id, status],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound {
+                what: "zone",
+                id: id.to_string(),
+            });
+        }
+        Ok(())
+    }
+}
