@@ -560,6 +560,29 @@ mod tests {
     }
 
     #[test]
+    fn one_record_change_shares_every_other_node() {
+        let mut text = BASE.to_string();
+        for i in 0..20_000 {
+            text.push_str(&format!("h{i}.hosts A 192.0.2.{}\n", i % 250));
+        }
+        let v1 = zone(&text).unwrap();
+        let v2 = v1
+            .apply(&ZoneDiff {
+                removed: vec![rec("h7.hosts A 192.0.2.7")],
+                added: vec![rec("h7.hosts A 198.51.100.7")],
+            })
+            .unwrap();
+        let shared = v2
+            .nodes
+            .iter()
+            .filter(|(k, n)| v1.nodes.get(*k).is_some_and(|o| Arc::ptr_eq(o, n)))
+            .count();
+        // Only the changed node is new; its parent and the apex are untouched.
+        assert_eq!(v2.nodes.len(), v1.nodes.len());
+        assert_eq!(shared, v2.nodes.len() - 1);
+    }
+
+    #[test]
     fn rrsigs_attach_to_covered_type() {
         let v = zone(&format!(
             "{BASE}www A 192.0.2.5\nwww RRSIG A 8 3 300 20300101000000 20200101000000 1 example.com. AAAA\n"
