@@ -125,6 +125,20 @@ fn zone_name(text: &str) -> Result<Name, ApiError> {
     if name.label_count() == 0 {
         return Err(ApiError::field("name", "the root zone cannot be hosted"));
     }
+    // Zone names are host-name-like (RFC 952/1123 letters, digits, hyphens; underscores for
+    // service zones): anything else is almost surely a typo and would be escaped on the wire.
+    let bad = text.trim().trim_end_matches('.').split('.').find(|l| {
+        l.is_empty()
+            || !l
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    });
+    if let Some(label) = bad {
+        return Err(ApiError::field(
+            "name",
+            format!("{text:?}: label {label:?} may only hold letters, digits, '-' and '_'"),
+        ));
+    }
     Ok(name)
 }
 

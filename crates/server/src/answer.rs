@@ -323,12 +323,18 @@ fn resolve_inner(
                 }
                 if let Some(set) = node.rrset(qtype) {
                     push_set(r, Section::Answer, owner, set, dnssec)?;
-                    if matches!(qtype, rtype::NS | rtype::MX | rtype::SRV) {
+                    if matches!(
+                        qtype,
+                        rtype::NS | rtype::MX | rtype::SRV | rtype::SVCB | rtype::HTTPS
+                    ) {
                         add_addresses(v, r, set, dnssec);
                     }
                     return Ok(rcode::NOERROR);
                 }
-                if let Some(cname) = node.rrset(rtype::CNAME) {
+                // RRSIG and NSEC may sit beside a CNAME (RFC 4035 §2.5): asking for them
+                // asks about the node itself, so the alias is not followed.
+                let follows = !matches!(qtype, rtype::RRSIG | rtype::NSEC);
+                if let Some(cname) = node.rrset(rtype::CNAME).filter(|_| follows) {
                     // RFC 1034 §4.3.2 step 3a: follow the alias within the zone.
                     let at = push_set(r, Section::Answer, owner, cname, dnssec)?;
                     let Some(target) = cname.rdatas().next() else {
@@ -383,20 +389,17 @@ fn push_negative_soa(
     Ok(())
 }
 
-/// RFC 1034 §4.3.2 step 6 and RFC 1035 §3.3.9/§3.3.11: addresses of the names an NS, MX or
-/// SRV RRset points to, when they are in the zone (glue included). Best effort: what does not
-/// fit is left out without TC.
+/// RFC 1034 §4.3.2 step 6, RFC 1035 §3.3.9/§3.3.11, RFC 2782 and RFC 9460 §4.1: addresses of
+/// the names an NS, MX, SRV, SVCB or HTTPS RRset points to, when they are in the zone (glue
+/// included). Best effort: what does not fit is left out without TC.
 fn add_addresses(v: &ZoneVersion, r: &mut Response<'_>, set: &RrSet, dnssec: bool) {
     let apex = v.apex().as_wire();
     for (i, rd) in set.rdatas().enumerate() {
         if i >= MAX_ADDITIONAL_TARGETS {
             break;
         }
-        let target = match set.rtype() {
-            rtype::NS => &rd[..],
-            rtype::MX if rd.len() > 2 => &rd[2..],
-            rtype::SRV if rd.len() > 6 => &rd[6..],
-            _ => continue,
+        let Some(target) = target_name(set.rtype(), rd) else {
+            continue;
         };
         let (lower, n) = lower_into(target);
         let name = &lower[..n];
@@ -425,11 +428,19 @@ fn add_addresses(v: &ZoneVersion, r: &mut Response<'_>, set: &RrSet, dnssec: boo
 }
 
 fn same_target(t: u16, prev: &[u8], target: &[u8]) -> bool {
-    let p = match t {
-        rtype::NS => prev,
-        rtype::MX if prev.len() > 2 => &prev[2..],
-        rtype::SRV if prev.len() > 6 => &prev[6..],
-        _ => return false,
+    target_name(t, prev).is_some_and(|p| p.eq_ignore_ascii_case(target))
+}
+
+/// The name an RR points to, for additional-section processing; `None` for the root
+/// (an SVCB "." target) or malformed data.
+fn target_name(t: u16, rd: &[u8]) -> Option<&[u8]> {
+    let at = match t {
+        rtype::NS => 0,
+        rtype::MX | rtype::SVCB | rtype::HTTPS => 2,
+        rtype::SRV => 6,
+        _ => return None,
     };
-    p.eq_ignore_ascii_case(target)
+    let rest = rd.get(at..)?;
+    let len = tandem_zone::name::wire_len(rest).ok()?;
+    (len > 1).then(|| &rest[..len])
 }

@@ -1,0 +1,165 @@
+//! Child processes of the tests (tandem, knotd): started so that they die with the test thread
+//! that started them, with stderr captured to a file for diagnostics, and stopped on drop.
+
+use std::fs::File;
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running child process whose output goes to a log file.
+pub struct ChildProcess {
+    name: String,
+    child: Option<Child>,
+    log: PathBuf,
+}
+
+impl ChildProcess {
+    /// Starts `command` with stdout and stderr appended to `log`.
+    pub fn spawn(name: &str, mut command: Command, log: &Path) -> ChildProcess {
+        let out = File::options()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap_or_else(|e| panic!("open log {}: {e}", log.display()));
+        let err = out.try_clone().expect("clone log file");
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(out))
+            .stderr(Stdio::from(err));
+        die_with_parent(&mut command);
+        let child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name} ({command:?}): {e}"));
+        ChildProcess {
+            name: name.to_string(),
+            child: Some(child),
+            log: log.to_path_buf(),
+        }
+    }
+
+    /// The process id, while running.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// `Some(status)` once the process has exited.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
+    }
+
+    /// SIGKILL and reap.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// SIGTERM, then SIGKILL if it has not exited within `grace`.
+    pub fn stop(&mut self, grace: Duration) {
+        if let Some(mut child) = self.child.take() {
+            // SAFETY: plain kill(2) on the pid of a child we have not reaped yet.
+            unsafe {
+                libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+            }
+            let deadline = Instant::now() + grace;
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// The last `max` bytes of the log.
+    pub fn log_tail(&self, max: usize) -> String {
+        log_tail(&self.log, max)
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Drop for ChildProcess {
+    fn drop(&mut self) {
+        if std::thread::panicking() && self.child.is_some() {
+            eprintln!(
+                "---- last output of {} ({}) ----\n{}\n---- end ----",
+                self.name,
+                self.log.display(),
+                self.log_tail(6000)
+            );
+        }
+        self.kill9();
+    }
+}
+
+/// The last `max` bytes of a file, lossily decoded.
+pub fn log_tail(path: &Path, max: usize) -> String {
+    let bytes = std::fs::read(path).unwrap_or_default();
+    let start = bytes.len().saturating_sub(max);
+    String::from_utf8_lossy(&bytes[start..]).into_owned()
+}
+
+#[cfg(target_os = "linux")]
+fn die_with_parent(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: prctl is async-signal-safe; it only asks the kernel to SIGKILL the child when the
+    // thread that spawned it exits, so a test that dies without unwinding leaves no server behind.
+    unsafe {
+        command.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_command: &mut Command) {}
+
+/// A loopback port that was free for both UDP and TCP a moment ago (the caller retries on a
+/// collision).
+pub fn free_port() -> u16 {
+    loop {
+        let udp = UdpSocket::bind("127.0.0.1:0").expect("bind UDP to port 0");
+        let port = udp.local_addr().unwrap().port();
+        if TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// Is `tool` on PATH (or in /usr/sbin, where Debian puts knotd)?
+pub fn find_tool(tool: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/usr/local/sbin", "/sbin"].map(PathBuf::from))
+        .map(|dir| dir.join(tool))
+        .find(|p| p.is_file())
+}
+
+/// Whether an interop test may run: true when `tool` is installed. When it is missing, says so
+/// loudly and returns false so the test returns early, unless `TANDEM_INTEROP=require`, in which
+/// case a missing tool fails the test.
+pub fn require_tool(tool: &str) -> bool {
+    if find_tool(tool).is_some() {
+        return true;
+    }
+    if std::env::var("TANDEM_INTEROP").as_deref() == Ok("require") {
+        panic!("{tool} is not installed and TANDEM_INTEROP=require");
+    }
+    eprintln!(
+        "\n************************************************************\n\
+         SKIPPED: {tool} not installed (apt-get install knot); this interop test did NOT run.\n\
+         Set TANDEM_INTEROP=require to make a missing {tool} fail the test.\n\
+         ************************************************************\n"
+    );
+    false
+}

@@ -1,0 +1,211 @@
+//! Starting the real `tandem` binary: built once per test process, run on a temporary data dir
+//! with port-0 listeners, ready when `DATA_DIR/listen.json` appears (PRODUCT.md §3 "Running").
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use crate::api::Api;
+use crate::process::ChildProcess;
+
+/// How long a start may take before the test gives up (first start creates the store).
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The administrator token every test server runs with.
+pub const TOKEN: &str = "tandem-test-admin-token-0123456789";
+
+/// A running tandem server on its own data dir; killed on drop.
+pub struct Tandem {
+    process: Option<ChildProcess>,
+    data_dir: tempfile::TempDir,
+    extra_args: Vec<String>,
+    dns: SocketAddr,
+    api: SocketAddr,
+    starts: u32,
+}
+
+impl Tandem {
+    /// Starts a server with default limits.
+    pub fn start() -> Tandem {
+        Tandem::start_with(&[])
+    }
+
+    /// Starts a server with extra command-line flags (e.g. `--tcp-max-per-client 4`).
+    pub fn start_with(extra_args: &[&str]) -> Tandem {
+        let data_dir = tempfile::Builder::new()
+            .prefix("tandem-test-")
+            .tempdir()
+            .expect("create data dir");
+        let mut t = Tandem {
+            process: None,
+            data_dir,
+            extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+            dns: SocketAddr::from(([127, 0, 0, 1], 0)),
+            api: SocketAddr::from(([127, 0, 0, 1], 0)),
+            starts: 0,
+        };
+        t.launch();
+        t
+    }
+
+    fn launch(&mut self) {
+        let dir = self.data_dir.path().to_path_buf();
+        let listen = dir.join("listen.json");
+        let _ = std::fs::remove_file(&listen);
+        self.starts += 1;
+        let log = dir.join(format!("tandem-stderr-{}.log", self.starts));
+        let mut cmd = Command::new(tandem_binary());
+        cmd.arg("serve")
+            .args(["--dns-listen", "127.0.0.1:0"])
+            .args(["--api-listen", "127.0.0.1:0"])
+            .arg("--data-dir")
+            .arg(&dir)
+            .args(["--api-token", TOKEN])
+            .args(&self.extra_args)
+            .env("RUST_BACKTRACE", "1");
+        let mut process = ChildProcess::spawn("tandem", cmd, &log);
+        let deadline = Instant::now() + START_TIMEOUT;
+        let (dns, api) = loop {
+            if let Some(addrs) = read_listen_json(&listen) {
+                break addrs;
+            }
+            if let Some(status) = process.exited() {
+                panic!(
+                    "tandem exited ({status}) before writing {}; its output:\n{}",
+                    listen.display(),
+                    process.log_tail(6000)
+                );
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "tandem did not write {} within {START_TIMEOUT:?}; its output:\n{}",
+                    listen.display(),
+                    process.log_tail(6000)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        };
+        self.dns = dns;
+        self.api = api;
+        self.process = Some(process);
+    }
+
+    /// The DNS address (UDP and TCP).
+    pub fn dns(&self) -> SocketAddr {
+        self.dns
+    }
+
+    /// The API address.
+    pub fn api_addr(&self) -> SocketAddr {
+        self.api
+    }
+
+    /// An API client with the administrator token.
+    pub fn api(&self) -> Api {
+        Api::new(self.api, TOKEN)
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.data_dir.path()
+    }
+
+    /// SIGKILL: nothing is flushed, nothing is shut down cleanly.
+    pub fn kill9(&mut self) {
+        if let Some(mut p) = self.process.take() {
+            p.kill9();
+        }
+    }
+
+    /// Stops the server (SIGTERM, SIGKILL after 10 s) if it runs, and starts it again on the
+    /// same data dir; the new listeners get new ports.
+    pub fn restart(&mut self) {
+        if let Some(mut p) = self.process.take() {
+            p.stop(Duration::from_secs(10));
+        }
+        self.launch();
+    }
+
+    /// Is the process still running?
+    pub fn is_running(&mut self) -> bool {
+        self.process.as_mut().is_some_and(|p| p.exited().is_none())
+    }
+
+    /// The last bytes the server wrote to stderr in this run.
+    pub fn log_tail(&self, max: usize) -> String {
+        self.process
+            .as_ref()
+            .map(|p| p.log_tail(max))
+            .unwrap_or_default()
+    }
+
+    /// Creates the zone `name` and makes it exactly `zone_text` (import with `replace=true`).
+    /// Returns the zone id.
+    pub fn load_zone(&self, name: &str, zone_text: &str) -> String {
+        let api = self.api();
+        let zone_id = api.create_zone(name);
+        api.import_ok(&zone_id, zone_text, true);
+        zone_id
+    }
+}
+
+fn read_listen_json(path: &Path) -> Option<(SocketAddr, SocketAddr)> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let dns = v["dns"].as_array()?.first()?.as_str()?.parse().ok()?;
+    let api = v["api"].as_str()?.parse().ok()?;
+    Some((dns, api))
+}
+
+/// The path of the `tandem` binary, built (once per test process) with the same profile and
+/// target dir as the running test. `TANDEM_BIN` overrides it.
+pub fn tandem_binary() -> PathBuf {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(build_tandem).clone()
+}
+
+fn build_tandem() -> PathBuf {
+    if let Some(bin) = std::env::var_os("TANDEM_BIN") {
+        return PathBuf::from(bin);
+    }
+    // A test executable lives at <target-dir>/<profile>/deps/<name>-<hash>.
+    let exe = std::env::current_exe().expect("current_exe");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test executable is inside <target>/<profile>/deps")
+        .to_path_buf();
+    let profile = profile_dir
+        .file_name()
+        .and_then(|s| s.to_str())
+        .unwrap_or("debug")
+        .to_string();
+    let target_dir = profile_dir.parent().expect("target dir").to_path_buf();
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(workspace)
+        .args(["build", "--quiet", "-p", "tandem", "--bin", "tandem"])
+        .env("CARGO_TARGET_DIR", &target_dir);
+    match profile.as_str() {
+        "debug" => {}
+        "release" => {
+            cmd.arg("--release");
+        }
+        other => {
+            cmd.args(["--profile", other]);
+        }
+    }
+    let out = cmd.output().expect("run cargo build -p tandem");
+    assert!(
+        out.status.success(),
+        "cargo build -p tandem failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bin = profile_dir.join(format!("tandem{}", std::env::consts::EXE_SUFFIX));
+    assert!(bin.is_file(), "built tandem not found at {}", bin.display());
+    bin
+}

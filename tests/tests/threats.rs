@@ -1,0 +1,374 @@
+//! THREATS.md, "From the network, to the query path": malformed packets over UDP and TCP get
+//! FORMERR (or BADVERS/REFUSED/NOTIMP where that is the right error) or no answer at all, never
+//! a crash; after each one the server still answers a good query. TCP connection limits, idle
+//! timeouts, half-closed and non-reading clients stay bounded.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use domain::base::iana::Rtype;
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+use tandem_tests::dns::{self, raw, rcode, Edns, Query, Response};
+use tandem_tests::malformed::{judge, malformed_packets, XorShift, FORMERR_ONLY};
+use tandem_tests::zones::{example_zone, ORIGIN};
+use tandem_tests::{Checks, ExampleServer, Tandem};
+
+/// Starts Tandem with `flags` and the example zone.
+fn server(flags: &[&str]) -> Tandem {
+    let t = Tandem::start_with(flags);
+    t.load_zone(ORIGIN, &example_zone());
+    t
+}
+
+/// The server still answers `www.example.test. A` correctly over UDP (and TCP if asked).
+fn still_answers(c: &mut Checks, s: SocketAddr, after: &str, tcp_too: bool) {
+    let q = Query::new("www.example.test.", Rtype::A);
+    let ok = |r: &Response| {
+        r.rcode() == rcode::NOERROR
+            && r.aa()
+            && r.answer().len() == 1
+            && r.answer()[0].rdata == [192, 0, 2, 1]
+    };
+    match dns::try_udp(s, &q) {
+        Ok(r) => c.check(ok(&r), || format!("after {after}: wrong UDP answer\n{r}")),
+        Err(e) => c.fail(format!("after {after}: good UDP query failed: {e}")),
+    }
+    if tcp_too {
+        let r = std::panic::catch_unwind(|| dns::tcp(s, &q));
+        match r {
+            Ok(r) => c.check(ok(&r), || format!("after {after}: wrong TCP answer\n{r}")),
+            Err(_) => c.fail(format!("after {after}: good TCP query failed")),
+        }
+    }
+}
+
+/// How long a malformed packet's answer may take: past this it counts as dropped. The wait
+/// overlaps the good queries sent after each packet, so it is paid once per test.
+const LATE: Duration = Duration::from_millis(1500);
+
+#[test]
+fn malformed_udp_packets_get_an_error_or_nothing_and_the_server_keeps_answering() {
+    let mut tandem = ExampleServer::start();
+    let s = tandem.dns();
+    let mut c = Checks::new();
+    let mut pending = Vec::new();
+    for b in malformed_packets() {
+        let socket = dns::udp_send(s, &b.packet);
+        // When an answer is required, wait for it before the next packet.
+        let answer = if b.drop_ok {
+            None
+        } else {
+            dns::udp_receive(&socket, s, dns::TIMEOUT)
+        };
+        still_answers(&mut c, s, &b.what, false);
+        pending.push((b, socket, answer, Instant::now()));
+    }
+    for (b, socket, answer, sent) in pending {
+        let answer =
+            answer.or_else(|| dns::udp_receive(&socket, s, LATE.saturating_sub(sent.elapsed())));
+        let id = (b.packet.len() >= 2).then(|| u16::from_be_bytes([b.packet[0], b.packet[1]]));
+        if let Err(e) = judge(
+            &format!("UDP {}", b.what),
+            id,
+            answer.as_deref(),
+            b.allowed,
+            b.drop_ok,
+        ) {
+            c.fail(e);
+        }
+    }
+    c.check(tandem.is_running(), || "server exited".into());
+    c.finish();
+}
+
+#[test]
+fn responses_sent_to_the_server_are_never_answered() {
+    let mut tandem = ExampleServer::start();
+    let s = tandem.dns();
+    let mut c = Checks::new();
+    // A well-formed response (QR=1): answering it could start a packet loop between servers.
+    let mut response = Query::new("www.example.test.", Rtype::A)
+        .id(0x3001)
+        .to_wire();
+    response[2] |= 0x80 | 0x04; // QR, AA
+    let mut packets = vec![("a QR=1 copy of a query".to_string(), response)];
+    // Random bytes with QR set: also never answered.
+    let mut rng = XorShift(0x0123_4567_89ab_cdef);
+    for len in [12usize, 30, 200] {
+        let mut p = rng.bytes(len);
+        p[2] |= 0x80;
+        packets.push((format!("{len} random bytes with QR=1"), p));
+    }
+    let sent: Vec<_> = packets
+        .into_iter()
+        .map(|(what, p)| (what, dns::udp_send(s, &p)))
+        .collect();
+    let start = Instant::now();
+    still_answers(&mut c, s, "QR=1 packets", true);
+    for (what, socket) in sent {
+        let answer = dns::udp_receive(&socket, s, LATE.saturating_sub(start.elapsed()));
+        c.check(answer.is_none(), || {
+            format!("{what} was answered: {answer:02x?}")
+        });
+    }
+    c.check(tandem.is_running(), || "server exited".into());
+    c.finish();
+}
+
+/// Sends `payload` raw on a new TCP connection (optionally half-closing), and returns the first
+/// framed message, or None on EOF, reset or timeout.
+fn tcp_send_raw(s: SocketAddr, payload: &[u8], half_close: bool) -> Option<Vec<u8>> {
+    let mut stream = dns::tcp_connect(s);
+    if stream.write_all(payload).is_err() {
+        return None;
+    }
+    if half_close {
+        let _ = stream.shutdown(Shutdown::Write);
+    }
+    dns::tcp_read_frame(&mut stream).ok().flatten()
+}
+
+#[test]
+fn malformed_tcp_messages_get_an_error_or_a_close_and_the_server_keeps_answering() {
+    let mut tandem = ExampleServer::start();
+    let s = tandem.dns();
+    let mut c = Checks::new();
+    for b in malformed_packets().into_iter().filter(|b| {
+        [
+            "5-byte header",
+            "label length 64",
+            "name of 335 bytes",
+            "compression pointer to itself",
+            "two-pointer loop",
+            "two OPT records",
+            "garbage #6 (100 bytes)",
+        ]
+        .contains(&b.what.as_str())
+    }) {
+        let id = (b.packet.len() >= 2).then(|| u16::from_be_bytes([b.packet[0], b.packet[1]]));
+        let answer = tcp_send_raw(s, &dns::tcp_frame(&b.packet), false);
+        if let Err(e) = judge(
+            &format!("TCP {}", b.what),
+            id,
+            answer.as_deref(),
+            b.allowed,
+            b.drop_ok,
+        ) {
+            c.fail(e);
+        }
+        still_answers(&mut c, s, &format!("TCP {}", b.what), true);
+    }
+    // Framing abuse: a zero-length message, a length that promises more than is sent before
+    // the client half-closes, and a lone length byte.
+    for (what, payload) in [
+        ("zero-length TCP message", vec![0u8, 0]),
+        ("TCP length 300 with 20 bytes then EOF", {
+            let mut p = vec![0x01, 0x2c];
+            p.extend(raw::header(0x4001, 0, 1, 0, 0, 0));
+            p.extend([0u8; 8]);
+            p
+        }),
+        ("one byte of a TCP length then EOF", vec![0x00]),
+    ] {
+        let answer = tcp_send_raw(s, &payload, true);
+        if let Err(e) = judge(what, None, answer.as_deref(), FORMERR_ONLY, true) {
+            c.fail(e);
+        }
+        still_answers(&mut c, s, what, true);
+    }
+    c.check(tandem.is_running(), || "server exited".into());
+    c.finish();
+}
+
+/// A TCP connection from `source` (a loopback address) to `server`.
+fn connect_from(source: [u8; 4], server: SocketAddr) -> std::io::Result<TcpStream> {
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))?;
+    socket.bind(&SockAddr::from(SocketAddr::from((source, 0))))?;
+    socket.connect_timeout(&SockAddr::from(server), dns::TIMEOUT)?;
+    let stream: TcpStream = socket.into();
+    stream.set_read_timeout(Some(dns::TIMEOUT))?;
+    stream.set_write_timeout(Some(dns::TIMEOUT))?;
+    Ok(stream)
+}
+
+/// Sends one query on `stream` and reads one answer.
+fn query_on(stream: &mut TcpStream, q: &Query) -> Result<Response, String> {
+    stream
+        .write_all(&dns::tcp_frame(&q.to_wire()))
+        .map_err(|e| format!("write: {e}"))?;
+    match dns::tcp_read_frame(stream) {
+        Ok(Some(wire)) => Response::parse(wire),
+        Ok(None) => Err("EOF".into()),
+        Err(e) => Err(format!("read: {e}")),
+    }
+}
+
+fn is_timeout(error: &str) -> bool {
+    error.contains("os error 11") || error.contains("timed out") || error.contains("would block")
+}
+
+/// Waits up to `bound` for the server to close `stream`: true on EOF or reset.
+fn closed_within(stream: &mut TcpStream, bound: Duration) -> bool {
+    let deadline = Instant::now() + bound;
+    let mut buf = [0u8; 4096];
+    stream
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    while Instant::now() < deadline {
+        match stream.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => continue,
+            Err(_) => return true,
+        }
+    }
+    false
+}
+
+#[test]
+fn tcp_connections_per_client_are_limited_without_starving_other_clients() {
+    let limit = 4;
+    let tandem = server(&[
+        "--tcp-max-per-client",
+        "4",
+        "--tcp-idle-timeout-ms",
+        "30000",
+    ]);
+    let s = tandem.dns();
+    let mut c = Checks::new();
+    let www = Query::new("www.example.test.", Rtype::A);
+    let mut held = Vec::new();
+    for i in 0..limit {
+        let mut stream = dns::tcp_connect(s);
+        match query_on(&mut stream, &www) {
+            Ok(r) => c.check(r.rcode() == rcode::NOERROR, || {
+                format!("connection {i}: {r}")
+            }),
+            Err(e) => c.fail(format!(
+                "connection {i} of {limit} (within the limit) not answered: {e}"
+            )),
+        }
+        held.push(stream);
+    }
+    // Over the limit: refused at connect, or closed without an answer.
+    for i in limit..limit + 4 {
+        let Ok(mut stream) = TcpStream::connect_timeout(&s, dns::TIMEOUT) else {
+            continue;
+        };
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        stream.set_write_timeout(Some(dns::TIMEOUT)).unwrap();
+        match query_on(&mut stream, &www) {
+            Ok(r) => c.fail(format!(
+                "connection {i} over the per-client limit of {limit} was answered\n{r}"
+            )),
+            // EOF or reset: closed. A read timeout means the server neither served nor closed it.
+            Err(e) if is_timeout(&e) => c.fail(format!(
+                "connection {i} over the limit was neither refused nor closed within 10 s: {e}"
+            )),
+            Err(_) => {}
+        }
+    }
+    // Another client (another loopback address) is still served, over TCP and UDP.
+    match connect_from([127, 0, 0, 2], s) {
+        Ok(mut other) => match query_on(&mut other, &www) {
+            Ok(r) => c.check(r.rcode() == rcode::NOERROR && r.answer().len() == 1, || format!("other client: {r}")),
+            Err(e) => c.fail(format!("a different client (127.0.0.2) got no TCP answer while 127.0.0.1 is at its limit: {e}")),
+        },
+        Err(e) => eprintln!("NOTE: cannot bind 127.0.0.2 ({e}); other-client TCP check skipped"),
+    }
+    match dns::try_udp(s, &www) {
+        Ok(r) => c.check(r.rcode() == rcode::NOERROR, || {
+            format!("UDP during TCP limit: {r}")
+        }),
+        Err(e) => c.fail(format!("UDP query while TCP is at its limit: {e}")),
+    }
+    // Closing the held connections frees the client's slots again.
+    drop(held);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut freed = false;
+    while !freed && Instant::now() < deadline {
+        if let Ok(mut stream) = TcpStream::connect_timeout(&s, dns::TIMEOUT) {
+            stream
+                .set_read_timeout(Some(Duration::from_secs(1)))
+                .unwrap();
+            freed = query_on(&mut stream, &www).is_ok();
+        }
+        if !freed {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    c.check(freed, || {
+        "after closing its connections, the client was still not served over TCP within 10 s".into()
+    });
+    c.finish();
+}
+
+#[test]
+fn idle_half_closed_and_non_reading_tcp_clients_are_bounded() {
+    let tandem = server(&["--tcp-idle-timeout-ms", "500"]);
+    let s = tandem.dns();
+    let mut c = Checks::new();
+    let www = Query::new("www.example.test.", Rtype::A);
+    let bound = Duration::from_secs(10);
+
+    // Opens and sends nothing: closed after the idle timeout.
+    let mut silent = dns::tcp_connect(s);
+    c.check(closed_within(&mut silent, bound), || {
+        "a silent TCP client was not closed within 10 s (idle timeout 500 ms)".into()
+    });
+
+    // Idle after one answered query: closed too.
+    let mut idle = dns::tcp_connect(s);
+    match query_on(&mut idle, &www) {
+        Ok(_) => c.check(closed_within(&mut idle, bound), || {
+            "an idle TCP connection after a query was not closed within 10 s".into()
+        }),
+        Err(e) => c.fail(format!("query before idling: {e}")),
+    }
+
+    // Half-closed after the query: the answer still comes, then EOF.
+    let mut half = dns::tcp_connect(s);
+    half.write_all(&dns::tcp_frame(&www.to_wire())).unwrap();
+    half.shutdown(Shutdown::Write).unwrap();
+    match dns::tcp_read_frame(&mut half) {
+        Ok(Some(wire)) => match Response::parse(wire) {
+            Ok(r) => c.check(r.id() == www.id && r.answer().len() == 1, || {
+                format!("half-closed: wrong answer\n{r}")
+            }),
+            Err(e) => c.fail(format!("half-closed: bad answer: {e}")),
+        },
+        Ok(None) => c.fail("half-closed connection closed without an answer".into()),
+        Err(e) => c.fail(format!("half-closed connection got no answer: {e}")),
+    }
+    c.check(closed_within(&mut half, bound), || {
+        "half-closed connection not closed after its answer".into()
+    });
+
+    // Never reads: many big answers pile up; other clients are still served, and the
+    // stuck connection is closed in bounded time.
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP)).unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    socket
+        .connect_timeout(&SockAddr::from(s), dns::TIMEOUT)
+        .unwrap();
+    let mut stuck: TcpStream = socket.into();
+    stuck
+        .set_write_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    let big = Query::new("big.example.test.", Rtype::TXT).edns(Edns::new(1232));
+    let mut batch = Vec::new();
+    for i in 0..2000u16 {
+        batch.extend(dns::tcp_frame(&big.clone().id(i).to_wire()));
+    }
+    let _ = stuck.write_all(&batch); // may block once the server stops reading: fine
+    std::thread::sleep(Duration::from_millis(300));
+    still_answers(&mut c, s, "a TCP client that never reads", true);
+    c.check(closed_within(&mut stuck, Duration::from_secs(20)), || {
+        "a TCP client that never read was not disconnected within 20 s".into()
+    });
+    still_answers(&mut c, s, "closing the non-reading client", true);
+    c.finish();
+}
