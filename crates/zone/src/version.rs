@@ -182,6 +182,8 @@ pub struct ZoneVersion {
     record_count: usize,
     /// Number of delegation points (NS below the apex); lets the query path skip the cut walk.
     cuts: usize,
+    /// TTL of negative answers, fixed when the version is built.
+    negative_ttl: u32,
 }
 
 impl std::fmt::Debug for ZoneVersion {
@@ -203,6 +205,7 @@ impl ZoneVersion {
             nodes: NodeMap::default(),
             record_count: 0,
             cuts: 0,
+            negative_ttl: 0,
         };
         empty.apply(&ZoneDiff {
             removed: Vec::new(),
@@ -251,8 +254,7 @@ impl ZoneVersion {
     }
     /// TTL of negative answers: min(SOA TTL, SOA MINIMUM) (RFC 2308 §3).
     pub fn negative_ttl(&self) -> u32 {
-        let set = self.apex_node().rrset(rtype::SOA).expect("SOA present");
-        set.ttl.min(self.soa().minimum)
+        self.negative_ttl
     }
 
     /// Every record, SOA first, then in no particular order (AXFR order, RFC 5936 §2.2).
@@ -425,11 +427,12 @@ impl ZoneVersion {
             .rrset(rtype::SOA)
             .and_then(|s| s.rdatas().next())
             .cloned();
+        let soa_ttl = apex.rrset(rtype::SOA).map_or(0, RrSet::ttl);
         let soa = soa.ok_or(ZoneError::BadSoa)?;
-        if Soa::from_rdata(&soa).is_none() {
-            return Err(ZoneError::BadSoa);
-        }
+        let fields = Soa::from_rdata(&soa).ok_or(ZoneError::BadSoa)?;
         self.serial = soa_serial(&soa).ok_or(ZoneError::BadSoa)?;
+        // RFC 2308 §3: negative answers live min(SOA TTL, SOA MINIMUM).
+        self.negative_ttl = soa_ttl.min(fields.minimum);
         Ok(())
     }
 }
