@@ -88,6 +88,23 @@ pub(crate) struct Committed {
     pub soa: RecordRow,
 }
 
+/// A new store row for a record: fresh id, content in presentation form, created now.
+pub(crate) fn new_row(zone_id: &str, record: Record) -> RecordRow {
+    let (content, priority) = shown(&record);
+    let now = now();
+    RecordRow {
+        id: tandem_store::new_id(),
+        zone_id: zone_id.to_string(),
+        name: record.owner.to_api(),
+        record,
+        content,
+        priority,
+        comment: None,
+        created: now,
+        modified: now,
+    }
+}
+
 /// The apex of a stored zone.
 pub(crate) fn apex_of(zone: &ZoneRow) -> Result<Name, ApiError> {
     Name::parse(&zone.name)

@@ -3,8 +3,8 @@
 //! and `GET .../dns_records/export`, whose output imports back to the same records.
 
 use crate::auth::{visible_zone, Caller};
-use crate::change::{apex_of, commit, editable, has_rr, Edit};
-use crate::content::{shown, AUTO_TTL};
+use crate::change::{apex_of, commit, editable, has_rr, new_row, Edit};
+use crate::content::AUTO_TTL;
 use crate::envelope::{body_error, ok, ApiQuery, Envelope};
 use crate::{ApiError, ApiState};
 use axum::extract::multipart::{Multipart, MultipartRejection};
@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use tandem_store::{new_id, now, RecordRow, ZoneRow};
+use tandem_store::{now, ZoneRow};
 use tandem_zone::record::{rtype, rtype_name};
 use tandem_zone::text::{parse_zonefile, record_to_line, ParsedLine};
 use tandem_zone::{Name, Record, Soa, ZoneVersion};
@@ -230,22 +230,6 @@ fn is_noop(version: &ZoneVersion, edit: &Edit) -> bool {
     let newer = tandem_zone::serial::is_newer(new.serial, old.serial);
     new.serial = old.serial;
     !newer && new == old && row.record.ttl == current.ttl
-}
-
-fn new_row(zone_id: &str, record: Record) -> RecordRow {
-    let (content, priority) = shown(&record);
-    let now = now();
-    RecordRow {
-        id: new_id(),
-        zone_id: zone_id.to_string(),
-        name: record.owner.to_api(),
-        record,
-        content,
-        priority,
-        comment: None,
-        created: now,
-        modified: now,
-    }
 }
 
 #[utoipa::path(get, path = "/client/v4/zones/{zone_id}/dns_records/export", tag = "DNS records",

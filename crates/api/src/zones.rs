@@ -2,8 +2,7 @@
 //! list, show and delete (PRODUCT §3 "Zones and records").
 
 use crate::auth::{visible_zone, Caller};
-use crate::change::apex_of;
-use crate::content::shown;
+use crate::change::{apex_of, new_row};
 use crate::envelope::{ok, ok_page, page_of, ApiJson, ApiQuery, Envelope};
 use crate::records::DeletedId;
 use crate::{ApiError, ApiState};
@@ -184,22 +183,6 @@ fn initial_records(state: &ApiState, apex: &Name) -> Result<Vec<Record>, ApiErro
     Ok(records)
 }
 
-fn record_row(zone_id: &str, record: Record) -> RecordRow {
-    let (content, priority) = shown(&record);
-    let now = now();
-    RecordRow {
-        id: new_id(),
-        zone_id: zone_id.to_string(),
-        name: record.owner.to_api(),
-        record,
-        content,
-        priority,
-        comment: None,
-        created: now,
-        modified: now,
-    }
-}
-
 /// The account a new zone goes to.
 fn target_account(
     state: &ApiState,
@@ -265,7 +248,7 @@ pub async fn create(
             let rows: Vec<RecordRow> = version
                 .iter()
                 .flat_map(|v| v.records())
-                .map(|r| record_row(&zone.id, r))
+                .map(|r| new_row(&zone.id, r))
                 .collect();
             s.store().create_zone(&zone, &rows)?;
             s.zones().insert(apex, version);

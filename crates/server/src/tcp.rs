@@ -93,9 +93,11 @@ async fn connection(
     cfg: TcpConfig,
     counters: &QueryCounters,
 ) {
-    let mut msg = vec![0u8; 65535];
-    let mut out: Vec<u8> = Vec::with_capacity(65537);
-    let mut resp = Vec::with_capacity(65535);
+    // Buffers live as long as the connection and grow to the largest message seen, so an idle
+    // connection costs a few KiB, not 3 × 64 KiB.
+    let mut msg = Vec::with_capacity(512);
+    let mut out: Vec<u8> = Vec::with_capacity(4096);
+    let mut resp = Vec::with_capacity(4096);
     loop {
         let mut len = [0u8; 2];
         match timeout(cfg.idle_timeout, stream.read_exact(&mut len)).await {
@@ -103,6 +105,7 @@ async fn connection(
             _ => return,
         }
         let len = u16::from_be_bytes(len) as usize;
+        msg.resize(len, 0);
         match timeout(cfg.idle_timeout, stream.read_exact(&mut msg[..len])).await {
             Ok(Ok(_)) => {}
             _ => return,
