@@ -4,8 +4,8 @@
 //! nothing: names live in fixed stack buffers, zone data is read through the current
 //! [`ZoneVersion`], and RR bodies are copied from their pre-rendered wire form.
 
-use crate::render::{Full, Owner, Response, Section};
 use crate::wire::{self, flags, rcode, Edns, Parsed, Query};
+use tandem_xfr::render::{Full, Owner, Response, Section};
 use tandem_zone::name::{suffixes, MAX_NAME_LEN};
 use tandem_zone::record::rtype;
 use tandem_zone::version::{Node, RrSet};

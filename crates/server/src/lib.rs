@@ -2,7 +2,6 @@
 
 pub mod answer;
 pub mod metrics;
-pub mod render;
 pub mod tcp;
 pub mod udp;
 pub mod wire;

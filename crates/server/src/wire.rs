@@ -7,7 +7,7 @@
 use tandem_zone::name::{MAX_LABEL_LEN, MAX_NAME_LEN};
 use tandem_zone::record::rtype;
 
-pub const HEADER_LEN: usize = 12;
+pub use tandem_xfr::render::HEADER_LEN;
 
 /// Header flag bits (RFC 1035 §4.1.1, RFC 4035 §3.1.6).
 pub mod flags {

@@ -64,3 +64,130 @@ impl ZoneDiff {
         }
     }
 }
+
+/// Why a run of differences cannot be condensed into one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CondenseError {
+    #[error("no differences to condense")]
+    Empty,
+    #[error("a difference lacks its SOA records")]
+    MissingSoa,
+    #[error("differences do not chain: one ends at serial {ends} and the next starts at {starts}")]
+    Gap { ends: u32, starts: u32 },
+}
+
+/// Condenses consecutive differences (each starting where the previous ended) into one
+/// that leads from the first's old version straight to the last's new version, as an IXFR
+/// answer may (RFC 1995 §5): an RR added and later deleted again appears in neither list.
+/// RRs are compared with their TTL, so a TTL change stays a delete plus an add.
+pub fn condense<'a>(
+    diffs: impl IntoIterator<Item = &'a ZoneDiff>,
+) -> Result<ZoneDiff, CondenseError> {
+    let mut first_soa: Option<Record> = None;
+    let mut last_soa: Option<Record> = None;
+    let mut removed: Vec<Option<Record>> = Vec::new();
+    let mut added: Vec<Option<Record>> = Vec::new();
+    let mut removed_at: std::collections::HashMap<Record, usize> = Default::default();
+    let mut added_at: std::collections::HashMap<Record, usize> = Default::default();
+    for d in diffs {
+        let (Some(from), Some(to)) = (d.from_serial(), d.to_serial()) else {
+            return Err(CondenseError::MissingSoa);
+        };
+        if let Some(prev) = last_soa.as_ref().and_then(|s| soa_serial(&s.rdata)) {
+            if prev != from {
+                return Err(CondenseError::Gap {
+                    ends: prev,
+                    starts: from,
+                });
+            }
+        }
+        let _ = to;
+        if first_soa.is_none() {
+            first_soa = d.removed.iter().find(|r| r.rtype == rtype::SOA).cloned();
+        }
+        last_soa = d.added.iter().find(|r| r.rtype == rtype::SOA).cloned();
+        for r in d.removed.iter().filter(|r| r.rtype != rtype::SOA) {
+            match added_at.remove(r) {
+                Some(i) => added[i] = None,
+                None => {
+                    removed_at.insert(r.clone(), removed.len());
+                    removed.push(Some(r.clone()));
+                }
+            }
+        }
+        for r in d.added.iter().filter(|r| r.rtype != rtype::SOA) {
+            match removed_at.remove(r) {
+                Some(i) => removed[i] = None,
+                None => {
+                    added_at.insert(r.clone(), added.len());
+                    added.push(Some(r.clone()));
+                }
+            }
+        }
+    }
+    let (Some(first), Some(last)) = (first_soa, last_soa) else {
+        return Err(CondenseError::Empty);
+    };
+    Ok(ZoneDiff {
+        removed: std::iter::once(first)
+            .chain(removed.into_iter().flatten())
+            .collect(),
+        added: std::iter::once(last)
+            .chain(added.into_iter().flatten())
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::parse_zonefile;
+    use crate::Name;
+
+    fn rec(line: &str) -> Record {
+        let apex = Name::parse("example.com").unwrap();
+        parse_zonefile(line, &apex, 300).unwrap().remove(0).record
+    }
+    fn soa(n: u32) -> Record {
+        rec(&format!("@ SOA ns1 hostmaster {n} 7200 3600 1209600 300"))
+    }
+    fn diff(from: u32, to: u32, removed: &[&str], added: &[&str]) -> ZoneDiff {
+        ZoneDiff {
+            removed: std::iter::once(soa(from))
+                .chain(removed.iter().map(|l| rec(l)))
+                .collect(),
+            added: std::iter::once(soa(to))
+                .chain(added.iter().map(|l| rec(l)))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn added_then_removed_cancels() {
+        let c = condense(&[
+            diff(1, 2, &[], &["a A 192.0.2.1", "b A 192.0.2.2"]),
+            diff(2, 3, &["a A 192.0.2.1", "x A 192.0.2.9"], &[]),
+            diff(3, 4, &[], &["x A 192.0.2.9", "c 60 A 192.0.2.3"]),
+        ])
+        .unwrap();
+        assert_eq!(c.from_serial(), Some(1));
+        assert_eq!(c.to_serial(), Some(4));
+        assert_eq!(c.removed, vec![soa(1)]);
+        assert_eq!(
+            c.added,
+            vec![soa(4), rec("b A 192.0.2.2"), rec("c 60 A 192.0.2.3")]
+        );
+    }
+
+    #[test]
+    fn ttl_change_survives_and_gaps_fail() {
+        let c = condense(&[diff(5, 6, &["a 300 A 192.0.2.1"], &["a 600 A 192.0.2.1"])]).unwrap();
+        assert_eq!(c.removed.len(), 2);
+        assert_eq!(c.added.len(), 2);
+        assert_eq!(
+            condense(&[diff(1, 2, &[], &[]), diff(3, 4, &[], &[])]),
+            Err(CondenseError::Gap { ends: 2, starts: 3 })
+        );
+        assert_eq!(condense(&[]), Err(CondenseError::Empty));
+    }
+}

@@ -84,6 +84,18 @@ impl RrSet {
     pub fn wire(&self) -> &[u8] {
         &self.wire
     }
+    /// Each member's RR body (TYPE, CLASS, TTL, RDLENGTH, RDATA) on its own.
+    pub fn entries(&self) -> impl Iterator<Item = &[u8]> {
+        let w = &self.wire[..];
+        let mut pos = 0;
+        std::iter::from_fn(move || {
+            let rdlen = u16::from_be_bytes([*w.get(pos + 8)?, *w.get(pos + 9)?]) as usize;
+            let end = pos + 10 + rdlen;
+            let e = w.get(pos..end)?;
+            pos = end;
+            Some(e)
+        })
+    }
     /// Concatenated RRSIG RR bodies covering this RRset, and how many there are.
     pub fn sig_wire(&self) -> (&[u8], u16) {
         (&self.sig_wire, self.sig_count)
@@ -230,6 +242,10 @@ impl ZoneVersion {
     /// The node at a lowercase wire-form name.
     pub fn node(&self, name: &[u8]) -> Option<&Arc<Node>> {
         self.nodes.get(name)
+    }
+    /// Every node with its owner, in no particular order (for transfers and export).
+    pub fn nodes(&self) -> impl Iterator<Item = (&Name, &Arc<Node>)> {
+        self.nodes.iter()
     }
     /// The apex node.
     pub fn apex_node(&self) -> &Node {

@@ -2,9 +2,11 @@
 //! (RFC 1035 §4.1.4) limited to owner names and the RDATA names of the RFC 1035 types
 //! (RFC 3597 §4), and truncation that keeps whole RRsets (RFC 2181 §9).
 
-use crate::wire::HEADER_LEN;
 use tandem_zone::name::MAX_NAME_LEN;
 use tandem_zone::record::rtype;
+
+/// Length of the DNS header (RFC 1035 §4.1.1).
+pub const HEADER_LEN: usize = 12;
 
 /// How many earlier name positions the compressor remembers.
 const MAX_POINTERS: usize = 48;

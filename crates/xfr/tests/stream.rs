@@ -1,0 +1,155 @@
+//! AXFR and IXFR streams, read back with the `domain` crate's parser.
+
+use domain::base::iana::Rtype;
+use domain::base::{Message, MessageBuilder, Name as DName};
+use domain::rdata::AllRecordData;
+use std::collections::HashSet;
+use std::str::FromStr;
+use tandem_xfr::{axfr, ixfr, XfrConfig};
+use tandem_zone::diff::condense;
+use tandem_zone::text::parse_zonefile;
+use tandem_zone::{Name, Record, ZoneDiff, ZoneVersion};
+
+fn zone(extra: usize) -> ZoneVersion {
+    let apex = Name::parse("example.test").unwrap();
+    let mut text = String::from(
+        "@ SOA ns1 hostmaster 10 7200 3600 1209600 300\n@ NS ns1\nns1 A 192.0.2.1\n\
+         big TXT \"a string long enough to matter\"\n",
+    );
+    for i in 0..extra {
+        text.push_str(&format!("host{i}.dept{} A 192.0.2.{}\n", i % 7, i % 250));
+    }
+    let recs = parse_zonefile(&text, &apex, 300).unwrap();
+    ZoneVersion::build(apex, recs.into_iter().map(|p| p.record)).unwrap()
+}
+
+fn query(t: Rtype) -> (Vec<u8>, usize) {
+    let mut b = MessageBuilder::new_vec();
+    b.header_mut().set_id(7);
+    let mut q = b.question();
+    q.push((DName::<Vec<u8>>::from_str("example.test.").unwrap(), t))
+        .unwrap();
+    let m = q.finish();
+    let len = m.len();
+    (m, len)
+}
+
+/// (owner, type, rdata) of every answer RR in every message, in order.
+fn answers(messages: &[Vec<u8>]) -> Vec<(String, Rtype, Vec<u8>)> {
+    let mut out = Vec::new();
+    for m in messages {
+        let msg = Message::from_octets(m.clone()).expect("parsable");
+        assert!(msg.header().qr() && msg.header().aa());
+        assert_eq!(msg.header().id(), 7);
+        for rr in msg.answer().unwrap() {
+            let rr = rr.unwrap();
+            let rec = rr.into_record::<AllRecordData<_, _>>().unwrap().unwrap();
+            let mut rd = Vec::new();
+            domain::base::rdata::ComposeRecordData::compose_canonical_rdata(rec.data(), &mut rd)
+                .unwrap();
+            out.push((rec.owner().to_string().to_lowercase(), rec.rtype(), rd));
+        }
+    }
+    out
+}
+
+#[test]
+fn axfr_streams_whole_zone_in_bounded_compressed_messages() {
+    let v = zone(5000);
+    let (q, qend) = query(Rtype::AXFR);
+    let mut messages = Vec::new();
+    let n = axfr(&v, &q, qend, XfrConfig::default(), |m| {
+        messages.push(m.to_vec());
+        true
+    })
+    .unwrap();
+    assert_eq!(n, messages.len());
+    assert!(n > 3, "a 5000-record zone takes several 16 KiB messages");
+    for (i, m) in messages.iter().enumerate() {
+        assert!(m.len() <= 16 * 1024, "message {i} is {} octets", m.len());
+        let qd = u16::from_be_bytes([m[4], m[5]]);
+        assert_eq!(qd, (i == 0) as u16, "question only in the first message");
+    }
+    let rrs = answers(&messages);
+    assert_eq!(rrs.len(), v.record_count() + 1, "SOA first and last");
+    assert_eq!(rrs[0].1, Rtype::SOA);
+    assert_eq!(rrs[rrs.len() - 1].1, Rtype::SOA);
+    assert_eq!(rrs.iter().filter(|r| r.1 == Rtype::SOA).count(), 2);
+    let got: HashSet<_> = rrs.iter().cloned().collect();
+    assert_eq!(got.len(), v.record_count());
+    // Compression: 5000 owners of ~30 octets each would not fit in this many octets otherwise.
+    let total: usize = messages.iter().map(Vec::len).sum();
+    let uncompressed: usize = v
+        .records()
+        .map(|r| r.owner.as_wire().len() + 10 + r.rdata.len())
+        .sum();
+    assert!(total < uncompressed * 3 / 4, "{total} vs {uncompressed}");
+}
+
+#[test]
+fn axfr_stops_when_the_receiver_does() {
+    let v = zone(5000);
+    let (q, qend) = query(Rtype::AXFR);
+    let mut seen = 0;
+    let err = axfr(&v, &q, qend, XfrConfig::default(), |_| {
+        seen += 1;
+        seen < 2
+    })
+    .unwrap_err();
+    assert_eq!(err, tandem_xfr::XfrError::Stopped);
+    assert_eq!(seen, 2);
+}
+
+fn rec(line: &str) -> Record {
+    let apex = Name::parse("example.test").unwrap();
+    parse_zonefile(line, &apex, 300).unwrap().remove(0).record
+}
+
+#[test]
+fn ixfr_sequence_follows_rfc1995() {
+    let v1 = zone(10);
+    let soa = |n: u32| rec(&format!("@ SOA ns1 hostmaster {n} 7200 3600 1209600 300"));
+    let d1 = ZoneDiff {
+        removed: vec![soa(10), rec("ns1 A 192.0.2.1")],
+        added: vec![soa(11), rec("ns1 A 198.51.100.1"), rec("new A 192.0.2.77")],
+    };
+    let v2 = v1.apply(&d1).unwrap();
+    let d2 = ZoneDiff {
+        removed: vec![soa(11), rec("new A 192.0.2.77")],
+        added: vec![soa(12)],
+    };
+    let v3 = v2.apply(&d2).unwrap();
+    let c = condense([&d1, &d2]).unwrap();
+    let (q, qend) = query(Rtype::IXFR);
+    let mut messages = Vec::new();
+    ixfr(&v3, Some(&c), &q, qend, XfrConfig::default(), |m| {
+        messages.push(m.to_vec());
+        true
+    })
+    .unwrap();
+    let rrs = answers(&messages);
+    let types: Vec<Rtype> = rrs.iter().map(|r| r.1).collect();
+    assert_eq!(
+        types,
+        vec![
+            Rtype::SOA,
+            Rtype::SOA,
+            Rtype::A,
+            Rtype::SOA,
+            Rtype::A,
+            Rtype::SOA
+        ]
+    );
+    assert_eq!(rrs[1].0, "example.test");
+    assert_eq!(rrs[2].0, "ns1.example.test");
+    assert_eq!(&rrs[2].2, &[192, 0, 2, 1]);
+    assert_eq!(&rrs[4].2, &[198, 51, 100, 1]);
+    // Up to date: the current SOA alone.
+    let mut single = Vec::new();
+    ixfr(&v3, None, &q, qend, XfrConfig::default(), |m| {
+        single.push(m.to_vec());
+        true
+    })
+    .unwrap();
+    assert_eq!(answers(&single).len(), 1);
+}
