@@ -27,7 +27,7 @@ pub struct AccountQuery {
     pub per_page: Option<String>,
 }
 
-#[utoipa::path(get, path = "/client/v4/accounts", tag = "Accounts", params(AccountQuery),
+#[utoipa::path(get, path = "/client/v4/accounts", operation_id = "accounts_list", tag = "Accounts", params(AccountQuery),
     responses((status = 200, body = Envelope<Vec<AccountOut>>), (status = 401, body = Envelope<Option<String>>)),
     security(("bearer" = [])))]
 pub async fn list(

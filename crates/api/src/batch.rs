@@ -299,7 +299,7 @@ pub struct BatchResult {
     pub posts: Vec<RecordOut>,
 }
 
-#[utoipa::path(post, path = "/client/v4/zones/{zone_id}/dns_records/batch", tag = "DNS records",
+#[utoipa::path(post, path = "/client/v4/zones/{zone_id}/dns_records/batch", operation_id = "dns_records_batch", tag = "DNS records",
     params(("zone_id" = String, Path)), request_body = BatchRequest,
     responses((status = 200, body = Envelope<BatchResult>), (status = 400, body = Envelope<Option<String>>)),
     security(("bearer" = [])))]

@@ -72,6 +72,16 @@ pub fn ok_page<T: Serialize>(items: Vec<T>, page: Page, total: u64) -> Response 
     .into_response()
 }
 
+/// A successful list answered whole, as one page (the provider's unpaginated lists).
+pub fn ok_list<T: Serialize>(items: Vec<T>) -> Response {
+    let total = items.len() as u64;
+    let page = Page {
+        page: 1,
+        per_page: total.max(1),
+    };
+    ok_page(items, page, total)
+}
+
 /// Error codes in the envelope, in the provider's style.
 mod code {
     pub const INTERNAL: u32 = 1000;
@@ -127,6 +137,15 @@ impl ApiError {
         )
     }
 
+    /// 403 for what only the administrator token may do.
+    pub fn admin_only(what: &str) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            code::FORBIDDEN,
+            format!("only the administrator token may {what}"),
+        )
+    }
+
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, code::NOT_FOUND, message)
     }
@@ -168,6 +187,8 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound { what, id } => {
                 ApiError::not_found(format!("{what} {id} not found"))
             }
+            StoreError::Rejected { field, message } => ApiError::field(&field, message),
+            StoreError::Conflict(message) => ApiError::bad_request(message),
             other => ApiError::internal(other),
         }
     }

@@ -1,6 +1,7 @@
-//! Tandem's REST API (PRODUCT §3): accounts, zones and DNS records under `/client/v4`, shaped
-//! like the provider API so its SDKs work, plus zone-file import/export and the OpenAPI
-//! document generated from this code.
+//! Tandem's REST API (PRODUCT §3): accounts and tokens, zones and DNS records, and the
+//! zone-transfer configuration (peers, TSIG keys, ACLs, incoming and outgoing) under
+//! `/client/v4`, shaped like the provider API so its SDKs work, plus zone-file import/export and
+//! the OpenAPI document generated from this code.
 //!
 //! Data flows one way: request → validation → next [`ZoneVersion`] (zone rules checked) →
 //! store transaction → publish to the [`ZoneSet`] → answer.
@@ -13,20 +14,24 @@ mod content;
 mod envelope;
 mod openapi;
 mod records;
+mod routes;
+mod tokens;
+mod transfers;
 mod zonefile;
 mod zones;
 
 pub use change::ZoneChange;
 pub use envelope::{ApiError, ApiMessage, Envelope, ResultInfo};
 pub use openapi::openapi;
+pub use routes::{route_list, router};
+pub use transfers::incoming::IncomingPeerStatus;
+pub use transfers::input::{DEFAULT_REFRESH_SECONDS, MAX_REFRESH_SECONDS};
+pub use transfers::outgoing::OutgoingPeerStatus;
+pub use transfers::{NoTransferEvents, TransferEvents};
 
-use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
-use axum::Router;
 use std::sync::{Arc, OnceLock};
 use tandem_store::{Store, StoreError, ZoneKind};
 use tandem_zone::{Name, ZoneError, ZoneSet, ZoneVersion};
-use tower_http::trace::TraceLayer;
 
 /// Settings of the API that come from the command line.
 #[derive(Clone, Debug)]
@@ -39,6 +44,8 @@ pub struct ApiConfig {
     pub max_body_bytes: usize,
     /// Largest JSON body, in bytes.
     pub json_body_limit: usize,
+    /// Lowest accepted `auto_refresh_seconds` of a secondary zone (`--min-refresh-seconds`).
+    pub min_refresh_seconds: u32,
 }
 
 impl Default for ApiConfig {
@@ -48,6 +55,7 @@ impl Default for ApiConfig {
             default_soa_rname: None,
             max_body_bytes: 64 * 1024 * 1024,
             json_body_limit: 1024 * 1024,
+            min_refresh_seconds: 300,
         }
     }
 }
@@ -59,6 +67,8 @@ pub enum ConfigError {
     BadNs(String),
     #[error("default SOA RNAME {0:?} is not a valid domain name")]
     BadRname(String),
+    #[error("min_refresh_seconds {0} is not in 1..={MAX_REFRESH_SECONDS}")]
+    BadMinRefresh(u32),
 }
 
 /// Called after every committed change to a zone's records (the IXFR journal and NOTIFY hang
@@ -79,6 +89,7 @@ struct Shared {
     default_rname: Option<Name>,
     locks: change::ZoneLocks,
     hook: OnceLock<ChangeHook>,
+    events: OnceLock<Arc<dyn TransferEvents>>,
 }
 
 impl ApiState {
@@ -98,6 +109,9 @@ impl ApiState {
             .as_ref()
             .map(|n| parse_config_name(n).ok_or_else(|| ConfigError::BadRname(n.clone())))
             .transpose()?;
+        if !(1..=MAX_REFRESH_SECONDS).contains(&config.min_refresh_seconds) {
+            return Err(ConfigError::BadMinRefresh(config.min_refresh_seconds));
+        }
         Ok(ApiState {
             inner: Arc::new(Shared {
                 store,
@@ -107,6 +121,7 @@ impl ApiState {
                 default_rname,
                 locks: change::ZoneLocks::default(),
                 hook: OnceLock::new(),
+                events: OnceLock::new(),
             }),
         })
     }
@@ -119,6 +134,24 @@ impl ApiState {
             tracing::warn!("a change hook is already set; the new one is ignored");
         }
         self
+    }
+
+    /// Registers what the transfer roles are told after a configuration change or a transfer
+    /// request (once; a second one is refused with a warning). Until then the requests are
+    /// only recorded in the store ([`NoTransferEvents`]).
+    pub fn with_transfer_events(self, events: Arc<dyn TransferEvents>) -> Self {
+        if self.inner.events.set(events).is_err() {
+            tracing::warn!("transfer events are already registered; the new ones are ignored");
+        }
+        self
+    }
+
+    /// What the transfer roles are told.
+    pub(crate) fn events(&self) -> &dyn TransferEvents {
+        match self.inner.events.get() {
+            Some(e) => e.as_ref(),
+            None => &NoTransferEvents,
+        }
     }
 
     pub fn store(&self) -> &Store {
@@ -149,41 +182,6 @@ impl ApiState {
 fn parse_config_name(text: &str) -> Option<Name> {
     let name = Name::parse(text.trim()).ok()?;
     (name.label_count() > 0).then_some(name)
-}
-
-/// The API under `/client/v4`. It has no fallback of its own outside that prefix, so the binary
-/// can merge it with the dashboard and metrics routes.
-pub fn router(state: ApiState) -> Router {
-    let import_limit = DefaultBodyLimit::max(state.config().max_body_bytes);
-    let api = Router::new()
-        .route("/accounts", get(accounts::list))
-        .route("/zones", get(zones::list).post(zones::create))
-        .route("/zones/{zone_id}", get(zones::get).delete(zones::delete))
-        .route(
-            "/zones/{zone_id}/dns_records",
-            get(records::list).post(records::create),
-        )
-        .route("/zones/{zone_id}/dns_records/export", get(zonefile::export))
-        .route(
-            "/zones/{zone_id}/dns_records/import",
-            post(zonefile::import).layer(import_limit),
-        )
-        .route("/zones/{zone_id}/dns_records/batch", post(batch::batch))
-        .route(
-            "/zones/{zone_id}/dns_records/{record_id}",
-            get(records::get)
-                .put(records::put)
-                .patch(records::patch)
-                .delete(records::delete),
-        )
-        .route("/openapi.json", get(openapi::serve))
-        .fallback(envelope::no_route)
-        .method_not_allowed_fallback(envelope::wrong_method)
-        .layer(DefaultBodyLimit::max(state.config().json_body_limit));
-    Router::new()
-        .nest("/client/v4", api)
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
 }
 
 /// Why the stored zones could not be loaded.

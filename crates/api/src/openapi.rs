@@ -10,6 +10,38 @@ use utoipa::{Modify, OpenApi};
     info(title = "Tandem API", description = "Zones, records and zone transfers, shaped like the provider API"),
     paths(
         crate::accounts::list,
+        crate::tokens::create_account,
+        crate::tokens::list,
+        crate::tokens::create,
+        crate::tokens::delete,
+        crate::transfers::peers::list,
+        crate::transfers::peers::create,
+        crate::transfers::peers::get,
+        crate::transfers::peers::put,
+        crate::transfers::peers::delete,
+        crate::transfers::tsigs::list,
+        crate::transfers::tsigs::create,
+        crate::transfers::tsigs::get,
+        crate::transfers::tsigs::put,
+        crate::transfers::tsigs::delete,
+        crate::transfers::acls::list,
+        crate::transfers::acls::create,
+        crate::transfers::acls::get,
+        crate::transfers::acls::put,
+        crate::transfers::acls::delete,
+        crate::transfers::incoming::get,
+        crate::transfers::incoming::create,
+        crate::transfers::incoming::put,
+        crate::transfers::incoming::delete,
+        crate::transfers::incoming::force_axfr,
+        crate::transfers::outgoing::get,
+        crate::transfers::outgoing::create,
+        crate::transfers::outgoing::put,
+        crate::transfers::outgoing::delete,
+        crate::transfers::outgoing::enable,
+        crate::transfers::outgoing::disable,
+        crate::transfers::outgoing::force_notify,
+        crate::transfers::outgoing::status,
         crate::zones::create,
         crate::zones::list,
         crate::zones::get,
@@ -23,6 +55,7 @@ use utoipa::{Modify, OpenApi};
         crate::batch::batch,
         crate::zonefile::import,
         crate::zonefile::export,
+        serve,
     ),
     components(schemas(crate::envelope::ApiMessage, crate::envelope::ResultInfo)),
     modifiers(&BearerAuth),
@@ -47,6 +80,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
 
+/// This document.
+#[utoipa::path(get, path = "/client/v4/openapi.json", operation_id = "openapi_document", tag = "OpenAPI",
+    responses((status = 200, description = "the OpenAPI 3.1 document of this API", content_type = "application/json", body = Object)))]
 pub async fn serve() -> Json<utoipa::openapi::OpenApi> {
     Json(openapi())
 }

@@ -118,7 +118,7 @@ pub struct DeletedId {
     pub id: String,
 }
 
-#[utoipa::path(get, path = "/client/v4/zones/{zone_id}/dns_records", tag = "DNS records",
+#[utoipa::path(get, path = "/client/v4/zones/{zone_id}/dns_records", operation_id = "dns_records_list", tag = "DNS records",
     params(("zone_id" = String, Path), RecordQuery),
     responses((status = 200, body = Envelope<Vec<RecordOut>>), (status = 404, body = Envelope<Option<String>>)),
     security(("bearer" = [])))]
@@ -153,7 +153,7 @@ pub async fn list(
         .await
 }
 
-#[utoipa::path(get, path = "/client/v4/zones/{zone_id}/dns_records/{record_id}", tag = "DNS records",
+#[utoipa::path(get, path = "/client/v4/zones/{zone_id}/dns_records/{record_id}", operation_id = "dns_records_get", tag = "DNS records",
     params(("zone_id" = String, Path), ("record_id" = String, Path)),
     responses((status = 200, body = Envelope<RecordOut>), (status = 404, body = Envelope<Option<String>>)),
     security(("bearer" = [])))]
@@ -174,7 +174,7 @@ pub async fn get(
         .await
 }
 
-#[utoipa::path(post, path = "/client/v4/zones/{zone_id}/dns_records", tag = "DNS records",
+#[utoipa::path(post, path = "/client/v4/zones/{zone_id}/dns_records", operation_id = "dns_records_create", tag = "DNS records",
     params(("zone_id" = String, Path)), request_body = RecordInput,
     responses((status = 200, body = Envelope<RecordOut>), (status = 400, body = Envelope<Option<String>>)),
     security(("bearer" = [])))]
@@ -187,7 +187,7 @@ pub async fn create(
     one(state, caller, zone_id, Op::Post(input)).await
 }
 
-#[utoipa::path(put, path = "/client/v4/zones/{zone_id}/dns_records/{record_id}", tag = "DNS records",
+#[utoipa::path(put, path = "/client/v4/zones/{zone_id}/dns_records/{record_id}", operation_id = "dns_records_put", tag = "DNS records",
     params(("zone_id" = String, Path), ("record_id" = String, Path)), request_body = RecordInput,
     responses((status = 200, body = Envelope<RecordOut>), (status = 400, body = Envelope<Option<String>>)),
     security(("bearer" = [])))]
@@ -200,7 +200,7 @@ pub async fn put(
     one(state, caller, zone_id, Op::Put(record_id, input)).await
 }
 
-#[utoipa::path(patch, path = "/client/v4/zones/{zone_id}/dns_records/{record_id}", tag = "DNS records",
+#[utoipa::path(patch, path = "/client/v4/zones/{zone_id}/dns_records/{record_id}", operation_id = "dns_records_patch", tag = "DNS records",
     params(("zone_id" = String, Path), ("record_id" = String, Path)), request_body = RecordInput,
     responses((status = 200, body = Envelope<RecordOut>), (status = 400, body = Envelope<Option<String>>)),
     security(("bearer" = [])))]
@@ -213,7 +213,7 @@ pub async fn patch(
     one(state, caller, zone_id, Op::Patch(record_id, input)).await
 }
 
-#[utoipa::path(delete, path = "/client/v4/zones/{zone_id}/dns_records/{record_id}", tag = "DNS records",
+#[utoipa::path(delete, path = "/client/v4/zones/{zone_id}/dns_records/{record_id}", operation_id = "dns_records_delete", tag = "DNS records",
     params(("zone_id" = String, Path), ("record_id" = String, Path)),
     responses((status = 200, body = Envelope<DeletedId>), (status = 404, body = Envelope<Option<String>>)),
     security(("bearer" = [])))]

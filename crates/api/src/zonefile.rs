@@ -46,7 +46,7 @@ pub struct ImportResult {
     pub total_records_parsed: u64,
 }
 
-#[utoipa::path(post, path = "/client/v4/zones/{zone_id}/dns_records/import", tag = "DNS records",
+#[utoipa::path(post, path = "/client/v4/zones/{zone_id}/dns_records/import", operation_id = "dns_records_import", tag = "DNS records",
     params(("zone_id" = String, Path), ImportQuery),
     request_body(content = ImportForm, content_type = "multipart/form-data"),
     responses((status = 200, body = Envelope<ImportResult>), (status = 400, body = Envelope<Option<String>>),
@@ -232,7 +232,7 @@ fn is_noop(version: &ZoneVersion, edit: &Edit) -> bool {
     !newer && new == old && row.record.ttl == current.ttl
 }
 
-#[utoipa::path(get, path = "/client/v4/zones/{zone_id}/dns_records/export", tag = "DNS records",
+#[utoipa::path(get, path = "/client/v4/zones/{zone_id}/dns_records/export", operation_id = "dns_records_export", tag = "DNS records",
     params(("zone_id" = String, Path)),
     responses((status = 200, description = "The zone file", content_type = "text/plain", body = String),
         (status = 404, body = Envelope<Option<String>>)),

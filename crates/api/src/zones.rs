@@ -200,7 +200,7 @@ fn target_account(
     }
 }
 
-#[utoipa::path(post, path = "/client/v4/zones", tag = "Zones", request_body = ZoneCreate,
+#[utoipa::path(post, path = "/client/v4/zones", operation_id = "zones_create", tag = "Zones", request_body = ZoneCreate,
     responses((status = 200, body = Envelope<ZoneOut>), (status = 400, body = Envelope<Option<String>>)),
     security(("bearer" = [])))]
 pub async fn create(
@@ -258,7 +258,7 @@ pub async fn create(
         .await
 }
 
-#[utoipa::path(get, path = "/client/v4/zones", tag = "Zones", params(ZoneQuery),
+#[utoipa::path(get, path = "/client/v4/zones", operation_id = "zones_list", tag = "Zones", params(ZoneQuery),
     responses((status = 200, body = Envelope<Vec<ZoneOut>>)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<ApiState>,
@@ -304,7 +304,7 @@ pub async fn list(
         .await
 }
 
-#[utoipa::path(get, path = "/client/v4/zones/{zone_id}", tag = "Zones", params(("zone_id" = String, Path)),
+#[utoipa::path(get, path = "/client/v4/zones/{zone_id}", operation_id = "zones_get", tag = "Zones", params(("zone_id" = String, Path)),
     responses((status = 200, body = Envelope<ZoneOut>), (status = 404, body = Envelope<Option<String>>)),
     security(("bearer" = [])))]
 pub async fn get(
@@ -321,7 +321,7 @@ pub async fn get(
         .await
 }
 
-#[utoipa::path(delete, path = "/client/v4/zones/{zone_id}", tag = "Zones", params(("zone_id" = String, Path)),
+#[utoipa::path(delete, path = "/client/v4/zones/{zone_id}", operation_id = "zones_delete", tag = "Zones", params(("zone_id" = String, Path)),
     responses((status = 200, body = Envelope<DeletedId>), (status = 404, body = Envelope<Option<String>>)),
     security(("bearer" = [])))]
 pub async fn delete(
@@ -337,6 +337,8 @@ pub async fn delete(
                     return Err(ApiError::not_found(format!("zone {zone_id} not found")));
                 }
                 s.zones().remove(&apex_of(zone)?);
+                // Its transfer configuration went with it.
+                s.events().zone_config_changed(&zone.id);
                 tracing::info!(zone = %zone.name, "zone deleted");
                 Ok(zone.id.clone())
             })?;

@@ -349,3 +349,31 @@ async fn router_merges_with_other_routes() {
     let resp = app.oneshot(get("/elsewhere")).await.unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn secondary_zone_records_are_read_only() {
+    let h = Harness::new();
+    let sec = h.secondary_zone("sec.test").await;
+    let message = h
+        .fails(
+            StatusCode::BAD_REQUEST,
+            "POST",
+            &format!("/zones/{sec}/dns_records"),
+            Some(json!({"type": "A", "name": "www", "content": "192.0.2.1"})),
+        )
+        .await;
+    assert!(message.contains("read-only"), "{message}");
+    let message = h
+        .fails(
+            StatusCode::BAD_REQUEST,
+            "POST",
+            &format!("/zones/{sec}/dns_records/batch"),
+            Some(json!({"posts": [{"type": "A", "name": "www", "content": "192.0.2.1"}]})),
+        )
+        .await;
+    assert!(message.contains("read-only"), "{message}");
+    let (status, v) = h.import(&sec, "www 300 IN A 192.0.2.1\n", false).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert!(error(&v).contains("read-only"), "{v}");
+    assert!(h.records(&sec).await.is_empty());
+}

@@ -47,6 +47,30 @@ fn account_from_parts(parts: (String, String, String)) -> Result<Account, StoreE
     Ok(Account { id, name, created })
 }
 
+/// A token row as read, before its text columns are checked.
+type RawToken = (String, Option<String>, String, String, String);
+
+fn raw_token(r: &Row<'_>) -> rusqlite::Result<RawToken> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+fn token_from_raw(raw: RawToken) -> Result<ApiToken, StoreError> {
+    let (id, account_id, name, permission, created) = raw;
+    let permission = Permission::parse(&permission).ok_or_else(|| StoreError::Corrupt {
+        table: "api_tokens",
+        id: id.clone(),
+        detail: format!("bad permission {permission:?}"),
+    })?;
+    let created = time_column("api_tokens", &id, &created)?;
+    Ok(ApiToken {
+        id,
+        account_id,
+        name,
+        permission,
+        created,
+    })
+}
+
 impl Store {
     pub(crate) fn ensure_default_account(&self) -> Result<(), StoreError> {
         let mut conn = self.write_conn();
@@ -152,33 +176,29 @@ impl Store {
             .query_row(
                 &format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE hash = ?1"),
                 [hash_token(value)],
-                |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, Option<String>>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, String>(4)?,
-                    ))
-                },
+                raw_token,
             )
             .optional()?;
-        let Some((id, account_id, name, permission, created)) = row else {
-            return Ok(None);
-        };
-        let permission = Permission::parse(&permission).ok_or_else(|| StoreError::Corrupt {
-            table: "api_tokens",
-            id: id.clone(),
-            detail: format!("bad permission {permission:?}"),
-        })?;
-        let created = time_column("api_tokens", &id, &created)?;
-        Ok(Some(ApiToken {
-            id,
-            account_id,
-            name,
-            permission,
-            created,
-        }))
+        row.map(token_from_raw).transpose()
+    }
+
+    /// The tokens of an account, oldest first (administrator tokens belong to none).
+    pub fn account_tokens(&self, account_id: &str) -> Result<Vec<ApiToken>, StoreError> {
+        let conn = self.read_conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE account_id = ?1 ORDER BY created, id"
+        ))?;
+        let rows = stmt.query_map([account_id], raw_token)?;
+        rows.map(|r| token_from_raw(r?)).collect()
+    }
+
+    /// Revokes a token of an account; `false` when the account has no such token.
+    pub fn delete_token(&self, account_id: &str, id: &str) -> Result<bool, StoreError> {
+        let n = self.write_conn().execute(
+            "DELETE FROM api_tokens WHERE id = ?1 AND account_id = ?2",
+            params![id, account_id],
+        )?;
+        Ok(n > 0)
     }
 
     /// Sets up the administrator token at start-up. With `given`, its hash replaces the stored

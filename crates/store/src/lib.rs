@@ -1,4 +1,5 @@
-//! Persistence for Tandem: accounts, API tokens, zones and their records in one SQLite file
+//! Persistence for Tandem: accounts, API tokens, zones and their records, and the zone-transfer
+//! configuration (peers, TSIG keys, ACLs, incoming and outgoing) in one SQLite file
 //! (`DATA_DIR/tandem.db`, WAL, `synchronous=FULL`), so that every acknowledged change survives
 //! `kill -9` and a restart serves exactly the last committed serial of every zone (PRODUCT §4).
 //!
@@ -9,6 +10,7 @@ mod accounts;
 mod model;
 mod records;
 mod schema;
+mod transfers;
 mod zones;
 
 pub use accounts::{hash_token, AdminToken, ADMIN_TOKEN_FILE, DEFAULT_ACCOUNT};
@@ -16,6 +18,11 @@ pub use model::{
     Account, ApiToken, Page, Permission, RecordChange, RecordFilter, RecordRow, ZoneFilter,
     ZoneKind, ZoneRow,
 };
+pub use transfers::model::{
+    Acl, Direction, IncomingConfig, IpRange, IpRangeError, OutgoingConfig, Peer, TsigAlgorithm,
+    TsigKey, DEFAULT_PEER_PORT, MAX_LINKED_PEERS,
+};
+pub use transfers::ZoneLink;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::Connection;
@@ -45,6 +52,14 @@ pub enum StoreError {
     ZoneExists(String),
     #[error("{what} {id} does not exist")]
     NotFound { what: &'static str, id: String },
+    /// The change refers to something that does not fit: a peer or key of another account, a
+    /// peer without an address where one is needed, a duplicate key name.
+    #[error("{field}: {message}")]
+    Rejected { field: String, message: String },
+    /// The change conflicts with stored data (an object still in use, a configuration that
+    /// already exists); the message says what.
+    #[error("{0}")]
+    Conflict(String),
     #[error("corrupt {table} row {id}: {detail}")]
     Corrupt {
         table: &'static str,
@@ -137,6 +152,15 @@ fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
         .ok()
         .map(|t| t.with_timezone(&Utc))
+}
+
+/// Reads an optional stored time column.
+fn opt_time_column(
+    table: &'static str,
+    id: &str,
+    text: Option<String>,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    text.map(|t| time_column(table, id, &t)).transpose()
 }
 
 /// Reads a stored time column, reporting the row on corruption.

@@ -58,8 +58,89 @@ CREATE TABLE records (
 CREATE INDEX records_zone_name_type ON records(zone_id, name, type);
 ";
 
+/// Migration 2: zone-transfer configuration (PRODUCT §1): TSIG keys, peers and ACLs of an
+/// account, and the incoming and outgoing configuration of a zone with its linked peers.
+const V2_TRANSFERS: &str = "
+-- name is the key name as given; name_key (lowercase, no trailing dot) keeps key names unique
+-- within an account, since a transfer request names its key and nothing else.
+CREATE TABLE tsig_keys (
+    id         TEXT PRIMARY KEY NOT NULL,
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    name       TEXT NOT NULL,
+    name_key   TEXT NOT NULL,
+    algorithm  TEXT NOT NULL,
+    secret     TEXT NOT NULL,
+    created    TEXT NOT NULL,
+    modified   TEXT NOT NULL,
+    UNIQUE (account_id, name_key)
+);
+
+CREATE TABLE peers (
+    id          TEXT PRIMARY KEY NOT NULL,
+    account_id  TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    name        TEXT NOT NULL,
+    ip          TEXT,
+    port        INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535),
+    ixfr_enable INTEGER NOT NULL,
+    tsig_id     TEXT REFERENCES tsig_keys(id),
+    created     TEXT NOT NULL,
+    modified    TEXT NOT NULL
+);
+CREATE INDEX peers_account ON peers(account_id);
+CREATE INDEX peers_tsig ON peers(tsig_id);
+
+-- ip_range: canonical CIDR text (network address / prefix length).
+CREATE TABLE acls (
+    id         TEXT PRIMARY KEY NOT NULL,
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    name       TEXT NOT NULL,
+    ip_range   TEXT NOT NULL,
+    created    TEXT NOT NULL,
+    modified   TEXT NOT NULL
+);
+CREATE INDEX acls_account ON acls(account_id);
+
+-- A secondary zone's transfers in. state, checked_time, expires_time and next_refresh_time
+-- belong to the refresh machinery; axfr_requested is a force_axfr not yet carried out.
+CREATE TABLE incoming_transfers (
+    zone_id              TEXT PRIMARY KEY NOT NULL REFERENCES zones(id) ON DELETE CASCADE,
+    id                   TEXT NOT NULL UNIQUE,
+    auto_refresh_seconds INTEGER NOT NULL,
+    state                TEXT NOT NULL DEFAULT 'pending',
+    checked_time         TEXT,
+    expires_time         TEXT,
+    next_refresh_time    TEXT,
+    axfr_requested       TEXT,
+    created              TEXT NOT NULL,
+    modified             TEXT NOT NULL
+);
+
+-- A zone's transfers out; notify_requested is a force_notify not yet carried out.
+CREATE TABLE outgoing_transfers (
+    zone_id               TEXT PRIMARY KEY NOT NULL REFERENCES zones(id) ON DELETE CASCADE,
+    id                    TEXT NOT NULL UNIQUE,
+    enabled               INTEGER NOT NULL DEFAULT 0,
+    checked_time          TEXT,
+    last_transferred_time TEXT,
+    notify_requested      TEXT,
+    created               TEXT NOT NULL,
+    modified              TEXT NOT NULL
+);
+
+-- The peers linked to a zone's incoming or outgoing configuration, in the order given.
+CREATE TABLE transfer_peers (
+    zone_id   TEXT NOT NULL REFERENCES zones(id) ON DELETE CASCADE,
+    direction TEXT NOT NULL CHECK (direction IN ('incoming', 'outgoing')),
+    position  INTEGER NOT NULL,
+    peer_id   TEXT NOT NULL REFERENCES peers(id),
+    PRIMARY KEY (zone_id, direction, position),
+    UNIQUE (zone_id, direction, peer_id)
+);
+CREATE INDEX transfer_peers_peer ON transfer_peers(peer_id);
+";
+
 /// Every migration, oldest first.
-const MIGRATIONS: &[&str] = &[V1_CORE];
+const MIGRATIONS: &[&str] = &[V1_CORE, V2_TRANSFERS];
 
 /// Brings the database up to the newest schema.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

@@ -74,6 +74,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         default_soa_rname: cfg.default_soa_rname.clone(),
         max_body_bytes: cfg.max_import_bytes,
         json_body_limit: cfg.max_json_bytes,
+        min_refresh_seconds: cfg.min_refresh_seconds,
     };
     let state = tandem_api::ApiState::new(store.clone(), zones.clone(), api_cfg)?;
     let app = tandem_api::router(state).merge(metrics::router(zones.clone(), query_metrics));

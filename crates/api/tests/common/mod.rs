@@ -6,7 +6,7 @@ use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
-use tandem_api::{load_zones, router, ApiConfig, ApiState};
+use tandem_api::{load_zones, router, ApiConfig, ApiState, TransferEvents};
 use tandem_store::Store;
 use tandem_zone::{Name, ZoneDiff, ZoneSet};
 use tower::ServiceExt;
@@ -20,6 +20,45 @@ pub struct Harness {
     pub app: Router,
     /// Every diff the change hook saw: (zone id, serial, diff).
     pub changes: Arc<Mutex<Vec<(String, u32, ZoneDiff)>>>,
+    /// Every transfer event the API raised, as `event:id`.
+    pub events: Arc<RecordedEvents>,
+    pub config: ApiConfig,
+}
+
+/// A [`TransferEvents`] that remembers what it was told.
+#[derive(Default)]
+pub struct RecordedEvents(Mutex<Vec<String>>);
+
+impl RecordedEvents {
+    fn push(&self, event: &str, id: &str) {
+        self.0.lock().unwrap().push(format!("{event}:{id}"));
+    }
+
+    /// Everything recorded so far, emptying the record.
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+impl TransferEvents for RecordedEvents {
+    fn outgoing_enabled(&self, zone_id: &str) {
+        self.push("outgoing_enabled", zone_id)
+    }
+    fn outgoing_disabled(&self, zone_id: &str) {
+        self.push("outgoing_disabled", zone_id)
+    }
+    fn notify_requested(&self, zone_id: &str) {
+        self.push("notify_requested", zone_id)
+    }
+    fn axfr_requested(&self, zone_id: &str) {
+        self.push("axfr_requested", zone_id)
+    }
+    fn zone_config_changed(&self, zone_id: &str) {
+        self.push("zone_config_changed", zone_id)
+    }
+    fn account_config_changed(&self, account_id: &str) {
+        self.push("account_config_changed", account_id)
+    }
 }
 
 impl Harness {
@@ -40,26 +79,30 @@ impl Harness {
         load_zones(&store, &zones).unwrap();
         let changes = Arc::new(Mutex::new(Vec::new()));
         let seen = changes.clone();
-        let state = ApiState::new(store.clone(), zones.clone(), config)
+        let events = Arc::new(RecordedEvents::default());
+        let state = ApiState::new(store.clone(), zones.clone(), config.clone())
             .unwrap()
             .with_change_hook(Arc::new(move |c| {
                 seen.lock()
                     .unwrap()
                     .push((c.zone_id.to_string(), c.serial, c.diff.clone()));
-            }));
+            }))
+            .with_transfer_events(events.clone());
         Harness {
             dir,
             store,
             zones,
             app: router(state),
             changes,
+            events,
+            config,
         }
     }
 
     /// Drops the router and store and opens the same directory again.
     pub fn reopen(self) -> Self {
-        let Harness { dir, .. } = self;
-        Self::open(dir, ApiConfig::default())
+        let Harness { dir, config, .. } = self;
+        Self::open(dir, config)
     }
 
     pub async fn send(&self, req: Request<Body>) -> (StatusCode, Vec<u8>) {
@@ -199,4 +242,56 @@ pub fn shape(records: &[Value]) -> Vec<(String, String, String, u64, Option<u64>
 pub fn error(v: &Value) -> String {
     assert_eq!(v["success"], false, "{v}");
     v["errors"][0]["message"].as_str().unwrap().to_string()
+}
+
+impl Harness {
+    /// The id of the `default` account.
+    pub fn account_id(&self) -> String {
+        self.store.default_account().unwrap().id
+    }
+
+    /// A call with `token` that must succeed; answers its `result`.
+    pub async fn ok_as(&self, token: &str, method: &str, path: &str, body: Option<Value>) -> Value {
+        let (status, v) = self.call_as(Some(token), method, path, body).await;
+        assert_eq!(status, StatusCode::OK, "{method} {path}: {v}");
+        assert_eq!(v["success"], true, "{v}");
+        v["result"].clone()
+    }
+
+    /// A call with the administrator token that must succeed; answers its `result`.
+    pub async fn ok(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        self.ok_as(TOKEN, method, path, body).await
+    }
+
+    /// A call with the administrator token that must fail with `status`; answers the message.
+    pub async fn fails(
+        &self,
+        status: StatusCode,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> String {
+        let (got, v) = self.call(method, path, body).await;
+        assert_eq!(got, status, "{method} {path}: {v}");
+        error(&v)
+    }
+
+    /// A secondary zone's id.
+    pub async fn secondary_zone(&self, name: &str) -> String {
+        let v = self
+            .ok(
+                "POST",
+                "/zones",
+                Some(serde_json::json!({"name": name, "type": "secondary"})),
+            )
+            .await;
+        v["id"].as_str().unwrap().to_string()
+    }
+
+    /// Creates a peer of the default account; answers its id.
+    pub async fn peer(&self, body: Value) -> String {
+        let path = format!("/accounts/{}/secondary_dns/peers", self.account_id());
+        let v = self.ok("POST", &path, Some(body)).await;
+        v["id"].as_str().unwrap().to_string()
+    }
 }

@@ -1,0 +1,166 @@
+//! Tenants and their tokens (PRODUCT §3 "Endpoints"): `POST /accounts` (administrator only),
+//! and an account's tokens under `/accounts/{account_id}/tokens`. A token's value is shown once,
+//! when it is made; the store keeps only its hash.
+
+use crate::accounts::AccountOut;
+use crate::auth::Caller;
+use crate::envelope::{ok, ok_list, ApiJson, Envelope};
+use crate::records::DeletedId;
+use crate::transfers::input::object_name;
+use crate::transfers::visible_account;
+use crate::{ApiError, ApiState};
+use axum::extract::{Path, State};
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use tandem_store::{format_time, ApiToken, Permission};
+use utoipa::ToSchema;
+
+/// Body of `POST /accounts`.
+#[derive(Deserialize, ToSchema, Debug)]
+pub struct AccountCreate {
+    /// Not blank, at most 255 characters.
+    pub name: Option<String>,
+}
+
+/// Body of `POST /accounts/{account_id}/tokens`.
+#[derive(Deserialize, ToSchema, Debug)]
+pub struct TokenCreate {
+    /// Not blank, at most 255 characters.
+    pub name: Option<String>,
+    /// `read` (may look, never change) or `write`.
+    pub permission: Option<String>,
+}
+
+/// A token as listed (never its value).
+#[derive(Serialize, ToSchema, Debug)]
+pub struct TokenOut {
+    pub id: String,
+    pub name: String,
+    /// `read` or `write`.
+    pub permission: String,
+    pub created_on: String,
+}
+
+/// A token just made: the only answer that holds its value.
+#[derive(Serialize, ToSchema, Debug)]
+pub struct TokenCreated {
+    pub id: String,
+    pub name: String,
+    pub permission: String,
+    /// The bearer token. Shown once: only its hash is stored.
+    pub value: String,
+    pub created_on: String,
+}
+
+fn token_out(t: ApiToken) -> TokenOut {
+    TokenOut {
+        id: t.id,
+        name: t.name,
+        permission: t.permission.as_str().to_string(),
+        created_on: format_time(t.created),
+    }
+}
+
+#[utoipa::path(post, path = "/client/v4/accounts", operation_id = "accounts_create", tag = "Accounts", request_body = AccountCreate,
+    responses((status = 200, body = Envelope<AccountOut>), (status = 400, body = Envelope<Option<String>>),
+        (status = 403, body = Envelope<Option<String>>)),
+    security(("bearer" = [])))]
+pub async fn create_account(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<AccountCreate>,
+) -> Result<Response, ApiError> {
+    if caller.token.permission != Permission::Admin {
+        return Err(ApiError::admin_only("create accounts"));
+    }
+    let name = object_name(body.name.as_deref())?;
+    state
+        .run(move |s| {
+            let a = s.store().create_account(&name)?;
+            tracing::info!(account = %a.id, name = %a.name, "account created");
+            Ok(ok(AccountOut {
+                id: a.id,
+                name: a.name,
+                kind: "standard".into(),
+                created_on: format_time(a.created),
+            }))
+        })
+        .await
+}
+
+#[utoipa::path(get, path = "/client/v4/accounts/{account_id}/tokens", operation_id = "tokens_list", tag = "Accounts",
+    params(("account_id" = String, Path)),
+    responses((status = 200, body = Envelope<Vec<TokenOut>>), (status = 404, body = Envelope<Option<String>>)),
+    security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(account_id): Path<String>,
+) -> Result<Response, ApiError> {
+    state
+        .run(move |s| {
+            let account = visible_account(s, &caller, &account_id)?;
+            let tokens = s.store().account_tokens(&account.id)?;
+            Ok(ok_list(tokens.into_iter().map(token_out).collect()))
+        })
+        .await
+}
+
+#[utoipa::path(post, path = "/client/v4/accounts/{account_id}/tokens", operation_id = "tokens_create", tag = "Accounts",
+    params(("account_id" = String, Path)), request_body = TokenCreate,
+    responses((status = 200, body = Envelope<TokenCreated>), (status = 400, body = Envelope<Option<String>>),
+        (status = 403, body = Envelope<Option<String>>), (status = 404, body = Envelope<Option<String>>)),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(account_id): Path<String>,
+    ApiJson(body): ApiJson<TokenCreate>,
+) -> Result<Response, ApiError> {
+    caller.require_write()?;
+    state
+        .run(move |s| {
+            let account = visible_account(s, &caller, &account_id)?;
+            let name = object_name(body.name.as_deref())?;
+            let permission = match body.permission.as_deref().map(str::trim) {
+                Some("read") => Permission::Read,
+                Some("write") => Permission::Write,
+                _ => return Err(ApiError::field("permission", "must be read or write")),
+            };
+            let (token, value) = s
+                .store()
+                .create_token(Some(&account.id), &name, permission)?;
+            tracing::info!(account = %account.id, token = %token.id, permission = permission.as_str(), "token created");
+            Ok(ok(TokenCreated {
+                id: token.id,
+                name: token.name,
+                permission: permission.as_str().to_string(),
+                value,
+                created_on: format_time(token.created),
+            }))
+        })
+        .await
+}
+
+#[utoipa::path(delete, path = "/client/v4/accounts/{account_id}/tokens/{token_id}", operation_id = "tokens_delete", tag = "Accounts",
+    params(("account_id" = String, Path), ("token_id" = String, Path)),
+    responses((status = 200, body = Envelope<DeletedId>), (status = 403, body = Envelope<Option<String>>),
+        (status = 404, body = Envelope<Option<String>>)),
+    security(("bearer" = [])))]
+pub async fn delete(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((account_id, token_id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    caller.require_write()?;
+    state
+        .run(move |s| {
+            let account = visible_account(s, &caller, &account_id)?;
+            if !s.store().delete_token(&account.id, &token_id)? {
+                return Err(ApiError::not_found(format!("token {token_id} not found")));
+            }
+            tracing::info!(account = %account.id, token = %token_id, "token revoked");
+            Ok(ok(DeletedId { id: token_id }))
+        })
+        .await
+}

@@ -1,0 +1,309 @@
+//! The zone-transfer objects of PRODUCT §1 as plain Rust values: peers, TSIG keys (RFC 8945),
+//! ACL ranges, and a zone's incoming and outgoing configuration.
+
+use chrono::{DateTime, Utc};
+use std::fmt;
+use std::net::IpAddr;
+
+/// The most peers one zone may link, per direction (PRODUCT §1).
+pub const MAX_LINKED_PEERS: usize = 30;
+
+/// Default DNS port of a peer.
+pub const DEFAULT_PEER_PORT: u16 = 53;
+
+/// A primary or secondary name server we transfer with. What its fields mean depends on the
+/// zone it is linked to (PRODUCT §1, second table).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Peer {
+    pub id: String,
+    pub account_id: String,
+    pub name: String,
+    /// Where NOTIFY (outgoing) or SOA/AXFR/IXFR queries (incoming) go. A peer without one can
+    /// only be matched as a request source through its key and the account's ACLs.
+    pub ip: Option<IpAddr>,
+    pub port: u16,
+    /// Incoming only: request IXFR (falling back to AXFR) instead of AXFR.
+    pub ixfr_enable: bool,
+    pub tsig_id: Option<String>,
+    pub created: DateTime<Utc>,
+    pub modified: DateTime<Utc>,
+}
+
+/// A TSIG algorithm we sign and verify with (RFC 8945 §6). hmac-md5 is not among them yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TsigAlgorithm {
+    HmacSha1,
+    HmacSha256,
+    HmacSha384,
+    HmacSha512,
+}
+
+impl TsigAlgorithm {
+    /// Every algorithm, in the order error messages list them.
+    pub const ALL: [TsigAlgorithm; 4] = [
+        TsigAlgorithm::HmacSha256,
+        TsigAlgorithm::HmacSha384,
+        TsigAlgorithm::HmacSha512,
+        TsigAlgorithm::HmacSha1,
+    ];
+
+    /// The canonical name: the algorithm's domain name, with the trailing dot.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TsigAlgorithm::HmacSha1 => "hmac-sha1.",
+            TsigAlgorithm::HmacSha256 => "hmac-sha256.",
+            TsigAlgorithm::HmacSha384 => "hmac-sha384.",
+            TsigAlgorithm::HmacSha512 => "hmac-sha512.",
+        }
+    }
+
+    /// Reads a name with or without the trailing dot, in any case.
+    pub fn parse(text: &str) -> Option<Self> {
+        let bare = text.trim().trim_end_matches('.').to_ascii_lowercase();
+        TsigAlgorithm::ALL
+            .into_iter()
+            .find(|a| a.as_str().trim_end_matches('.') == bare)
+    }
+
+    /// Length of the HMAC output in bytes, which is also the key length RFC 2104 §3 recommends.
+    pub fn output_len(self) -> usize {
+        match self {
+            TsigAlgorithm::HmacSha1 => 20,
+            TsigAlgorithm::HmacSha256 => 32,
+            TsigAlgorithm::HmacSha384 => 48,
+            TsigAlgorithm::HmacSha512 => 64,
+        }
+    }
+}
+
+/// A TSIG key shared with peers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TsigKey {
+    pub id: String,
+    pub account_id: String,
+    /// The key name as given (`k1.example.`).
+    pub name: String,
+    pub algorithm: TsigAlgorithm,
+    /// Base64 of the shared secret.
+    pub secret: String,
+    pub created: DateTime<Utc>,
+    pub modified: DateTime<Utc>,
+}
+
+/// A CIDR range whose host bits are zero (`192.0.2.0/24`, `2001:db8::/64`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct IpRange {
+    network: IpAddr,
+    prefix: u8,
+}
+
+/// Why a text is not an [`IpRange`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum IpRangeError {
+    #[error("{0:?} is not an IPv4 or IPv6 address")]
+    Address(String),
+    #[error("{0:?} is not a prefix length (0 to 32 for IPv4, 0 to 128 for IPv6)")]
+    Prefix(String),
+    #[error("{given} has host bits set; the range is {network}")]
+    HostBits { given: String, network: IpRange },
+}
+
+impl IpRange {
+    /// Reads `ADDR/LEN`, or a bare address as a single-host range (/32 or /128).
+    pub fn parse(text: &str) -> Result<IpRange, IpRangeError> {
+        let text = text.trim();
+        let (addr, prefix) = match text.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (text, None),
+        };
+        let addr: IpAddr = addr
+            .parse()
+            .map_err(|_| IpRangeError::Address(addr.to_string()))?;
+        let max = max_prefix(addr);
+        let prefix = match prefix {
+            None => max,
+            Some(p) => match p.parse::<u8>() {
+                Ok(n) if n <= max && p.bytes().all(|b| b.is_ascii_digit()) => n,
+                _ => return Err(IpRangeError::Prefix(p.to_string())),
+            },
+        };
+        let range = IpRange {
+            network: mask(addr, prefix),
+            prefix,
+        };
+        if range.network != addr {
+            return Err(IpRangeError::HostBits {
+                given: text.to_string(),
+                network: range,
+            });
+        }
+        Ok(range)
+    }
+
+    pub fn network(&self) -> IpAddr {
+        self.network
+    }
+
+    pub fn prefix(&self) -> u8 {
+        self.prefix
+    }
+
+    pub fn is_ipv4(&self) -> bool {
+        self.network.is_ipv4()
+    }
+
+    /// Whether `ip` lies inside the range (an IPv4 address never lies in an IPv6 range).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        ip.is_ipv4() == self.network.is_ipv4() && mask(ip, self.prefix) == self.network
+    }
+}
+
+impl fmt::Display for IpRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.network, self.prefix)
+    }
+}
+
+fn max_prefix(addr: IpAddr) -> u8 {
+    if addr.is_ipv4() {
+        32
+    } else {
+        128
+    }
+}
+
+/// `addr` with every bit past the first `prefix` cleared.
+fn mask(addr: IpAddr, prefix: u8) -> IpAddr {
+    match addr {
+        IpAddr::V4(a) => {
+            let bits = u32::from(a);
+            let m = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
+            IpAddr::V4((bits & m).into())
+        }
+        IpAddr::V6(a) => {
+            let bits = u128::from(a);
+            let m = u128::MAX.checked_shl(128 - u32::from(prefix)).unwrap_or(0);
+            IpAddr::V6((bits & m).into())
+        }
+    }
+}
+
+/// Extra sources allowed to request transfers of the account's primary zones and to send
+/// NOTIFY to its secondary zones.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Acl {
+    pub id: String,
+    pub account_id: String,
+    pub name: String,
+    pub ip_range: IpRange,
+    pub created: DateTime<Utc>,
+    pub modified: DateTime<Utc>,
+}
+
+/// Which way a zone's transfers go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// We are a secondary: the linked peers are our primaries.
+    Incoming,
+    /// We serve transfers: the linked peers are our secondaries.
+    Outgoing,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Incoming => "incoming",
+            Direction::Outgoing => "outgoing",
+        }
+    }
+}
+
+/// A secondary zone's transfers in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IncomingConfig {
+    pub id: String,
+    pub zone_id: String,
+    /// Linked peer ids, in the order given.
+    pub peers: Vec<String>,
+    pub auto_refresh_seconds: u32,
+    /// `pending` until a transfer succeeded; then `ok`, `retrying` or `expired`.
+    pub state: String,
+    pub checked_time: Option<DateTime<Utc>>,
+    pub expires_time: Option<DateTime<Utc>>,
+    pub next_refresh_time: Option<DateTime<Utc>>,
+    /// When a force_axfr was asked for and not yet carried out.
+    pub axfr_requested: Option<DateTime<Utc>>,
+    pub created: DateTime<Utc>,
+    pub modified: DateTime<Utc>,
+}
+
+/// A zone's transfers out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutgoingConfig {
+    pub id: String,
+    pub zone_id: String,
+    /// Linked peer ids, in the order given.
+    pub peers: Vec<String>,
+    /// Transfer requests are refused while false; a new configuration starts disabled.
+    pub enabled: bool,
+    pub checked_time: Option<DateTime<Utc>>,
+    pub last_transferred_time: Option<DateTime<Utc>>,
+    /// When a force_notify was asked for and not yet carried out.
+    pub notify_requested: Option<DateTime<Utc>>,
+    pub created: DateTime<Utc>,
+    pub modified: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ip_ranges() {
+        let r = IpRange::parse("192.0.2.0/24").unwrap();
+        assert_eq!(r.to_string(), "192.0.2.0/24");
+        assert!(r.contains("192.0.2.77".parse().unwrap()));
+        assert!(!r.contains("192.0.3.1".parse().unwrap()));
+        assert!(!r.contains("::ffff:192.0.2.1".parse().unwrap()));
+        assert_eq!(
+            IpRange::parse("192.0.2.1").unwrap().to_string(),
+            "192.0.2.1/32"
+        );
+        assert_eq!(
+            IpRange::parse("2001:DB8::/64").unwrap().to_string(),
+            "2001:db8::/64"
+        );
+        assert!(matches!(
+            IpRange::parse("192.0.2.5/24"),
+            Err(IpRangeError::HostBits { .. })
+        ));
+        assert!(matches!(
+            IpRange::parse("192.0.2.0/33"),
+            Err(IpRangeError::Prefix(_))
+        ));
+        assert!(matches!(
+            IpRange::parse("192.0.2.0/+3"),
+            Err(IpRangeError::Prefix(_))
+        ));
+        assert!(matches!(
+            IpRange::parse("nonsense/8"),
+            Err(IpRangeError::Address(_))
+        ));
+        let all = IpRange::parse("0.0.0.0/0").unwrap();
+        assert!(all.contains("203.0.113.9".parse().unwrap()));
+    }
+
+    #[test]
+    fn tsig_algorithms() {
+        assert_eq!(
+            TsigAlgorithm::parse("HMAC-SHA256"),
+            Some(TsigAlgorithm::HmacSha256)
+        );
+        assert_eq!(
+            TsigAlgorithm::parse("hmac-sha512."),
+            Some(TsigAlgorithm::HmacSha512)
+        );
+        assert_eq!(TsigAlgorithm::parse("hmac-md5"), None);
+        assert_eq!(TsigAlgorithm::HmacSha384.as_str(), "hmac-sha384.");
+    }
+}

@@ -1,0 +1,97 @@
+//! The provider's official Python SDK (`cloudflare` 5.x) against the real binary: runs
+//! `tests/sdk/test_zone_transfers.py` with pytest, `CLOUDFLARE_BASE_URL` pointing at Tandem
+//! (PRODUCT §3: "The official cloudflare Python SDK ... must be able to drive all of the
+//! zone-transfer calls").
+//!
+//! The Python comes from `TANDEM_SDK_PYTHON`, else `.venv/bin/python` at the repository root
+//! (`python3 -m venv .venv && .venv/bin/pip install 'cloudflare>=5,<6' pytest
+//! openapi-spec-validator`). Without it, or without the SDK, the test says so loudly and
+//! returns, unless `TANDEM_INTEROP=require` (as CI sets), which makes it fail.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use tandem_tests::tandem::TOKEN;
+use tandem_tests::Tandem;
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+/// The Python to run the SDK with and the SDK's version, or why there is none.
+fn sdk_python() -> Result<(PathBuf, String), String> {
+    let python = match std::env::var_os("TANDEM_SDK_PYTHON") {
+        Some(p) => PathBuf::from(p),
+        None => repo_root().join(".venv/bin/python"),
+    };
+    if !python.is_file() {
+        return Err(format!("no Python at {}", python.display()));
+    }
+    let out = Command::new(&python)
+        .args([
+            "-c",
+            "import cloudflare, pytest; print(cloudflare.__version__)",
+        ])
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{} cannot import cloudflare and pytest: {}",
+            python.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let version = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if !version.starts_with("5.") {
+        return Err(format!(
+            "cloudflare {version} is installed; the test needs 5.x"
+        ));
+    }
+    Ok((python, version))
+}
+
+#[test]
+fn official_python_sdk_drives_zone_transfers() {
+    let (python, version) = match sdk_python() {
+        Ok(found) => found,
+        Err(why) => {
+            if std::env::var("TANDEM_INTEROP").as_deref() == Ok("require") {
+                panic!("the cloudflare SDK test cannot run ({why}) and TANDEM_INTEROP=require");
+            }
+            eprintln!(
+                "\n************************************************************\n\
+                 SKIPPED: {why}; the cloudflare SDK test did NOT run.\n\
+                 Set it up with: python3 -m venv .venv && \
+                 .venv/bin/pip install 'cloudflare>=5,<6' pytest openapi-spec-validator\n\
+                 Set TANDEM_INTEROP=require to make this a failure.\n\
+                 ************************************************************\n"
+            );
+            return;
+        }
+    };
+    eprintln!("cloudflare SDK {version} at {}", python.display());
+    let tandem = Tandem::start();
+    let base_url = format!("http://{}/client/v4", tandem.api_addr());
+    let out = Command::new(&python)
+        .current_dir(repo_root())
+        .args(["-m", "pytest", "-v", "-p", "no:cacheprovider"])
+        .arg(repo_root().join("tests/sdk/test_zone_transfers.py"))
+        .env("CLOUDFLARE_BASE_URL", &base_url)
+        .env("CLOUDFLARE_API_TOKEN", TOKEN)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .expect("run pytest");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    eprintln!("{stderr}");
+    assert!(
+        out.status.success(),
+        "pytest failed ({}) against {base_url}:\n{stdout}\n{stderr}\n---- tandem log ----\n{}",
+        out.status,
+        tandem.log_tail(6000)
+    );
+}
