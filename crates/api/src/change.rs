@@ -9,7 +9,7 @@ use crate::content::shown;
 use crate::{ApiError, ApiState};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use tandem_store::{now, RecordChange, RecordRow, ZoneKind, ZoneRow};
+use tandem_store::{now, JournalWrite, RecordChange, RecordRow, ZoneKind, ZoneRow};
 use tandem_zone::record::rtype;
 use tandem_zone::text::record_to_line;
 use tandem_zone::{serial, Name, Record, ServedZone, Soa, ZoneDiff, ZoneVersion};
@@ -183,6 +183,13 @@ pub(crate) fn commit(state: &ApiState, zone: &ZoneRow, edit: Edit) -> Result<Com
         deletes: edit.deletes.into_iter().map(|(id, _)| id).collect(),
         updates,
         inserts: edit.inserts,
+        journal: Some(JournalWrite {
+            from_serial: current,
+            to_serial: serial,
+            diff: diff.clone(),
+            zone_records: next.record_count(),
+            limits: state.config().journal,
+        }),
     })?;
     served.publish(next.clone());
     tracing::info!(

@@ -46,6 +46,8 @@ pub struct ApiConfig {
     pub json_body_limit: usize,
     /// Lowest accepted `auto_refresh_seconds` of a secondary zone (`--min-refresh-seconds`).
     pub min_refresh_seconds: u32,
+    /// IXFR history kept per zone (`--journal-max-depth`, `--journal-max-bytes`).
+    pub journal: tandem_store::JournalLimits,
 }
 
 impl Default for ApiConfig {
@@ -56,6 +58,7 @@ impl Default for ApiConfig {
             max_body_bytes: 64 * 1024 * 1024,
             json_body_limit: 1024 * 1024,
             min_refresh_seconds: 300,
+            journal: tandem_store::JournalLimits::default(),
         }
     }
 }

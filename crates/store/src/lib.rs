@@ -7,6 +7,7 @@
 //! blocking thread (`tokio::task::spawn_blocking`), never from an async task.
 
 mod accounts;
+mod journal;
 mod model;
 mod records;
 mod schema;
@@ -14,6 +15,7 @@ mod transfers;
 mod zones;
 
 pub use accounts::{hash_token, AdminToken, ADMIN_TOKEN_FILE, DEFAULT_ACCOUNT};
+pub use journal::{JournalLimits, JournalWrite};
 pub use model::{
     Account, ApiToken, Page, Permission, RecordChange, RecordFilter, RecordRow, ZoneFilter,
     ZoneKind, ZoneRow,

@@ -150,4 +150,6 @@ pub struct RecordChange {
     pub updates: Vec<RecordRow>,
     /// New rows.
     pub inserts: Vec<RecordRow>,
+    /// The difference to journal in the same transaction (full zones; `None` writes none).
+    pub journal: Option<crate::JournalWrite>,
 }

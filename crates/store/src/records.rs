@@ -258,6 +258,9 @@ impl Store {
                 id: change.zone_id.clone(),
             });
         }
+        if let Some(j) = &change.journal {
+            crate::journal::append(&tx, &change.zone_id, j)?;
+        }
         tx.commit()?;
         Ok(())
     }
@@ -320,6 +323,7 @@ mod tests {
         ));
         let keep = store.record_keys(&z.id).unwrap()[0].0.clone();
         let bad = RecordChange {
+            journal: None,
             zone_id: z.id.clone(),
             serial: 2,
             deletes: vec![keep.clone(), "nope".into()],
@@ -331,6 +335,7 @@ mod tests {
         assert_eq!(store.zone(&z.id).unwrap().unwrap().serial, 1);
 
         let good = RecordChange {
+            journal: None,
             deletes: vec![keep],
             ..bad
         };

@@ -140,7 +140,22 @@ CREATE INDEX transfer_peers_peer ON transfer_peers(peer_id);
 ";
 
 /// Every migration, oldest first.
-const MIGRATIONS: &[&str] = &[V1_CORE, V2_TRANSFERS];
+/// The IXFR journal: one row per committed change of a zone, oldest first by `seq`.
+const V3_JOURNAL: &str = "
+CREATE TABLE journal (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    zone_id     TEXT NOT NULL REFERENCES zones(id) ON DELETE CASCADE,
+    from_serial INTEGER NOT NULL,
+    to_serial   INTEGER NOT NULL,
+    diff        BLOB NOT NULL,
+    records     INTEGER NOT NULL,
+    bytes       INTEGER NOT NULL,
+    created     TEXT NOT NULL
+);
+CREATE INDEX journal_zone ON journal(zone_id, seq);
+";
+
+const MIGRATIONS: &[&str] = &[V1_CORE, V2_TRANSFERS, V3_JOURNAL];
 
 /// Brings the database up to the newest schema.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

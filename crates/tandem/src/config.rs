@@ -115,6 +115,14 @@ pub struct ServeArgs {
     #[arg(long, env = "TANDEM_MAX_JSON_BYTES", value_name = "BYTES")]
     pub max_json_bytes: Option<usize>,
 
+    /// Differences kept per zone in the IXFR journal. [default: 1000]
+    #[arg(long, env = "TANDEM_JOURNAL_MAX_DEPTH", value_name = "N")]
+    pub journal_max_depth: Option<usize>,
+
+    /// Octets of IXFR journal kept per zone. [default: 67108864]
+    #[arg(long, env = "TANDEM_JOURNAL_MAX_BYTES", value_name = "BYTES")]
+    pub journal_max_bytes: Option<usize>,
+
     /// Log filter (tracing EnvFilter syntax, e.g. `info` or `tandem=debug`). [default: info]
     #[arg(long, env = "TANDEM_LOG", value_name = "FILTER")]
     pub log: Option<String>,
@@ -140,6 +148,8 @@ pub struct FileConfig {
     pub tcp_max_connections: Option<usize>,
     pub max_import_bytes: Option<usize>,
     pub max_json_bytes: Option<usize>,
+    pub journal_max_depth: Option<usize>,
+    pub journal_max_bytes: Option<usize>,
     pub log: Option<String>,
 }
 
@@ -162,6 +172,8 @@ pub struct Config {
     pub tcp_max_connections: usize,
     pub max_import_bytes: usize,
     pub max_json_bytes: usize,
+    pub journal_max_depth: usize,
+    pub journal_max_bytes: usize,
     pub log: String,
 }
 
@@ -231,6 +243,14 @@ impl Config {
                 .max_json_bytes
                 .or(file.max_json_bytes)
                 .unwrap_or(1 << 20),
+            journal_max_depth: args
+                .journal_max_depth
+                .or(file.journal_max_depth)
+                .unwrap_or(1000),
+            journal_max_bytes: args
+                .journal_max_bytes
+                .or(file.journal_max_bytes)
+                .unwrap_or(64 << 20),
             log: args.log.or(file.log).unwrap_or_else(|| "info".into()),
         };
         cfg.validate()?;
@@ -256,6 +276,9 @@ impl Config {
         }
         if self.tcp_idle_timeout_ms == 0 {
             return bad("tcp_idle_timeout_ms: must be above 0".into());
+        }
+        if self.journal_max_depth == 0 {
+            return bad("journal_max_depth: must be above 0".into());
         }
         if self.tcp_max_per_client == 0 || self.tcp_max_connections == 0 {
             return bad("tcp_max_per_client and tcp_max_connections must be above 0".into());

@@ -75,6 +75,10 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         max_body_bytes: cfg.max_import_bytes,
         json_body_limit: cfg.max_json_bytes,
         min_refresh_seconds: cfg.min_refresh_seconds,
+        journal: tandem_store::JournalLimits {
+            max_depth: cfg.journal_max_depth,
+            max_bytes: cfg.journal_max_bytes,
+        },
     };
     let state = tandem_api::ApiState::new(store.clone(), zones.clone(), api_cfg)?;
     let app = tandem_api::router(state).merge(metrics::router(zones.clone(), query_metrics));

@@ -54,6 +54,59 @@ impl ZoneDiff {
         self.removed.is_empty() && self.added.is_empty()
     }
 
+    /// Number of records on both sides.
+    pub fn len(&self) -> usize {
+        self.removed.len() + self.added.len()
+    }
+
+    /// Compact binary form for the IXFR journal: for each side a u32 count, then per record
+    /// the owner (length octet + wire name), type, TTL, RDATA length and RDATA, big-endian.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for side in [&self.removed, &self.added] {
+            out.extend_from_slice(&(side.len() as u32).to_be_bytes());
+            for r in side {
+                let owner = r.owner.as_wire();
+                out.push(owner.len() as u8);
+                out.extend_from_slice(owner);
+                out.extend_from_slice(&r.rtype.to_be_bytes());
+                out.extend_from_slice(&r.ttl.to_be_bytes());
+                out.extend_from_slice(&(r.rdata.len() as u16).to_be_bytes());
+                out.extend_from_slice(&r.rdata);
+            }
+        }
+        out
+    }
+
+    /// Reads [`ZoneDiff::to_bytes`] back; `None` when the bytes are not such a diff.
+    pub fn from_bytes(b: &[u8]) -> Option<ZoneDiff> {
+        let mut pos = 0usize;
+        let mut take = |n: usize| -> Option<&[u8]> {
+            let s = b.get(pos..pos + n)?;
+            pos += n;
+            Some(s)
+        };
+        let mut sides: [Vec<Record>; 2] = [Vec::new(), Vec::new()];
+        for side in sides.iter_mut() {
+            let count = u32::from_be_bytes(take(4)?.try_into().ok()?) as usize;
+            side.reserve(count.min(1 << 20));
+            for _ in 0..count {
+                let olen = take(1)?[0] as usize;
+                let owner = crate::Name::from_wire(take(olen)?).ok()?;
+                let rtype = u16::from_be_bytes(take(2)?.try_into().ok()?);
+                let ttl = u32::from_be_bytes(take(4)?.try_into().ok()?);
+                let rdlen = u16::from_be_bytes(take(2)?.try_into().ok()?) as usize;
+                let rdata = bytes::Bytes::copy_from_slice(take(rdlen)?);
+                side.push(Record::new(owner, rtype, ttl, rdata));
+            }
+        }
+        if pos != b.len() {
+            return None;
+        }
+        let [removed, added] = sides;
+        Some(ZoneDiff { removed, added })
+    }
+
     /// Puts the SOA at the front of each side, as RFC 1995 §4 lays a difference sequence out.
     pub fn soa_first(&mut self) {
         for side in [&mut self.removed, &mut self.added] {
@@ -160,6 +213,14 @@ mod tests {
                 .chain(added.iter().map(|l| rec(l)))
                 .collect(),
         }
+    }
+
+    #[test]
+    fn binary_form_round_trips() {
+        let d = diff(1, 2, &["a A 192.0.2.1"], &["b TXT \"x\"", "c TYPE65534 \\# 2 abcd"]);
+        let b = d.to_bytes();
+        assert_eq!(ZoneDiff::from_bytes(&b), Some(d));
+        assert_eq!(ZoneDiff::from_bytes(&b[..b.len() - 1]), None);
     }
 
     #[test]

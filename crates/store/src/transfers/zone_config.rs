@@ -401,6 +401,11 @@ impl Store {
                 params![zone_id, enabled, format_time(now())],
             )?;
         }
+        if !enabled {
+            // PRODUCT.md §1: disabling clears the IXFR backlog, so the next IXFR after
+            // re-enabling gets an AXFR-style answer.
+            crate::journal::clear(&tx, zone_id)?;
+        }
         tx.commit()?;
         Ok(before)
     }

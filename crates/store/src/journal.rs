@@ -1,0 +1,229 @@
+//! The IXFR journal (RFC 1995 §4): the difference of every committed change of a zone, written
+//! in the same transaction as the change, trimmed by depth, bytes and the size of the zone,
+//! and read back as the run of differences from a client's serial to ours.
+
+use crate::{format_time, now, Store, StoreError};
+use rusqlite::{params, Transaction};
+use tandem_zone::ZoneDiff;
+
+/// How much history a zone keeps (PRODUCT.md §5).
+#[derive(Clone, Copy, Debug)]
+pub struct JournalLimits {
+    /// Most differences kept per zone.
+    pub max_depth: usize,
+    /// Most encoded octets kept per zone.
+    pub max_bytes: usize,
+}
+
+impl Default for JournalLimits {
+    fn default() -> Self {
+        JournalLimits {
+            max_depth: 1000,
+            max_bytes: 64 << 20,
+        }
+    }
+}
+
+/// One difference to journal with a record change.
+#[derive(Clone, Debug)]
+pub struct JournalWrite {
+    pub from_serial: u32,
+    pub to_serial: u32,
+    pub diff: ZoneDiff,
+    /// Records in the zone after the change: history larger than the zone is dropped, since
+    /// an AXFR would then be cheaper than the IXFR.
+    pub zone_records: usize,
+    pub limits: JournalLimits,
+}
+
+/// Appends one difference and trims the zone's history, inside the caller's transaction.
+pub(crate) fn append(tx: &Transaction<'_>, zone_id: &str, w: &JournalWrite) -> Result<(), StoreError> {
+    let blob = w.diff.to_bytes();
+    tx.execute(
+        "INSERT INTO journal (zone_id, from_serial, to_serial, diff, records, bytes, created)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            zone_id,
+            w.from_serial as i64,
+            w.to_serial as i64,
+            blob,
+            w.diff.len() as i64,
+            blob.len() as i64,
+            format_time(now()),
+        ],
+    )?;
+    loop {
+        let (count, bytes, records): (i64, i64, i64) = tx.query_row(
+            "SELECT COUNT(*), COALESCE(SUM(bytes), 0), COALESCE(SUM(records), 0)
+             FROM journal WHERE zone_id = ?1",
+            [zone_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        let over = count as usize > w.limits.max_depth
+            || bytes as usize > w.limits.max_bytes
+            || records as usize > w.zone_records.max(1);
+        if count == 0 || !over {
+            return Ok(());
+        }
+        tx.execute(
+            "DELETE FROM journal WHERE seq =
+               (SELECT MIN(seq) FROM journal WHERE zone_id = ?1)",
+            [zone_id],
+        )?;
+    }
+}
+
+/// Empties a zone's journal inside the caller's transaction.
+pub(crate) fn clear(tx: &Transaction<'_>, zone_id: &str) -> Result<(), StoreError> {
+    tx.execute("DELETE FROM journal WHERE zone_id = ?1", [zone_id])?;
+    Ok(())
+}
+
+impl Store {
+    /// The journaled differences from `from_serial` onwards, oldest first, when the journal
+    /// reaches back to exactly that serial and chains without gaps up to `to_serial`;
+    /// `None` otherwise (the client then gets an AXFR-style answer, RFC 1995 §4).
+    pub fn journal_since(
+        &self,
+        zone_id: &str,
+        from_serial: u32,
+        to_serial: u32,
+    ) -> Result<Option<Vec<ZoneDiff>>, StoreError> {
+        let conn = self.read_conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT from_serial, to_serial, diff FROM journal WHERE zone_id = ?1 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([zone_id], |r| {
+            Ok((r.get::<_, i64>(0)? as u32, r.get::<_, i64>(1)? as u32, r.get::<_, Vec<u8>>(2)?))
+        })?;
+        let mut out = Vec::new();
+        let mut expect = from_serial;
+        let mut started = false;
+        for row in rows {
+            let (from, to, blob) = row?;
+            if !started {
+                if from != from_serial {
+                    continue;
+                }
+                started = true;
+            }
+            if from != expect {
+                return Ok(None);
+            }
+            let diff = ZoneDiff::from_bytes(&blob).ok_or_else(|| StoreError::Corrupt {
+                table: "journal",
+                id: format!("{zone_id}@{from}"),
+                detail: "undecodable difference".into(),
+            })?;
+            out.push(diff);
+            expect = to;
+        }
+        Ok((started && expect == to_serial).then_some(out))
+    }
+
+    /// Number of journaled differences of a zone.
+    pub fn journal_depth(&self, zone_id: &str) -> Result<usize, StoreError> {
+        let n: i64 = self.read_conn().query_row(
+            "SELECT COUNT(*) FROM journal WHERE zone_id = ?1",
+            [zone_id],
+            |r| r.get(0),
+        )?;
+        Ok(n as usize)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{new_id, RecordChange, ZoneKind, ZoneRow};
+    use tandem_zone::record::rtype;
+    use tandem_zone::{Name, Record, Soa};
+
+    fn soa(serial: u32) -> Record {
+        let soa = Soa {
+            mname: Name::parse("ns1.example.com").unwrap(),
+            rname: Name::parse("hostmaster.example.com").unwrap(),
+            serial,
+            refresh: 7200,
+            retry: 3600,
+            expire: 1209600,
+            minimum: 300,
+        };
+        Record::new(Name::parse("example.com").unwrap(), rtype::SOA, 3600, soa.to_rdata())
+    }
+
+    fn a(i: u8) -> Record {
+        Record::new(Name::parse(&format!("h{i}.example.com")).unwrap(), rtype::A, 300, vec![192, 0, 2, i])
+    }
+
+    fn setup() -> (tempfile::TempDir, Store, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let z = ZoneRow {
+            id: new_id(),
+            account_id: store.default_account().unwrap().id,
+            name: "example.com".into(),
+            kind: ZoneKind::Full,
+            status: "active".into(),
+            serial: 1,
+            created: now(),
+            modified: now(),
+        };
+        store.create_zone(&z, &[]).unwrap();
+        (dir, store, z.id)
+    }
+
+    fn change(store: &Store, zone: &str, from: u32, added: Vec<Record>, zone_records: usize, limits: JournalLimits) {
+        let diff = ZoneDiff {
+            removed: vec![soa(from)],
+            added: std::iter::once(soa(from + 1)).chain(added).collect(),
+        };
+        store
+            .apply_record_change(&RecordChange {
+                zone_id: zone.into(),
+                serial: from + 1,
+                deletes: vec![],
+                updates: vec![],
+                inserts: vec![],
+                journal: Some(JournalWrite {
+                    from_serial: from,
+                    to_serial: from + 1,
+                    diff,
+                    zone_records,
+                    limits,
+                }),
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn reads_back_the_chain_from_any_journaled_serial() {
+        let (_d, store, z) = setup();
+        for s in 1..5u32 {
+            change(&store, &z, s, vec![a(s as u8)], 100, JournalLimits::default());
+        }
+        let all = store.journal_since(&z, 1, 5).unwrap().unwrap();
+        assert_eq!(all.len(), 4);
+        assert_eq!(all[0].from_serial(), Some(1));
+        assert_eq!(all[3].to_serial(), Some(5));
+        assert_eq!(all[2].added[1], a(3));
+        assert_eq!(store.journal_since(&z, 3, 5).unwrap().unwrap().len(), 2);
+        assert_eq!(store.journal_since(&z, 0, 5).unwrap(), None, "older than the journal");
+        assert_eq!(store.journal_since(&z, 2, 9).unwrap(), None, "does not reach our serial");
+    }
+
+    #[test]
+    fn trims_by_depth_and_by_zone_size() {
+        let (_d, store, z) = setup();
+        let limits = JournalLimits { max_depth: 3, max_bytes: 1 << 20 };
+        for s in 1..7u32 {
+            change(&store, &z, s, vec![], 100, limits);
+        }
+        assert_eq!(store.journal_depth(&z).unwrap(), 3);
+        assert_eq!(store.journal_since(&z, 3, 7).unwrap(), None, "dropped");
+        assert!(store.journal_since(&z, 4, 7).unwrap().is_some());
+        // A difference larger than the zone leaves no history worth keeping.
+        change(&store, &z, 7, (0..50).map(a).collect(), 20, limits);
+        assert_eq!(store.journal_depth(&z).unwrap(), 0);
+    }
+}
