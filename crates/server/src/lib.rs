@@ -5,5 +5,6 @@ pub mod metrics;
 pub mod tcp;
 pub mod udp;
 pub mod wire;
+pub mod xfr_out;
 
 pub use answer::{respond, AnswerConfig, Transport};

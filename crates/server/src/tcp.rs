@@ -3,6 +3,8 @@
 
 use crate::answer::{respond, AnswerConfig, Transport};
 use crate::metrics::QueryCounters;
+use crate::wire::{self, Parsed};
+use crate::xfr_out::{self, TransferService};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -41,6 +43,7 @@ pub async fn serve(
     answer: AnswerConfig,
     cfg: TcpConfig,
     counters: Arc<QueryCounters>,
+    transfers: Option<Arc<TransferService>>,
 ) {
     let per_client: Arc<Mutex<HashMap<IpAddr, usize>>> = Arc::default();
     let total = Arc::new(Semaphore::new(cfg.max_connections));
@@ -70,9 +73,19 @@ pub async fn serve(
         let zones = zones.clone();
         let counters = counters.clone();
         let per_client = per_client.clone();
+        let transfers = transfers.clone();
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
-            connection(stream, &zones, &answer, cfg, &counters).await;
+            connection(
+                stream,
+                ip,
+                &zones,
+                &answer,
+                cfg,
+                &counters,
+                transfers.as_deref(),
+            )
+            .await;
             drop(permit);
             let mut map = per_client.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(n) = map.get_mut(&ip) {
@@ -88,10 +101,12 @@ pub async fn serve(
 /// Serves one connection: read a message, answer it, repeat, until EOF, error or idle timeout.
 async fn connection(
     mut stream: TcpStream,
+    source: IpAddr,
     zones: &ZoneSet,
     answer: &AnswerConfig,
     cfg: TcpConfig,
     counters: &QueryCounters,
+    transfers: Option<&TransferService>,
 ) {
     // Buffers live as long as the connection and grow to the largest message seen, so an idle
     // connection costs a few KiB, not 3 × 64 KiB.
@@ -109,6 +124,18 @@ async fn connection(
         match timeout(cfg.idle_timeout, stream.read_exact(&mut msg[..len])).await {
             Ok(Ok(_)) => {}
             _ => return,
+        }
+        if let Some(svc) = transfers {
+            if let Parsed::Query(q) = wire::parse(&msg[..len]) {
+                // Signed transfer requests are answered by `respond` (NOTAUTH) until TSIG
+                // verification is wired in.
+                if xfr_out::is_transfer(&q) && !q.has_tsig {
+                    if !xfr_out::serve(&mut stream, &msg[..len], &q, zones, svc, source).await {
+                        return;
+                    }
+                    continue;
+                }
+            }
         }
         let Some(code) = respond(zones, &msg[..len], &mut resp, Transport::Tcp, answer) else {
             continue;

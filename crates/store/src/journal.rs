@@ -13,6 +13,9 @@ pub struct JournalLimits {
     pub max_depth: usize,
     /// Most encoded octets kept per zone.
     pub max_bytes: usize,
+    /// History is also dropped once it holds more records than twice the zone (then an AXFR
+    /// is cheaper, as BIND's default `max-journal-size` reasons), but never below this many.
+    pub min_records_budget: usize,
 }
 
 impl Default for JournalLimits {
@@ -20,6 +23,7 @@ impl Default for JournalLimits {
         JournalLimits {
             max_depth: 1000,
             max_bytes: 64 << 20,
+            min_records_budget: 4096,
         }
     }
 }
@@ -30,14 +34,18 @@ pub struct JournalWrite {
     pub from_serial: u32,
     pub to_serial: u32,
     pub diff: ZoneDiff,
-    /// Records in the zone after the change: history larger than the zone is dropped, since
-    /// an AXFR would then be cheaper than the IXFR.
+    /// Records in the zone after the change: history much larger than the zone is dropped,
+    /// since an AXFR would then be cheaper than the IXFR.
     pub zone_records: usize,
     pub limits: JournalLimits,
 }
 
 /// Appends one difference and trims the zone's history, inside the caller's transaction.
-pub(crate) fn append(tx: &Transaction<'_>, zone_id: &str, w: &JournalWrite) -> Result<(), StoreError> {
+pub(crate) fn append(
+    tx: &Transaction<'_>,
+    zone_id: &str,
+    w: &JournalWrite,
+) -> Result<(), StoreError> {
     let blob = w.diff.to_bytes();
     tx.execute(
         "INSERT INTO journal (zone_id, from_serial, to_serial, diff, records, bytes, created)
@@ -61,7 +69,7 @@ pub(crate) fn append(tx: &Transaction<'_>, zone_id: &str, w: &JournalWrite) -> R
         )?;
         let over = count as usize > w.limits.max_depth
             || bytes as usize > w.limits.max_bytes
-            || records as usize > w.zone_records.max(1);
+            || records as usize > (2 * w.zone_records).max(w.limits.min_records_budget);
         if count == 0 || !over {
             return Ok(());
         }
@@ -94,7 +102,11 @@ impl Store {
             "SELECT from_serial, to_serial, diff FROM journal WHERE zone_id = ?1 ORDER BY seq",
         )?;
         let rows = stmt.query_map([zone_id], |r| {
-            Ok((r.get::<_, i64>(0)? as u32, r.get::<_, i64>(1)? as u32, r.get::<_, Vec<u8>>(2)?))
+            Ok((
+                r.get::<_, i64>(0)? as u32,
+                r.get::<_, i64>(1)? as u32,
+                r.get::<_, Vec<u8>>(2)?,
+            ))
         })?;
         let mut out = Vec::new();
         let mut expect = from_serial;
@@ -149,11 +161,21 @@ mod tests {
             expire: 1209600,
             minimum: 300,
         };
-        Record::new(Name::parse("example.com").unwrap(), rtype::SOA, 3600, soa.to_rdata())
+        Record::new(
+            Name::parse("example.com").unwrap(),
+            rtype::SOA,
+            3600,
+            soa.to_rdata(),
+        )
     }
 
     fn a(i: u8) -> Record {
-        Record::new(Name::parse(&format!("h{i}.example.com")).unwrap(), rtype::A, 300, vec![192, 0, 2, i])
+        Record::new(
+            Name::parse(&format!("h{i}.example.com")).unwrap(),
+            rtype::A,
+            300,
+            vec![192, 0, 2, i],
+        )
     }
 
     fn setup() -> (tempfile::TempDir, Store, String) {
@@ -173,7 +195,14 @@ mod tests {
         (dir, store, z.id)
     }
 
-    fn change(store: &Store, zone: &str, from: u32, added: Vec<Record>, zone_records: usize, limits: JournalLimits) {
+    fn change(
+        store: &Store,
+        zone: &str,
+        from: u32,
+        added: Vec<Record>,
+        zone_records: usize,
+        limits: JournalLimits,
+    ) {
         let diff = ZoneDiff {
             removed: vec![soa(from)],
             added: std::iter::once(soa(from + 1)).chain(added).collect(),
@@ -200,7 +229,14 @@ mod tests {
     fn reads_back_the_chain_from_any_journaled_serial() {
         let (_d, store, z) = setup();
         for s in 1..5u32 {
-            change(&store, &z, s, vec![a(s as u8)], 100, JournalLimits::default());
+            change(
+                &store,
+                &z,
+                s,
+                vec![a(s as u8)],
+                100,
+                JournalLimits::default(),
+            );
         }
         let all = store.journal_since(&z, 1, 5).unwrap().unwrap();
         assert_eq!(all.len(), 4);
@@ -208,14 +244,26 @@ mod tests {
         assert_eq!(all[3].to_serial(), Some(5));
         assert_eq!(all[2].added[1], a(3));
         assert_eq!(store.journal_since(&z, 3, 5).unwrap().unwrap().len(), 2);
-        assert_eq!(store.journal_since(&z, 0, 5).unwrap(), None, "older than the journal");
-        assert_eq!(store.journal_since(&z, 2, 9).unwrap(), None, "does not reach our serial");
+        assert_eq!(
+            store.journal_since(&z, 0, 5).unwrap(),
+            None,
+            "older than the journal"
+        );
+        assert_eq!(
+            store.journal_since(&z, 2, 9).unwrap(),
+            None,
+            "does not reach our serial"
+        );
     }
 
     #[test]
     fn trims_by_depth_and_by_zone_size() {
         let (_d, store, z) = setup();
-        let limits = JournalLimits { max_depth: 3, max_bytes: 1 << 20 };
+        let limits = JournalLimits {
+            max_depth: 3,
+            max_bytes: 1 << 20,
+            min_records_budget: 0,
+        };
         for s in 1..7u32 {
             change(&store, &z, s, vec![], 100, limits);
         }

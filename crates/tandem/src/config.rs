@@ -115,6 +115,14 @@ pub struct ServeArgs {
     #[arg(long, env = "TANDEM_MAX_JSON_BYTES", value_name = "BYTES")]
     pub max_json_bytes: Option<usize>,
 
+    /// Outgoing AXFR/IXFR transfers served at once; more are refused. [default: 10]
+    #[arg(long, env = "TANDEM_MAX_TRANSFERS_OUT", value_name = "N")]
+    pub max_transfers_out: Option<usize>,
+
+    /// Largest message of an outgoing transfer (RFC 5936 §2.2), 512..=65535. [default: 16384]
+    #[arg(long, env = "TANDEM_XFR_MESSAGE_SIZE", value_name = "BYTES")]
+    pub xfr_message_size: Option<usize>,
+
     /// Differences kept per zone in the IXFR journal. [default: 1000]
     #[arg(long, env = "TANDEM_JOURNAL_MAX_DEPTH", value_name = "N")]
     pub journal_max_depth: Option<usize>,
@@ -148,6 +156,8 @@ pub struct FileConfig {
     pub tcp_max_connections: Option<usize>,
     pub max_import_bytes: Option<usize>,
     pub max_json_bytes: Option<usize>,
+    pub max_transfers_out: Option<usize>,
+    pub xfr_message_size: Option<usize>,
     pub journal_max_depth: Option<usize>,
     pub journal_max_bytes: Option<usize>,
     pub log: Option<String>,
@@ -172,6 +182,8 @@ pub struct Config {
     pub tcp_max_connections: usize,
     pub max_import_bytes: usize,
     pub max_json_bytes: usize,
+    pub max_transfers_out: usize,
+    pub xfr_message_size: usize,
     pub journal_max_depth: usize,
     pub journal_max_bytes: usize,
     pub log: String,
@@ -243,6 +255,14 @@ impl Config {
                 .max_json_bytes
                 .or(file.max_json_bytes)
                 .unwrap_or(1 << 20),
+            max_transfers_out: args
+                .max_transfers_out
+                .or(file.max_transfers_out)
+                .unwrap_or(10),
+            xfr_message_size: args
+                .xfr_message_size
+                .or(file.xfr_message_size)
+                .unwrap_or(16 * 1024),
             journal_max_depth: args
                 .journal_max_depth
                 .or(file.journal_max_depth)
@@ -276,6 +296,15 @@ impl Config {
         }
         if self.tcp_idle_timeout_ms == 0 {
             return bad("tcp_idle_timeout_ms: must be above 0".into());
+        }
+        if !(512..=65535).contains(&self.xfr_message_size) {
+            return bad(format!(
+                "xfr_message_size: {} is not in 512..=65535",
+                self.xfr_message_size
+            ));
+        }
+        if self.max_transfers_out == 0 {
+            return bad("max_transfers_out: must be above 0".into());
         }
         if self.journal_max_depth == 0 {
             return bad("journal_max_depth: must be above 0".into());

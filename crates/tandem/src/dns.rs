@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tandem_server::metrics::QueryMetrics;
 use tandem_server::tcp::{self, TcpConfig};
+use tandem_server::xfr_out::TransferService;
 use tandem_server::{udp, AnswerConfig};
 use tandem_zone::ZoneSet;
 
@@ -51,6 +52,7 @@ pub fn start(
     answer: AnswerConfig,
     tcp_cfg: TcpConfig,
     metrics: &QueryMetrics,
+    transfers: Option<Arc<TransferService>>,
 ) -> anyhow::Result<()> {
     for (i, sock) in listener.udp.into_iter().enumerate() {
         let zones = zones.clone();
@@ -66,7 +68,7 @@ pub fn start(
     }
     let tcp = tokio::net::TcpListener::from_std(listener.tcp)?;
     let counters = metrics.register();
-    tokio::spawn(tcp::serve(tcp, zones, answer, tcp_cfg, counters));
+    tokio::spawn(tcp::serve(tcp, zones, answer, tcp_cfg, counters, transfers));
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 mod config;
 mod dns;
 mod metrics;
+mod transfer;
 
 use anyhow::Context;
 use clap::Parser;
@@ -62,11 +63,28 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         cfg.tcp_max_per_client,
         cfg.tcp_max_connections,
     );
+    let transfers = Arc::new(tandem_server::xfr_out::TransferService {
+        control: Arc::new(transfer::StoreTransferControl {
+            store: store.clone(),
+        }),
+        cfg: tandem_xfr::XfrConfig {
+            max_message: cfg.xfr_message_size,
+        },
+        slots: tokio::sync::Semaphore::new(cfg.max_transfers_out),
+        write_timeout: std::time::Duration::from_millis(cfg.tcp_idle_timeout_ms),
+    });
     let mut dns_addrs = Vec::new();
     for addr in &cfg.dns_listen {
         let listener = dns::bind(*addr, cfg.udp_workers)?;
         dns_addrs.push(listener.addr);
-        dns::start(listener, zones.clone(), answer, tcp_cfg, &query_metrics)?;
+        dns::start(
+            listener,
+            zones.clone(),
+            answer,
+            tcp_cfg,
+            &query_metrics,
+            Some(transfers.clone()),
+        )?;
     }
 
     let api_cfg = tandem_api::ApiConfig {
@@ -78,6 +96,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         journal: tandem_store::JournalLimits {
             max_depth: cfg.journal_max_depth,
             max_bytes: cfg.journal_max_bytes,
+            ..tandem_store::JournalLimits::default()
         },
     };
     let state = tandem_api::ApiState::new(store.clone(), zones.clone(), api_cfg)?;

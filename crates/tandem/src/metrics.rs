@@ -5,10 +5,22 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
+use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tandem_server::metrics::QueryMetrics;
 use tandem_zone::ZoneSet;
+
+/// Outgoing transfers by (zone, type, result); transfers are rare, a lock is fine.
+static TRANSFERS_OUT: Mutex<BTreeMap<(String, &'static str, &'static str), u64>> =
+    Mutex::new(BTreeMap::new());
+
+/// Counts one outgoing transfer for `tandem_transfers_out_total`.
+pub fn count_transfer_out(zone: &str, kind: &'static str, ok: bool) {
+    let result = if ok { "ok" } else { "failed" };
+    let mut map = TRANSFERS_OUT.lock().unwrap_or_else(|e| e.into_inner());
+    *map.entry((zone.to_string(), kind, result)).or_insert(0) += 1;
+}
 
 #[derive(Clone)]
 struct MetricsState {
@@ -42,5 +54,19 @@ async fn metrics(State(s): State<MetricsState>) -> impl IntoResponse {
         }
     }
     out.push_str(&records);
+    out.push_str(
+        "# HELP tandem_transfers_out_total Outgoing zone transfers, by zone, type and result.\n",
+    );
+    out.push_str("# TYPE tandem_transfers_out_total counter\n");
+    for ((zone, kind, result), n) in TRANSFERS_OUT
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+    {
+        let _ = writeln!(
+            out,
+            "tandem_transfers_out_total{{zone=\"{zone}\",type=\"{kind}\",result=\"{result}\"}} {n}"
+        );
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }

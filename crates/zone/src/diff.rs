@@ -217,7 +217,12 @@ mod tests {
 
     #[test]
     fn binary_form_round_trips() {
-        let d = diff(1, 2, &["a A 192.0.2.1"], &["b TXT \"x\"", "c TYPE65534 \\# 2 abcd"]);
+        let d = diff(
+            1,
+            2,
+            &["a A 192.0.2.1"],
+            &["b TXT \"x\"", "c TYPE65534 \\# 2 abcd"],
+        );
         let b = d.to_bytes();
         assert_eq!(ZoneDiff::from_bytes(&b), Some(d));
         assert_eq!(ZoneDiff::from_bytes(&b[..b.len() - 1]), None);

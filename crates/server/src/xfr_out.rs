@@ -1,0 +1,233 @@
+//! Outgoing zone transfers over TCP: AXFR (RFC 5936) and IXFR (RFC 1995) requests checked
+//! against the access policy, answered from one immutable version (and, for IXFR, the
+//! journal), streamed message by message from a blocking producer so a transfer of any size
+//! needs memory for a few messages and never holds up queries.
+
+use crate::wire::{flags, rcode, skip_name, Query};
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tandem_xfr::render::Response;
+use tandem_xfr::{axfr, ixfr, XfrConfig};
+use tandem_zone::diff::condense;
+use tandem_zone::record::{rtype, soa_serial};
+use tandem_zone::{serial, Name, ZoneDiff, ZoneSet, ZoneVersion};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, Semaphore};
+use tokio::time::timeout;
+
+/// What transfers need from the control plane, asked once per request.
+pub trait TransferControl: Send + Sync + 'static {
+    /// The access rule of PRODUCT.md §1 for an unsigned request from `source`: `Err` carries
+    /// the reason, which is logged.
+    fn authorize(&self, apex: &Name, source: IpAddr) -> Result<(), String>;
+    /// The journaled differences leading from serial `from` to `to`, oldest first, or `None`
+    /// when the journal does not reach back that far.
+    fn journal(&self, apex: &Name, from: u32, to: u32) -> Option<Vec<ZoneDiff>>;
+    /// Called after each finished or failed transfer (for status and metrics).
+    fn transferred(&self, apex: &Name, source: IpAddr, kind: &'static str, serial: u32, ok: bool);
+}
+
+/// Shared state of the transfer side of the TCP front end.
+pub struct TransferService {
+    pub control: Arc<dyn TransferControl>,
+    pub cfg: XfrConfig,
+    /// Bounds concurrent outgoing transfers (PRODUCT.md §5).
+    pub slots: Semaphore,
+    pub write_timeout: Duration,
+}
+
+/// True for a query that asks for a zone transfer.
+pub fn is_transfer(q: &Query) -> bool {
+    q.opcode == 0 && matches!(q.qtype, rtype::AXFR | rtype::IXFR)
+}
+
+/// Answers one AXFR or IXFR request on `stream`. Returns false when the connection should be
+/// closed (write failure or timeout).
+pub async fn serve(
+    stream: &mut TcpStream,
+    msg: &[u8],
+    q: &Query,
+    zones: &ZoneSet,
+    svc: &TransferService,
+    source: IpAddr,
+) -> bool {
+    let kind = if q.qtype == rtype::AXFR {
+        "AXFR"
+    } else {
+        "IXFR"
+    };
+    let found = zones.with_zone_for(q.qname(), |z| {
+        z.filter(|(_, off)| *off == 0)
+            .map(|(zone, _)| (zone.apex().clone(), zone.current()))
+    });
+    let (apex, version) = match found {
+        Some((apex, Some(v))) => (apex, v),
+        Some((apex, None)) => {
+            tracing::warn!(%source, zone = %apex, kind, "transfer refused: zone has no data yet");
+            return send_error(stream, msg, q, rcode::SERVFAIL, svc).await;
+        }
+        None => {
+            tracing::info!(%source, kind, "transfer refused: not the apex of a hosted zone");
+            return send_error(stream, msg, q, rcode::REFUSED, svc).await;
+        }
+    };
+    if let Err(reason) = svc.control.authorize(&apex, source) {
+        tracing::warn!(%source, zone = %apex, kind, %reason, "transfer refused");
+        return send_error(stream, msg, q, rcode::REFUSED, svc).await;
+    }
+    let Ok(_slot) = svc.slots.try_acquire() else {
+        tracing::warn!(%source, zone = %apex, kind, "transfer refused: too many transfers at once");
+        return send_error(stream, msg, q, rcode::REFUSED, svc).await;
+    };
+    let plan = if q.qtype == rtype::IXFR {
+        plan_ixfr(&version, msg, q, svc.control.as_ref(), &apex)
+    } else {
+        Plan::Axfr
+    };
+    let label = match &plan {
+        Plan::Axfr => kind,
+        Plan::UpToDate => "IXFR (up to date)",
+        Plan::Incremental(_) => "IXFR",
+    };
+    let serial = version.serial();
+    let ok = stream_answer(stream, msg.to_vec(), q.question_end, version, plan, svc).await;
+    tracing::info!(%source, zone = %apex, kind = label, serial, ok, "transfer out");
+    svc.control.transferred(&apex, source, kind, serial, ok);
+    ok
+}
+
+enum Plan {
+    Axfr,
+    UpToDate,
+    Incremental(ZoneDiff),
+}
+
+/// RFC 1995 §2-§4: a single SOA when the client is current (or newer), the condensed journal
+/// when it reaches the client's serial, else the whole zone.
+fn plan_ixfr(
+    v: &ZoneVersion,
+    msg: &[u8],
+    q: &Query,
+    control: &dyn TransferControl,
+    apex: &Name,
+) -> Plan {
+    let Some(client) = ixfr_client_serial(msg, q.question_end) else {
+        return Plan::Axfr;
+    };
+    let ours = v.serial();
+    if client == ours || serial::is_newer(client, ours) {
+        return Plan::UpToDate;
+    }
+    match control.journal(apex, client, ours) {
+        Some(diffs) => match condense(&diffs) {
+            Ok(d) => Plan::Incremental(d),
+            Err(e) => {
+                tracing::warn!(zone = %apex, error = %e, "journal unusable; answering with the whole zone");
+                Plan::Axfr
+            }
+        },
+        None => Plan::Axfr,
+    }
+}
+
+/// The serial of the SOA in the authority section of an IXFR request (RFC 1995 §3).
+pub fn ixfr_client_serial(msg: &[u8], question_end: usize) -> Option<u32> {
+    let an = u16::from_be_bytes([*msg.get(6)?, *msg.get(7)?]) as usize;
+    let ns = u16::from_be_bytes([*msg.get(8)?, *msg.get(9)?]) as usize;
+    let mut pos = question_end;
+    for i in 0..an + ns {
+        let after = skip_name(msg, pos)?;
+        let t = u16::from_be_bytes([*msg.get(after)?, *msg.get(after + 1)?]);
+        let rdlen = u16::from_be_bytes([*msg.get(after + 8)?, *msg.get(after + 9)?]) as usize;
+        let rdata_at = after + 10;
+        let end = rdata_at + rdlen;
+        if end > msg.len() {
+            return None;
+        }
+        if i >= an && t == rtype::SOA {
+            let n1 = skip_name(msg, rdata_at)?;
+            let n2 = skip_name(msg, n1)?;
+            return soa_serial(msg.get(n2..n2 + 20)?);
+        }
+        pos = end;
+    }
+    None
+}
+
+async fn stream_answer(
+    stream: &mut TcpStream,
+    query: Vec<u8>,
+    question_end: usize,
+    version: Arc<ZoneVersion>,
+    plan: Plan,
+    svc: &TransferService,
+) -> bool {
+    let (tx, mut rx) = mpsc::channel::<Vec<u8>>(8);
+    let cfg = svc.cfg;
+    let producer = tokio::task::spawn_blocking(move || {
+        let emit = |m: &[u8]| tx.blocking_send(m.to_vec()).is_ok();
+        let r = match &plan {
+            Plan::Axfr => axfr(&version, &query, question_end, cfg, emit),
+            Plan::UpToDate => ixfr(&version, None, &query, question_end, cfg, emit),
+            Plan::Incremental(d) => ixfr(&version, Some(d), &query, question_end, cfg, emit),
+        };
+        if let Err(e) = &r {
+            tracing::warn!(error = %e, "transfer stream stopped");
+        }
+        r.is_ok()
+    });
+    let mut wrote_all = true;
+    while let Some(m) = rx.recv().await {
+        if !write_message(stream, &m, svc.write_timeout).await {
+            wrote_all = false;
+            break;
+        }
+    }
+    drop(rx);
+    let produced = producer.await.unwrap_or(false);
+    wrote_all && produced
+}
+
+async fn write_message(stream: &mut TcpStream, m: &[u8], limit: Duration) -> bool {
+    let mut framed = Vec::with_capacity(m.len() + 2);
+    framed.extend_from_slice(&(m.len() as u16).to_be_bytes());
+    framed.extend_from_slice(m);
+    matches!(timeout(limit, stream.write_all(&framed)).await, Ok(Ok(())))
+}
+
+async fn send_error(
+    stream: &mut TcpStream,
+    msg: &[u8],
+    q: &Query,
+    code: u16,
+    svc: &TransferService,
+) -> bool {
+    let mut buf = Vec::with_capacity(512);
+    let out = flags::QR | (q.flags & (flags::OPCODE_MASK | flags::RD | flags::CD));
+    let mut r = Response::start(&mut buf, msg, q.question_end, out, 65535);
+    r.set_rcode(code);
+    r.finish();
+    write_message(stream, &buf, svc.write_timeout).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_client_serial_from_authority() {
+        // Header: QD=1, NS=1; question example. IXFR IN; authority: SOA with compressed names.
+        let mut m = vec![0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0];
+        m.extend_from_slice(b"\x07example\x00\x00\xfb\x00\x01");
+        let qend = m.len();
+        m.extend_from_slice(&[0xC0, 12, 0, 6, 0, 1, 0, 0, 0, 0, 0, 24]);
+        m.extend_from_slice(&[0xC0, 12, 0xC0, 12]);
+        for n in [42u32, 1, 2, 3, 4] {
+            m.extend_from_slice(&n.to_be_bytes());
+        }
+        assert_eq!(ixfr_client_serial(&m, qend), Some(42));
+        assert_eq!(ixfr_client_serial(&m[..m.len() - 3], qend), None);
+    }
+}

@@ -1,0 +1,92 @@
+//! The control-plane side of outgoing transfers: the access rule of PRODUCT.md §1 and the
+//! IXFR journal, answered from the store for each request.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use tandem_server::xfr_out::TransferControl;
+use tandem_store::Store;
+use tandem_zone::{Name, ZoneDiff};
+
+pub struct StoreTransferControl {
+    pub store: Arc<Store>,
+}
+
+impl StoreTransferControl {
+    fn zone_id(&self, apex: &Name) -> Result<(String, String), String> {
+        match self.store.zone_by_name(&apex.to_api()) {
+            Ok(Some(z)) => Ok((z.id, z.account_id)),
+            Ok(None) => Err("zone not in the store".into()),
+            Err(e) => Err(format!("store error: {e}")),
+        }
+    }
+}
+
+impl TransferControl for StoreTransferControl {
+    /// PRODUCT.md §1, unsigned requests: outgoing transfers enabled, and the source is the ip
+    /// of a linked peer without a key, or inside one of the account's ACL ranges while no
+    /// linked peer has a key.
+    fn authorize(&self, apex: &Name, source: IpAddr) -> Result<(), String> {
+        let (zone_id, account) = self.zone_id(apex)?;
+        let cfg = self
+            .store
+            .outgoing_config(&zone_id)
+            .map_err(|e| format!("store error: {e}"))?
+            .ok_or("outgoing transfers are not configured for this zone")?;
+        if !cfg.enabled {
+            return Err("outgoing transfers are disabled for this zone".into());
+        }
+        let mut any_key = false;
+        for id in &cfg.peers {
+            let Some(peer) = self
+                .store
+                .peer(&account, id)
+                .map_err(|e| format!("store error: {e}"))?
+            else {
+                continue;
+            };
+            if peer.tsig_id.is_some() {
+                any_key = true;
+                if peer.ip == Some(source) {
+                    return Err(format!(
+                        "peer {} ({source}) must sign its requests with its TSIG key",
+                        peer.name
+                    ));
+                }
+            } else if peer.ip == Some(source) {
+                return Ok(());
+            }
+        }
+        let acls = self
+            .store
+            .acls(&account)
+            .map_err(|e| format!("store error: {e}"))?;
+        if let Some(acl) = acls.iter().find(|a| a.ip_range.contains(source)) {
+            if any_key {
+                return Err(format!(
+                    "{source} is in ACL {} but linked peers use TSIG: the request must be signed",
+                    acl.name
+                ));
+            }
+            return Ok(());
+        }
+        Err(format!(
+            "{source} is neither a linked peer nor inside an ACL range"
+        ))
+    }
+
+    fn journal(&self, apex: &Name, from: u32, to: u32) -> Option<Vec<ZoneDiff>> {
+        let (zone_id, _) = self.zone_id(apex).ok()?;
+        match self.store.journal_since(&zone_id, from, to) {
+            Ok(j) => j,
+            Err(e) => {
+                tracing::error!(zone = %apex, error = %e, "cannot read the IXFR journal");
+                None
+            }
+        }
+    }
+
+    fn transferred(&self, apex: &Name, source: IpAddr, kind: &'static str, serial: u32, ok: bool) {
+        crate::metrics::count_transfer_out(&apex.to_api(), kind, ok);
+        let _ = (source, serial);
+    }
+}
