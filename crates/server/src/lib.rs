@@ -1,6 +1,7 @@
 //! The DNS front end: UDP and TCP listeners and the query-answering path.
 
 pub mod answer;
+pub mod events;
 pub mod metrics;
 pub mod tcp;
 pub mod udp;

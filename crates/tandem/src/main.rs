@@ -63,10 +63,24 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         cfg.tcp_max_per_client,
         cfg.tcp_max_connections,
     );
+    let control = Arc::new(transfer::StoreTransferControl {
+        store: store.clone(),
+    });
+    let notifier = tandem_server::events::notify::NotifySender::new(
+        zones.clone(),
+        control.clone(),
+        tandem_server::events::notify::NotifyConfig {
+            source: cfg.notify_source,
+            ..Default::default()
+        },
+    );
+    let scheduler = tandem_server::events::Scheduler::start(Arc::new(notifier));
+    let triggers = Arc::new(transfer::TransferTriggers {
+        control: control.clone(),
+        scheduler,
+    });
     let transfers = Arc::new(tandem_server::xfr_out::TransferService {
-        control: Arc::new(transfer::StoreTransferControl {
-            store: store.clone(),
-        }),
+        control: control.clone(),
         cfg: tandem_xfr::XfrConfig {
             max_message: cfg.xfr_message_size,
         },
@@ -99,7 +113,12 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
             ..tandem_store::JournalLimits::default()
         },
     };
-    let state = tandem_api::ApiState::new(store.clone(), zones.clone(), api_cfg)?;
+    let hook_triggers = triggers.clone();
+    let state = tandem_api::ApiState::new(store.clone(), zones.clone(), api_cfg)?
+        .with_change_hook(Arc::new(move |change: &tandem_api::ZoneChange<'_>| {
+            hook_triggers.on_change(change.apex)
+        }))
+        .with_transfer_events(triggers);
     let app = tandem_api::router(state).merge(metrics::router(zones.clone(), query_metrics));
     let api = tokio::net::TcpListener::bind(cfg.api_listen)
         .await

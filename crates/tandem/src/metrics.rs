@@ -22,6 +22,16 @@ pub fn count_transfer_out(zone: &str, kind: &'static str, ok: bool) {
     *map.entry((zone.to_string(), kind, result)).or_insert(0) += 1;
 }
 
+/// NOTIFYs sent, by (zone, result).
+static NOTIFY_SENT: Mutex<BTreeMap<(String, &'static str), u64>> = Mutex::new(BTreeMap::new());
+
+/// Counts one NOTIFY outcome for `tandem_notify_sent_total`.
+pub fn count_notify_sent(zone: &str, ok: bool) {
+    let result = if ok { "ok" } else { "failed" };
+    let mut map = NOTIFY_SENT.lock().unwrap_or_else(|e| e.into_inner());
+    *map.entry((zone.to_string(), result)).or_insert(0) += 1;
+}
+
 #[derive(Clone)]
 struct MetricsState {
     zones: Arc<ZoneSet>,
@@ -66,6 +76,14 @@ async fn metrics(State(s): State<MetricsState>) -> impl IntoResponse {
         let _ = writeln!(
             out,
             "tandem_transfers_out_total{{zone=\"{zone}\",type=\"{kind}\",result=\"{result}\"}} {n}"
+        );
+    }
+    out.push_str("# HELP tandem_notify_sent_total NOTIFY messages sent, by zone and result.\n");
+    out.push_str("# TYPE tandem_notify_sent_total counter\n");
+    for ((zone, result), n) in NOTIFY_SENT.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        let _ = writeln!(
+            out,
+            "tandem_notify_sent_total{{zone=\"{zone}\",result=\"{result}\"}} {n}"
         );
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)

@@ -1,8 +1,12 @@
-//! The control-plane side of outgoing transfers: the access rule of PRODUCT.md §1 and the
-//! IXFR journal, answered from the store for each request.
+//! The control-plane side of outgoing transfers: the access rule of PRODUCT.md §1, the IXFR
+//! journal and NOTIFY targets, answered from the store; and the API events that plan NOTIFYs.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
+use tandem_api::TransferEvents;
+use tandem_server::events::notify::NotifyTargets;
+use tandem_server::events::{Scheduler, ZoneEvent};
 use tandem_server::xfr_out::TransferControl;
 use tandem_store::Store;
 use tandem_zone::{Name, ZoneDiff};
@@ -89,4 +93,72 @@ impl TransferControl for StoreTransferControl {
         crate::metrics::count_transfer_out(&apex.to_api(), kind, ok);
         let _ = (source, serial);
     }
+}
+
+impl StoreTransferControl {
+    /// The apex of a stored zone, by id.
+    fn apex_of(&self, zone_id: &str) -> Option<Name> {
+        let zone = self.store.zone(zone_id).ok().flatten()?;
+        Name::parse(&zone.name).ok()
+    }
+}
+
+impl NotifyTargets for StoreTransferControl {
+    fn notify_targets(&self, apex: &Name) -> Vec<(String, SocketAddr)> {
+        let Ok((zone_id, account)) = self.zone_id(apex) else {
+            return Vec::new();
+        };
+        let Ok(Some(cfg)) = self.store.outgoing_config(&zone_id) else {
+            return Vec::new();
+        };
+        if !cfg.enabled {
+            return Vec::new();
+        }
+        cfg.peers
+            .iter()
+            .filter_map(|id| self.store.peer(&account, id).ok().flatten())
+            .filter_map(|p| Some((p.id, SocketAddr::new(p.ip?, p.port))))
+            .collect()
+    }
+
+    fn notified(&self, apex: &Name, _peer_id: &str, _serial: u32, result: Result<(), String>) {
+        crate::metrics::count_notify_sent(&apex.to_api(), result.is_ok());
+    }
+}
+
+/// Turns API events into scheduled zone events.
+pub struct TransferTriggers {
+    pub control: Arc<StoreTransferControl>,
+    pub scheduler: Scheduler,
+}
+
+/// Changes within this window collapse into one NOTIFY round (RFC 1996 §4.1 leaves the delay
+/// to the implementation; BIND waits seconds, we keep propagation fast).
+pub const NOTIFY_DELAY: Duration = Duration::from_millis(100);
+
+impl TransferTriggers {
+    fn notify(&self, zone_id: &str, delay: Duration) {
+        if let Some(apex) = self.control.apex_of(zone_id) {
+            self.scheduler.schedule(&apex, ZoneEvent::Notify, delay);
+        }
+    }
+
+    /// The API's change hook: every new serial of a zone plans a NOTIFY.
+    pub fn on_change(&self, apex: &Name) {
+        self.scheduler
+            .schedule(apex, ZoneEvent::Notify, NOTIFY_DELAY);
+    }
+}
+
+impl TransferEvents for TransferTriggers {
+    fn outgoing_enabled(&self, zone_id: &str) {
+        self.notify(zone_id, Duration::ZERO);
+    }
+    fn outgoing_disabled(&self, _zone_id: &str) {}
+    fn notify_requested(&self, zone_id: &str) {
+        self.notify(zone_id, Duration::ZERO);
+    }
+    fn axfr_requested(&self, _zone_id: &str) {}
+    fn zone_config_changed(&self, _zone_id: &str) {}
+    fn account_config_changed(&self, _account_id: &str) {}
 }
