@@ -94,6 +94,12 @@ fn notify_on_enable_and_every_change_with_retransmission() {
     let n = next_notify(&peer, true).expect("NOTIFY on force_notify");
     assert_eq!(n.serial, 2);
 
+    let out = api.get_ok(&format!("/zones/{zone}/secondary_dns/outgoing"));
+    let status = &out["peer_status"][0];
+    assert_eq!(status["peer_id"], p["id"]);
+    assert_eq!(status["last_notify_result"], "ok", "{out}");
+    assert!(status["last_notify_time"].is_string(), "{out}");
+
     let metrics = get_metrics(t.api_addr());
     assert!(
         metrics.contains("tandem_notify_sent_total{zone=\"example.test\",result=\"ok\"}"),

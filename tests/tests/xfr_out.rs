@@ -113,6 +113,13 @@ fn axfr_of_a_100k_zone_is_exactly_the_zone() {
         "missing {missing:?} extra {extra:?}"
     );
     assert!(raw.contains("XFR size: 100004 records"), "dig's count");
+    let out = t
+        .api()
+        .get_ok(&format!("/zones/{zone}/secondary_dns/outgoing"));
+    let status = &out["peer_status"][0];
+    assert_eq!(status["last_transfer_type"], "AXFR", "{out}");
+    assert_eq!(status["last_transfer_serial"], 100, "{out}");
+    assert!(out["last_transferred_time"].is_string(), "{out}");
 }
 
 #[test]

@@ -24,6 +24,7 @@ pub use transfers::model::{
     Acl, Direction, IncomingConfig, IpRange, IpRangeError, OutgoingConfig, Peer, TsigAlgorithm,
     TsigKey, DEFAULT_PEER_PORT, MAX_LINKED_PEERS,
 };
+pub use transfers::status::OutgoingPeerState;
 pub use transfers::ZoneLink;
 
 use chrono::{DateTime, SecondsFormat, Utc};

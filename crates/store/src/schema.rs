@@ -155,7 +155,21 @@ CREATE TABLE journal (
 CREATE INDEX journal_zone ON journal(zone_id, seq);
 ";
 
-const MIGRATIONS: &[&str] = &[V1_CORE, V2_TRANSFERS, V3_JOURNAL];
+/// What the primary role last did with each linked secondary.
+const V4_OUTGOING_STATUS: &str = "
+CREATE TABLE outgoing_peer_status (
+    zone_id              TEXT NOT NULL REFERENCES zones(id) ON DELETE CASCADE,
+    peer_id              TEXT NOT NULL,
+    last_notify_time     TEXT,
+    last_notify_result   TEXT,
+    last_transfer_time   TEXT,
+    last_transfer_type   TEXT,
+    last_transfer_serial INTEGER,
+    PRIMARY KEY (zone_id, peer_id)
+);
+";
+
+const MIGRATIONS: &[&str] = &[V1_CORE, V2_TRANSFERS, V3_JOURNAL, V4_OUTGOING_STATUS];
 
 /// Brings the database up to the newest schema.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

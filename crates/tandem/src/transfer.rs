@@ -91,7 +91,32 @@ impl TransferControl for StoreTransferControl {
 
     fn transferred(&self, apex: &Name, source: IpAddr, kind: &'static str, serial: u32, ok: bool) {
         crate::metrics::count_transfer_out(&apex.to_api(), kind, ok);
-        let _ = (source, serial);
+        if !ok {
+            return;
+        }
+        let Ok((zone_id, account)) = self.zone_id(apex) else {
+            return;
+        };
+        // The status is kept per linked peer; a requester from an ACL range has none.
+        let peer = self
+            .store
+            .outgoing_config(&zone_id)
+            .ok()
+            .flatten()
+            .into_iter()
+            .flat_map(|cfg| cfg.peers)
+            .filter_map(|id| self.store.peer(&account, &id).ok().flatten())
+            .find(|p| p.ip == Some(source))
+            .map(|p| p.id);
+        if let Err(e) = self.store.record_transfer_out(
+            &zone_id,
+            peer.as_deref(),
+            tandem_store::now(),
+            kind,
+            serial,
+        ) {
+            tracing::error!(zone = %apex, error = %e, "cannot record the transfer");
+        }
     }
 }
 
@@ -121,8 +146,21 @@ impl NotifyTargets for StoreTransferControl {
             .collect()
     }
 
-    fn notified(&self, apex: &Name, _peer_id: &str, _serial: u32, result: Result<(), String>) {
+    fn notified(&self, apex: &Name, peer_id: &str, _serial: u32, result: Result<(), String>) {
         crate::metrics::count_notify_sent(&apex.to_api(), result.is_ok());
+        let Ok((zone_id, _)) = self.zone_id(apex) else {
+            return;
+        };
+        let text = match &result {
+            Ok(()) => "ok".to_string(),
+            Err(e) => e.clone(),
+        };
+        if let Err(e) = self
+            .store
+            .record_notify(&zone_id, peer_id, tandem_store::now(), &text)
+        {
+            tracing::error!(zone = %apex, error = %e, "cannot record the NOTIFY outcome");
+        }
     }
 }
 

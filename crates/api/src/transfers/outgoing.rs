@@ -62,14 +62,44 @@ fn outgoing_out(state: &ApiState, zone: &ZoneRow, cfg: OutgoingConfig) -> Outgoi
     OutgoingOut {
         id: cfg.id,
         name: zone.name.clone(),
-        peers: cfg.peers,
         soa_serial: served_serial(state, zone),
         checked_time: opt_time(cfg.checked_time),
         created_time: format_time(cfg.created),
         last_transferred_time: opt_time(cfg.last_transferred_time),
         enabled: cfg.enabled,
-        peer_status: Vec::new(),
+        peer_status: peer_status(state, zone, &cfg.peers),
+        peers: cfg.peers,
     }
+}
+
+/// One entry per linked peer, from what the primary role recorded (empty fields when it has
+/// not notified or served that peer yet).
+fn peer_status(state: &ApiState, zone: &ZoneRow, peers: &[String]) -> Vec<OutgoingPeerStatus> {
+    let rows = state
+        .store()
+        .outgoing_peer_states(&zone.id)
+        .unwrap_or_else(|e| {
+            tracing::error!(zone = %zone.name, error = %e, "cannot read outgoing peer status");
+            Vec::new()
+        });
+    peers
+        .iter()
+        .map(|id| {
+            let row = rows
+                .iter()
+                .find(|r| &r.peer_id == id)
+                .cloned()
+                .unwrap_or_default();
+            OutgoingPeerStatus {
+                peer_id: id.clone(),
+                last_notify_time: opt_time(row.last_notify_time),
+                last_notify_result: row.last_notify_result,
+                last_transfer_time: opt_time(row.last_transfer_time),
+                last_transfer_type: row.last_transfer_type,
+                last_transfer_serial: row.last_transfer_serial,
+            }
+        })
+        .collect()
 }
 
 /// The zone's outgoing configuration, or 404 saying how to make one.

@@ -4,6 +4,7 @@
 
 pub mod model;
 mod objects;
+pub mod status;
 mod zone_config;
 
 use model::Direction;

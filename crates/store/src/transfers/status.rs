@@ -1,0 +1,108 @@
+//! What the primary role last did with each linked secondary (PRODUCT §3 status extensions):
+//! the outcome of its last NOTIFY and its last transfer, kept across restarts.
+
+use crate::{format_time, opt_time_column, Store, StoreError};
+use chrono::{DateTime, Utc};
+use rusqlite::params;
+
+/// One secondary's row of outgoing status.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OutgoingPeerState {
+    pub peer_id: String,
+    pub last_notify_time: Option<DateTime<Utc>>,
+    /// `ok`, or why the NOTIFY was not acknowledged.
+    pub last_notify_result: Option<String>,
+    pub last_transfer_time: Option<DateTime<Utc>>,
+    pub last_transfer_type: Option<String>,
+    pub last_transfer_serial: Option<u32>,
+}
+
+impl Store {
+    /// Records the outcome of a NOTIFY to one peer.
+    pub fn record_notify(
+        &self,
+        zone_id: &str,
+        peer_id: &str,
+        at: DateTime<Utc>,
+        result: &str,
+    ) -> Result<(), StoreError> {
+        self.write_conn().execute(
+            "INSERT INTO outgoing_peer_status (zone_id, peer_id, last_notify_time, last_notify_result)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (zone_id, peer_id) DO UPDATE
+             SET last_notify_time = excluded.last_notify_time,
+                 last_notify_result = excluded.last_notify_result",
+            params![zone_id, peer_id, format_time(at), result],
+        )?;
+        Ok(())
+    }
+
+    /// Records a finished outgoing transfer, to `peer_id` when the requester is a linked peer,
+    /// and sets the zone's `last_transferred_time`.
+    pub fn record_transfer_out(
+        &self,
+        zone_id: &str,
+        peer_id: Option<&str>,
+        at: DateTime<Utc>,
+        kind: &str,
+        serial: u32,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.write_conn();
+        let tx = conn.transaction()?;
+        if let Some(peer) = peer_id {
+            tx.execute(
+                "INSERT INTO outgoing_peer_status
+                   (zone_id, peer_id, last_transfer_time, last_transfer_type, last_transfer_serial)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (zone_id, peer_id) DO UPDATE
+                 SET last_transfer_time = excluded.last_transfer_time,
+                     last_transfer_type = excluded.last_transfer_type,
+                     last_transfer_serial = excluded.last_transfer_serial",
+                params![zone_id, peer, format_time(at), kind, serial as i64],
+            )?;
+        }
+        tx.execute(
+            "UPDATE outgoing_transfers SET last_transferred_time = ?2 WHERE zone_id = ?1",
+            params![zone_id, format_time(at)],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The outgoing status rows of a zone, by peer id.
+    pub fn outgoing_peer_states(
+        &self,
+        zone_id: &str,
+    ) -> Result<Vec<OutgoingPeerState>, StoreError> {
+        const T: &str = "outgoing_peer_status";
+        let conn = self.read_conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT peer_id, last_notify_time, last_notify_result, last_transfer_time,
+                    last_transfer_type, last_transfer_serial
+             FROM outgoing_peer_status WHERE zone_id = ?1 ORDER BY peer_id",
+        )?;
+        let rows = stmt.query_map([zone_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, Option<i64>>(5)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (peer_id, nt, nr, tt, ty, ts) = row?;
+            out.push(OutgoingPeerState {
+                last_notify_time: opt_time_column(T, &peer_id, nt)?,
+                last_notify_result: nr,
+                last_transfer_time: opt_time_column(T, &peer_id, tt)?,
+                last_transfer_type: ty,
+                last_transfer_serial: ts.map(|s| s as u32),
+                peer_id,
+            });
+        }
+        Ok(out)
+    }
+}
