@@ -264,11 +264,21 @@ async fn outgoing_for_full_and_secondary_zones() {
         .await;
     let id = created["id"].as_str().unwrap().to_string();
     let created_time = created["created_time"].as_str().unwrap().to_string();
+    // One status entry per linked peer, empty until the primary role acts.
+    let fresh_status: Vec<_> = [ids[0].clone(), no_ip.clone()]
+        .iter()
+        .map(|p| {
+            json!({"peer_id": p, "last_notify_time": null, "last_notify_result": null,
+                   "last_transfer_time": null, "last_transfer_type": null,
+                   "last_transfer_serial": null})
+        })
+        .collect();
     assert_eq!(
         created,
         json!({"id": id, "name": "full.test", "peers": [ids[0], no_ip], "soa_serial": 1,
                "checked_time": null, "created_time": created_time,
-               "last_transferred_time": null, "enabled": false, "peer_status": []})
+               "last_transferred_time": null, "enabled": false,
+               "peer_status": fresh_status})
     );
     assert_eq!(h.ok("GET", &outgoing(&full), None).await, created);
     assert_eq!(
