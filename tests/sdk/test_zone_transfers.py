@@ -217,7 +217,12 @@ def test_outgoing(cf, account_id, zones):
     assert created.checked_time is None and created.last_transferred_time is None
     assert created.created_time.endswith("Z")
     extra = created.to_dict()
-    assert extra["enabled"] is False and extra["peer_status"] == []
+    assert extra["enabled"] is False
+    # One status entry per linked secondary, empty until the primary role has acted.
+    assert extra["peer_status"] == [
+        {"peer_id": s1.id, "last_notify_time": None, "last_notify_result": None,
+         "last_transfer_time": None, "last_transfer_type": None, "last_transfer_serial": None}
+    ]
     assert zt.outgoing.get(zone_id=full).to_dict() == created.to_dict()
 
     updated = zt.outgoing.update(zone_id=full, name="sdk-full.test", peers=[s2.id, s1.id])

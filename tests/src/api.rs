@@ -221,6 +221,29 @@ impl Api {
     }
 }
 
+/// `GET path` on `addr` without a token and outside `/client/v4` (e.g. `/metrics`).
+pub fn http_get(addr: SocketAddr, path: &str) -> HttpResponse {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
+        .unwrap_or_else(|e| panic!("connect to {addr}: {e}"));
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let head = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream
+        .write_all(head.as_bytes())
+        .unwrap_or_else(|e| panic!("GET {path}: write: {e}"));
+    let mut raw = Vec::new();
+    stream
+        .read_to_end(&mut raw)
+        .unwrap_or_else(|e| panic!("GET {path}: read: {e}"));
+    parse_http(&raw).unwrap_or_else(|e| {
+        panic!(
+            "GET {path}: bad HTTP answer ({e}): {}",
+            String::from_utf8_lossy(&raw)
+        )
+    })
+}
+
 /// Asserts a 2xx status and `"success": true`; returns the envelope.
 pub fn expect_success(what: &str, resp: &HttpResponse) -> Value {
     assert!(

@@ -1,12 +1,15 @@
-//! Knot DNS (`knotd`) as a reference server for differential tests: one zone from a zone file,
-//! on a free loopback port, in the foreground, stopped on drop.
+//! Knot DNS (`knotd`): as a reference server for differential tests ([`Knot`]: one zone from a
+//! zone file, on a free loopback port, in the foreground, stopped on drop), and as a secondary
+//! of a zone on Tandem for interop tests ([`KnotSecondary`]).
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::dns::{self, Query};
-use crate::process::{find_tool, ChildProcess};
+use crate::process::{find_tool, log_tail, ChildProcess};
+use crate::secondary::{wait_until_answering, TsigKey};
 
 /// A running knotd serving one zone.
 pub struct Knot {
@@ -91,4 +94,132 @@ fn wait_for_soa(process: &mut ChildProcess, addr: SocketAddr, zone: &str) -> boo
         std::thread::sleep(Duration::from_millis(50));
     }
     false
+}
+
+/// A `knotd` that is a secondary of one zone: its own configuration in a temporary directory,
+/// listening on one loopback port, logging at `info` to `knotd.log`. The zone file is written
+/// after every change (`zonefile-sync: 0`) and the journal keeps the differences, so a stopped
+/// and restarted knotd keeps its copy and asks for an IXFR from its serial. Stopped on drop.
+pub struct KnotSecondary {
+    process: Option<ChildProcess>,
+    dir: tempfile::TempDir,
+    port: u16,
+    zone: String,
+    starts: u32,
+}
+
+impl KnotSecondary {
+    /// Writes the configuration of a secondary of `zone` transferring from `primary` (signed
+    /// with `key` when given; NOTIFY accepted from the primary's address, signed with `key`
+    /// when given) and listening on 127.0.0.1@`port`, then starts `knotd`. Returns once it
+    /// answers DNS on that port, or an error with its log (the port may have been taken).
+    pub fn start(
+        zone: &str,
+        primary: SocketAddr,
+        key: Option<&TsigKey>,
+        port: u16,
+    ) -> Result<KnotSecondary, String> {
+        let dir = tempfile::Builder::new()
+            .prefix("tandem-knot-secondary-")
+            .tempdir()
+            .map_err(|e| format!("knot temp dir: {e}"))?;
+        let root = dir.path().display().to_string();
+        let (key_section, key_ref) = match key {
+            Some(k) => (
+                format!(
+                    "key:\n  - id: {}\n    algorithm: {}\n    secret: {}\n",
+                    k.name, k.algo, k.secret
+                ),
+                format!("    key: {}\n", k.name),
+            ),
+            None => (String::new(), String::new()),
+        };
+        let conf = format!(
+            "server:\n    rundir: \"{root}\"\n    listen: 127.0.0.1@{port}\n    \
+             udp-workers: 1\n    tcp-workers: 1\n    background-workers: 1\n\
+             database:\n    storage: \"{root}\"\n\
+             control:\n    listen: \"{root}/knot.sock\"\n\
+             log:\n  - target: stderr\n    any: info\n\
+             {key_section}\
+             remote:\n  - id: primary\n    address: {ip}@{pport}\n{key_ref}\
+             acl:\n  - id: notify_from_primary\n    address: {ip}\n{key_ref}    action: notify\n\
+             zone:\n  - domain: \"{zone}\"\n    master: primary\n    acl: notify_from_primary\n    \
+             storage: \"{root}\"\n    file: \"{zone}.zone\"\n    zonefile-sync: 0\n    \
+             journal-content: changes\n",
+            ip = primary.ip(),
+            pport = primary.port(),
+        );
+        std::fs::write(dir.path().join("knot.conf"), conf)
+            .map_err(|e| format!("write knot.conf: {e}"))?;
+        let mut knot = KnotSecondary {
+            process: None,
+            dir,
+            port,
+            zone: zone.to_string(),
+            starts: 0,
+        };
+        knot.restart()?;
+        Ok(knot)
+    }
+
+    /// Starts `knotd` again (after [`KnotSecondary::stop`]) on the same directory and port;
+    /// returns once it answers DNS.
+    pub fn restart(&mut self) -> Result<(), String> {
+        assert!(self.process.is_none(), "knotd is already running");
+        let knotd = find_tool("knotd").expect("knotd installed (check require_tool first)");
+        self.starts += 1;
+        let mut cmd = Command::new(knotd);
+        cmd.arg("-c").arg(self.dir.path().join("knot.conf"));
+        let mut process = ChildProcess::spawn("knotd", cmd, &self.log_path());
+        let addr = self.addr();
+        let up = wait_until_answering(addr, &self.zone, Duration::from_secs(20), || {
+            process.exited().is_none()
+        });
+        let log = self.log_tail(4000);
+        if !up || log.contains("cannot bind") || log.contains("address in use") {
+            process.kill9();
+            return Err(format!(
+                "knotd (start {}) did not come up on {addr}; its log:\n{log}",
+                self.starts
+            ));
+        }
+        self.process = Some(process);
+        Ok(())
+    }
+
+    /// Stops `knotd` gracefully (SIGTERM; SIGKILL after 10 s).
+    pub fn stop(&mut self) {
+        if let Some(mut p) = self.process.take() {
+            p.stop(Duration::from_secs(10));
+        }
+    }
+
+    /// Is `knotd` running?
+    pub fn is_running(&mut self) -> bool {
+        self.process.as_mut().is_some_and(|p| p.exited().is_none())
+    }
+
+    /// Where it answers DNS.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The log of every start so far.
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("knotd.log")
+    }
+
+    /// The whole log.
+    pub fn log(&self) -> String {
+        String::from_utf8_lossy(&std::fs::read(self.log_path()).unwrap_or_default()).into_owned()
+    }
+
+    /// The last `max` bytes of the log.
+    pub fn log_tail(&self, max: usize) -> String {
+        log_tail(&self.log_path(), max)
+    }
 }

@@ -5,24 +5,27 @@
 //! Environment:
 //! - `TANDEM_BIN=PATH` runs that binary instead of building `tandem` with the tests' profile
 //!   and target dir (`cargo build -p tandem`, once per test process).
-//! - `TANDEM_INTEROP=require` makes a missing `knotd` fail the interop tests instead of
-//!   skipping them (loudly).
+//! - `TANDEM_INTEROP=require` makes a missing `knotd`, `named` or `dig` fail the interop tests
+//!   instead of skipping them (loudly).
 //! - `TANDEM_E2E_REFERENCE=knotd` runs the tests built on `ExampleServer` against knotd, to
 //!   check the tests' own expectations against a reference implementation. Known knotd
 //!   differences: it drops QDCOUNT=2 instead of FORMERR, and answers IXFR over UDP with NOTAUTH.
 
 pub mod api;
+pub mod bind;
 pub mod diff;
 pub mod dns;
 pub mod expect;
 pub mod knot;
 pub mod malformed;
 pub mod process;
+pub mod secondary;
 pub mod tandem;
 pub mod zones;
 
 pub use api::Api;
-pub use knot::Knot;
+pub use bind::Bind;
+pub use knot::{Knot, KnotSecondary};
 pub use process::require_tool;
 pub use tandem::Tandem;
 

@@ -1,5 +1,5 @@
-//! Child processes of the tests (tandem, knotd): started so that they die with the test thread
-//! that started them, with stderr captured to a file for diagnostics, and stopped on drop.
+//! Child processes of the tests (tandem, knotd, named): started so that they die with the test
+//! thread that started them, with stderr captured to a file for diagnostics, and stopped on drop.
 
 use std::fs::File;
 use std::net::{SocketAddr, TcpListener, UdpSocket};
@@ -155,9 +155,16 @@ pub fn require_tool(tool: &str) -> bool {
     if std::env::var("TANDEM_INTEROP").as_deref() == Ok("require") {
         panic!("{tool} is not installed and TANDEM_INTEROP=require");
     }
+    let package = match tool {
+        "named" => "bind9",
+        "dig" => "bind9-dnsutils",
+        "kdig" => "knot-dnsutils",
+        _ => "knot",
+    };
     eprintln!(
         "\n************************************************************\n\
-         SKIPPED: {tool} not installed (apt-get install knot); this interop test did NOT run.\n\
+         SKIPPED: {tool} not installed (apt-get install {package}); this interop test did NOT \
+         run.\n\
          Set TANDEM_INTEROP=require to make a missing {tool} fail the test.\n\
          ************************************************************\n"
     );

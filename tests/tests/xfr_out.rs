@@ -236,3 +236,80 @@ fn refusals() {
     let (lines, raw) = dig(&t, &[ZONE, "AXFR"]);
     assert!(lines.is_empty(), "{raw}");
 }
+
+#[test]
+fn tsig_signed_transfers_and_queries() {
+    if !require_tool("dig") {
+        return;
+    }
+    let t = Tandem::start();
+    let (text, _) = zone_text(3000);
+    let zone = t.load_zone(ZONE, &text);
+    let api = t.api();
+    let account = api.account_id();
+    let secret = "a2V5LWZvci10YW5kZW0tdGVzdHMtMzItYnl0ZXMhIQ==";
+    let key = api.post_ok(
+        &format!("/accounts/{account}/secondary_dns/tsigs"),
+        &json!({"name": "k1.example.", "algo": "hmac-sha256", "secret": secret}),
+    );
+    let peer = api.post_ok(
+        &format!("/accounts/{account}/secondary_dns/peers"),
+        &json!({"name": "signed", "ip": "127.0.0.1", "port": 53, "tsig_id": key["id"]}),
+    );
+    api.post_ok(
+        &format!("/zones/{zone}/secondary_dns/outgoing"),
+        &json!({"name": ZONE, "peers": [peer["id"]]}),
+    );
+    enable(&t, &zone, true);
+    let good = format!("hmac-sha256:k1.example.:{secret}");
+    let bad = "hmac-sha256:k1.example.:d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldC13cm9uZyE=";
+
+    // Signed AXFR over several messages: dig verifies every message.
+    let (lines, raw) = dig(&t, &["-y", &good, ZONE, "AXFR"]);
+    let head = &raw[..raw.len().min(1500)];
+    let records = lines.iter().filter(|l| !l.contains(" TSIG ")).count();
+    let signatures = lines.iter().filter(|l| l.contains(" TSIG ")).count();
+    assert_eq!(records, 3000 + 4, "{head}");
+    assert!(
+        signatures >= 2,
+        "every message is signed (dig shows one TSIG per message)"
+    );
+    assert!(!raw.contains("Couldn't verify"), "{head}");
+    assert!(
+        lines.last().unwrap().contains(" TSIG "),
+        "the last message carries a TSIG"
+    );
+    // Unsigned from the peer that has a key: refused.
+    let (lines, raw) = dig(&t, &[ZONE, "AXFR"]);
+    assert!(lines.is_empty(), "{raw}");
+    // Wrong secret: BADSIG, answered unsigned (RFC 8945 §5.2.2).
+    let (_, raw) = dig(&t, &["-y", bad, ZONE, "AXFR"]);
+    assert!(
+        raw.contains("BADSIG") || raw.contains("tsig indicates error"),
+        "{raw}"
+    );
+    // Unknown key name: BADKEY.
+    let (_, raw) = dig(
+        &t,
+        &[
+            "-y",
+            &format!("hmac-sha256:other.example.:{secret}"),
+            ZONE,
+            "SOA",
+        ],
+    );
+    assert!(raw.contains("BADKEY"), "{raw}");
+    // A signed SOA query (what a secondary sends before a transfer) over UDP: signed answer.
+    let (lines, raw) = dig(&t, &["-y", &good, ZONE, "SOA"]);
+    assert!(raw.contains("status: NOERROR"), "{raw}");
+    assert!(!raw.contains("Couldn't verify"), "{raw}");
+    assert!(
+        lines.iter().any(|l| l.contains(" SOA ")) && lines.iter().any(|l| l.contains(" TSIG "))
+    );
+    // Signed IXFR from the current serial: one SOA, signed.
+    let (lines, raw) = dig(&t, &["-y", &good, ZONE, "IXFR=100"]);
+    assert!(
+        lines[0].contains(" SOA ") && !raw.contains("Couldn't verify"),
+        "{raw}"
+    );
+}

@@ -5,7 +5,9 @@
 //! [`ZoneVersion`], and RR bodies are copied from their pre-rendered wire form.
 
 use crate::wire::{self, flags, rcode, Edns, Parsed, Query};
+use std::sync::Arc;
 use tandem_xfr::render::{Full, Owner, Response, Section};
+use tandem_xfr::tsig::{verify_request, KeyRing, Verdict};
 use tandem_zone::name::{suffixes, MAX_NAME_LEN};
 use tandem_zone::record::rtype;
 use tandem_zone::version::{Node, RrSet};
@@ -27,17 +29,72 @@ pub enum Transport {
     Tcp,
 }
 
+/// The TSIG keys a zone accepts (those of its linked peers), for signed queries.
+pub trait ZoneKeys: Send + Sync + 'static {
+    fn keys(&self, apex: &tandem_zone::Name) -> Option<Arc<KeyRing>>;
+}
+
 /// Settings of the answering code.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone)]
 pub struct AnswerConfig {
     /// The EDNS UDP payload size we advertise and answer within (RFC 6891 §6.2.5).
     pub edns_udp_payload: u16,
+    /// Keys for TSIG-signed queries (RFC 8945); without them signed queries get BADKEY.
+    pub keys: Option<Arc<dyn ZoneKeys>>,
 }
 
 impl Default for AnswerConfig {
     fn default() -> Self {
         AnswerConfig {
             edns_udp_payload: 1232,
+            keys: None,
+        }
+    }
+}
+
+/// Seconds since the epoch, for TSIG time checks.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The keys of the zone that would answer `qname` (lowercase wire), or an empty ring.
+pub fn keys_for(zones: &ZoneSet, cfg: &AnswerConfig, qname: &[u8]) -> Arc<KeyRing> {
+    let apex = zones.with_zone_for(qname, |z| z.map(|(zone, _)| zone.apex().clone()));
+    apex.and_then(|a| cfg.keys.as_ref().and_then(|k| k.keys(&a)))
+        .unwrap_or_default()
+}
+
+/// A TSIG-signed query (RFC 8945 §5.2): verified against the zone's keys, answered as usual
+/// and signed; a failed check gets the RFC's error answer. Allocates, unlike unsigned queries.
+fn signed_query(
+    zones: &ZoneSet,
+    msg: &[u8],
+    q: &Query,
+    buf: &mut Vec<u8>,
+    transport: Transport,
+    cfg: &AnswerConfig,
+) -> Option<u16> {
+    let now = unix_now();
+    let ring = keys_for(zones, cfg, q.qname());
+    match verify_request(msg, &*ring, now) {
+        Err(rejection) => {
+            tracing::info!(kind = ?rejection.kind(), "signed query rejected");
+            let resp = rejection.response(msg, now)?;
+            buf.clear();
+            buf.extend_from_slice(&resp);
+            Some(rejection.rcode().unwrap_or(rcode::NOTAUTH))
+        }
+        Ok(Verdict::Unsigned) => Some(answer_query(zones, msg, q, buf, transport, cfg, 0)),
+        Ok(Verdict::Signed(req)) => {
+            let mut signer = req.into_signer();
+            let code = answer_query(zones, msg, q, buf, transport, cfg, signer.tsig_len());
+            if let Err(e) = signer.sign(buf, now) {
+                tracing::warn!(error = ?e, "cannot sign an answer");
+                return None;
+            }
+            Some(code)
         }
     }
 }
@@ -70,7 +127,8 @@ pub fn respond(
             r.finish();
             Some(rcode)
         }
-        Parsed::Query(q) => Some(answer_query(zones, msg, &q, buf, transport, cfg)),
+        Parsed::Query(q) if q.has_tsig => signed_query(zones, msg, &q, buf, transport, cfg),
+        Parsed::Query(q) => Some(answer_query(zones, msg, &q, buf, transport, cfg, 0)),
     }
 }
 
@@ -91,8 +149,10 @@ fn answer_query(
     buf: &mut Vec<u8>,
     transport: Transport,
     cfg: &AnswerConfig,
+    reserve: usize,
 ) -> u16 {
-    let limit = size_limit(transport, q.edns, cfg);
+    // `reserve` leaves room for a TSIG RR appended after the answer is written.
+    let limit = size_limit(transport, q.edns, cfg) - reserve.min(MIN_UDP / 2);
     let record_limit = if q.edns.is_some() {
         limit - OPT_LEN
     } else {
@@ -105,9 +165,6 @@ fn answer_query(
     let code = if q.opcode != 0 {
         // NOTIFY and UPDATE are not served by this front end yet (RFC 1035 §4.1.1).
         rcode::NOTIMP
-    } else if q.has_tsig {
-        // No TSIG keys are configured yet: RFC 8945 §5.2.1 would be BADKEY.
-        rcode::NOTAUTH
     } else if q.qclass != 1 && q.qclass != 255 {
         rcode::REFUSED
     } else {

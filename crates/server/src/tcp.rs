@@ -74,6 +74,7 @@ pub async fn serve(
         let counters = counters.clone();
         let per_client = per_client.clone();
         let transfers = transfers.clone();
+        let answer = answer.clone();
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
             connection(
@@ -127,9 +128,7 @@ async fn connection(
         }
         if let Some(svc) = transfers {
             if let Parsed::Query(q) = wire::parse(&msg[..len]) {
-                // Signed transfer requests are answered by `respond` (NOTAUTH) until TSIG
-                // verification is wired in.
-                if xfr_out::is_transfer(&q) && !q.has_tsig {
+                if xfr_out::is_transfer(&q) {
                     if !xfr_out::serve(&mut stream, &msg[..len], &q, zones, svc, source).await {
                         return;
                     }

@@ -3,11 +3,13 @@
 //! journal), streamed message by message from a blocking producer so a transfer of any size
 //! needs memory for a few messages and never holds up queries.
 
+use crate::answer::unix_now;
 use crate::wire::{flags, rcode, skip_name, Query};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tandem_xfr::render::Response;
+use tandem_xfr::tsig::{verify_request, KeyRing, ResponseSigner, TsigKey, Verdict};
 use tandem_xfr::{axfr, ixfr, XfrConfig};
 use tandem_zone::diff::condense;
 use tandem_zone::record::{rtype, soa_serial};
@@ -22,6 +24,11 @@ pub trait TransferControl: Send + Sync + 'static {
     /// The access rule of PRODUCT.md §1 for an unsigned request from `source`: `Err` carries
     /// the reason, which is logged.
     fn authorize(&self, apex: &Name, source: IpAddr) -> Result<(), String>;
+    /// The rule for a request signed (validly) with the key named `key`: the key belongs to a
+    /// linked peer and the source is that peer's ip or inside an ACL range.
+    fn authorize_signed(&self, apex: &Name, source: IpAddr, key: &Name) -> Result<(), String>;
+    /// The keys requests for `apex` may be signed with (those of its linked peers).
+    fn keys(&self, apex: &Name) -> Arc<KeyRing>;
     /// The journaled differences leading from serial `from` to `to`, oldest first, or `None`
     /// when the journal does not reach back that far.
     fn journal(&self, apex: &Name, from: u32, to: u32) -> Option<Vec<ZoneDiff>>;
@@ -73,7 +80,32 @@ pub async fn serve(
             return send_error(stream, msg, q, rcode::REFUSED, svc).await;
         }
     };
-    if let Err(reason) = svc.control.authorize(&apex, source) {
+    let now = unix_now();
+    let mut signer = None;
+    if q.has_tsig {
+        // RFC 8945 §5.2: the MAC is checked before anything else is decided.
+        let ring = svc.control.keys(&apex);
+        match verify_request(msg, &*ring, now) {
+            Err(rejection) => {
+                tracing::warn!(%source, zone = %apex, kind, tsig = ?rejection.kind(), "transfer refused: TSIG check failed");
+                return match rejection.response(msg, now) {
+                    Some(resp) => write_message(stream, &resp, svc.write_timeout).await,
+                    None => true,
+                };
+            }
+            Ok(Verdict::Unsigned) => {}
+            Ok(Verdict::Signed(req)) => {
+                let key = req.key.name().clone();
+                let mut s = req.into_signer();
+                if let Err(reason) = svc.control.authorize_signed(&apex, source, &key) {
+                    tracing::warn!(%source, zone = %apex, kind, %key, %reason, "transfer refused");
+                    return send_signed_error(stream, msg, q, rcode::REFUSED, svc, &mut s, now)
+                        .await;
+                }
+                signer = Some(s);
+            }
+        }
+    } else if let Err(reason) = svc.control.authorize(&apex, source) {
         tracing::warn!(%source, zone = %apex, kind, %reason, "transfer refused");
         return send_error(stream, msg, q, rcode::REFUSED, svc).await;
     }
@@ -92,11 +124,23 @@ pub async fn serve(
         Plan::Incremental(_) => "IXFR",
     };
     let serial = version.serial();
-    let ok = stream_answer(stream, msg.to_vec(), q.question_end, version, plan, svc).await;
+    let ok = stream_answer(
+        stream,
+        msg.to_vec(),
+        q.question_end,
+        version,
+        plan,
+        svc,
+        signer,
+    )
+    .await;
     tracing::info!(%source, zone = %apex, kind = label, serial, ok, "transfer out");
     svc.control.transferred(&apex, source, kind, serial, ok);
     ok
 }
+
+/// Where each finished message of a transfer goes (signed first when the request was).
+type Emit<'a> = Box<dyn FnMut(&[u8]) -> bool + 'a>;
 
 enum Plan {
     Axfr,
@@ -163,11 +207,20 @@ async fn stream_answer(
     version: Arc<ZoneVersion>,
     plan: Plan,
     svc: &TransferService,
+    signer: Option<ResponseSigner<Arc<TsigKey>>>,
 ) -> bool {
     let (tx, mut rx) = mpsc::channel::<Vec<u8>>(8);
     let cfg = svc.cfg;
     let producer = tokio::task::spawn_blocking(move || {
-        let emit = |m: &[u8]| tx.blocking_send(m.to_vec()).is_ok();
+        let send = |m: &[u8]| tx.blocking_send(m.to_vec()).is_ok();
+        let mut signer = signer;
+        // RFC 8945 §5.3.1: every message of a signed transfer is signed, each over the MAC
+        // of the one before; room for the TSIG RR is kept in every message.
+        let (cfg, mut emit): (XfrConfig, Emit<'_>) = match signer.as_mut() {
+            Some(s) => (s.reserve(cfg), Box::new(s.wrap(unix_now, send))),
+            None => (cfg, Box::new(send)),
+        };
+        let emit = |m: &[u8]| emit(m);
         let r = match &plan {
             Plan::Axfr => axfr(&version, &query, question_end, cfg, emit),
             Plan::UpToDate => ixfr(&version, None, &query, question_end, cfg, emit),
@@ -195,6 +248,28 @@ async fn write_message(stream: &mut TcpStream, m: &[u8], limit: Duration) -> boo
     framed.extend_from_slice(&(m.len() as u16).to_be_bytes());
     framed.extend_from_slice(m);
     matches!(timeout(limit, stream.write_all(&framed)).await, Ok(Ok(())))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn send_signed_error(
+    stream: &mut TcpStream,
+    msg: &[u8],
+    q: &Query,
+    code: u16,
+    svc: &TransferService,
+    signer: &mut ResponseSigner<Arc<TsigKey>>,
+    now: u64,
+) -> bool {
+    let mut buf = Vec::with_capacity(512);
+    let out = flags::QR | (q.flags & (flags::OPCODE_MASK | flags::RD | flags::CD));
+    let mut r = Response::start(&mut buf, msg, q.question_end, out, 65535);
+    r.set_rcode(code);
+    r.finish();
+    // RFC 8945 §5.3: the answer to a signed request is signed, errors included.
+    if signer.sign(&mut buf, now).is_err() {
+        return false;
+    }
+    write_message(stream, &buf, svc.write_timeout).await
 }
 
 async fn send_error(

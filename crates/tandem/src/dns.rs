@@ -58,6 +58,7 @@ pub fn start(
         let zones = zones.clone();
         let counters = metrics.register();
         let addr = listener.addr;
+        let answer = answer.clone();
         std::thread::Builder::new()
             .name(format!("udp-{i}"))
             .spawn(move || {

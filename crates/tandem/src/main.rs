@@ -55,17 +55,18 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     tracing::info!(zones = loaded, "zones loaded from the store");
 
     let query_metrics = Arc::new(QueryMetrics::default());
+    let control = Arc::new(transfer::StoreTransferControl {
+        store: store.clone(),
+    });
     let answer = AnswerConfig {
         edns_udp_payload: cfg.edns_udp_size,
+        keys: Some(control.clone()),
     };
     let tcp_cfg = dns::tcp_config(
         cfg.tcp_idle_timeout_ms,
         cfg.tcp_max_per_client,
         cfg.tcp_max_connections,
     );
-    let control = Arc::new(transfer::StoreTransferControl {
-        store: store.clone(),
-    });
     let notifier = tandem_server::events::notify::NotifySender::new(
         zones.clone(),
         control.clone(),
@@ -94,7 +95,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         dns::start(
             listener,
             zones.clone(),
-            answer,
+            answer.clone(),
             tcp_cfg,
             &query_metrics,
             Some(transfers.clone()),

@@ -5,10 +5,12 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 use tandem_api::TransferEvents;
+use tandem_server::answer::ZoneKeys;
 use tandem_server::events::notify::NotifyTargets;
 use tandem_server::events::{Scheduler, ZoneEvent};
 use tandem_server::xfr_out::TransferControl;
 use tandem_store::Store;
+use tandem_xfr::tsig::{KeyRing, TsigKey};
 use tandem_zone::{Name, ZoneDiff};
 
 pub struct StoreTransferControl {
@@ -25,11 +27,10 @@ impl StoreTransferControl {
     }
 }
 
-impl TransferControl for StoreTransferControl {
-    /// PRODUCT.md §1, unsigned requests: outgoing transfers enabled, and the source is the ip
-    /// of a linked peer without a key, or inside one of the account's ACL ranges while no
-    /// linked peer has a key.
-    fn authorize(&self, apex: &Name, source: IpAddr) -> Result<(), String> {
+impl StoreTransferControl {
+    /// Linked peers of the zone's outgoing configuration (empty when there is none), with the
+    /// zone's account, after checking that transfers are enabled.
+    fn enabled_peers(&self, apex: &Name) -> Result<(String, Vec<tandem_store::Peer>), String> {
         let (zone_id, account) = self.zone_id(apex)?;
         let cfg = self
             .store
@@ -39,33 +40,116 @@ impl TransferControl for StoreTransferControl {
         if !cfg.enabled {
             return Err("outgoing transfers are disabled for this zone".into());
         }
-        let mut any_key = false;
-        for id in &cfg.peers {
-            let Some(peer) = self
-                .store
-                .peer(&account, id)
-                .map_err(|e| format!("store error: {e}"))?
-            else {
-                continue;
-            };
-            if peer.tsig_id.is_some() {
-                any_key = true;
-                if peer.ip == Some(source) {
-                    return Err(format!(
-                        "peer {} ({source}) must sign its requests with its TSIG key",
-                        peer.name
-                    ));
-                }
-            } else if peer.ip == Some(source) {
-                return Ok(());
+        let peers = cfg
+            .peers
+            .iter()
+            .filter_map(|id| self.store.peer(&account, id).ok().flatten())
+            .collect();
+        Ok((account, peers))
+    }
+
+    /// The TSIG key of a peer, ready to sign and verify with.
+    fn peer_key(&self, peer: &tandem_store::Peer) -> Option<TsigKey> {
+        let id = peer.tsig_id.as_deref()?;
+        let key = self.store.tsig_key(&peer.account_id, id).ok().flatten()?;
+        match TsigKey::new(&key.name, key.algorithm.as_str(), &key.secret) {
+            Ok(k) => Some(k),
+            Err(e) => {
+                tracing::error!(key = %key.name, error = %e, "stored TSIG key unusable");
+                None
             }
+        }
+    }
+
+    /// Keys of every peer linked to the zone, outgoing and incoming.
+    fn zone_keys(&self, apex: &Name) -> KeyRing {
+        let mut ring = KeyRing::new();
+        let Ok((zone_id, account)) = self.zone_id(apex) else {
+            return ring;
+        };
+        let outgoing = self.store.outgoing_config(&zone_id).ok().flatten();
+        let incoming = self.store.incoming_config(&zone_id).ok().flatten();
+        let ids = outgoing
+            .into_iter()
+            .flat_map(|c| c.peers)
+            .chain(incoming.into_iter().flat_map(|c| c.peers));
+        for id in ids {
+            if let Some(key) = self
+                .store
+                .peer(&account, &id)
+                .ok()
+                .flatten()
+                .and_then(|p| self.peer_key(&p))
+            {
+                ring.insert(key);
+            }
+        }
+        ring
+    }
+}
+
+impl ZoneKeys for StoreTransferControl {
+    fn keys(&self, apex: &Name) -> Option<Arc<KeyRing>> {
+        Some(Arc::new(self.zone_keys(apex)))
+    }
+}
+
+impl TransferControl for StoreTransferControl {
+    fn keys(&self, apex: &Name) -> Arc<KeyRing> {
+        Arc::new(self.zone_keys(apex))
+    }
+
+    /// PRODUCT.md §1 (a): signed with a valid key that belongs to a linked peer, from that
+    /// peer's ip or from inside one of the account's ACL ranges.
+    fn authorize_signed(&self, apex: &Name, source: IpAddr, key: &Name) -> Result<(), String> {
+        let (account, peers) = self.enabled_peers(apex)?;
+        let owners: Vec<_> = peers
+            .iter()
+            .filter(|p| self.peer_key(p).is_some_and(|k| k.name() == key))
+            .collect();
+        if owners.is_empty() {
+            return Err(format!("key {key} belongs to no linked peer of this zone"));
+        }
+        if owners.iter().any(|p| p.ip == Some(source)) {
+            return Ok(());
+        }
+        let acls = self
+            .store
+            .acls(&account)
+            .map_err(|e| format!("store error: {e}"))?;
+        if acls.iter().any(|a| a.ip_range.contains(source)) {
+            return Ok(());
+        }
+        Err(format!(
+            "{source} is not the address of the peer owning key {key} nor inside an ACL range"
+        ))
+    }
+
+    /// PRODUCT.md §1, unsigned requests: outgoing transfers enabled, and the source is the ip
+    /// of a linked peer without a key, or inside one of the account's ACL ranges while no
+    /// linked peer has a key.
+    fn authorize(&self, apex: &Name, source: IpAddr) -> Result<(), String> {
+        let (account, peers) = self.enabled_peers(apex)?;
+        // Every linked peer is looked at: one peer with a key and another without may share
+        // an address, and the keyless one's unsigned requests are still to be served.
+        if peers
+            .iter()
+            .any(|p| p.tsig_id.is_none() && p.ip == Some(source))
+        {
+            return Ok(());
+        }
+        if let Some(keyed) = peers.iter().find(|p| p.ip == Some(source)) {
+            return Err(format!(
+                "peer {} ({source}) must sign its requests with its TSIG key",
+                keyed.name
+            ));
         }
         let acls = self
             .store
             .acls(&account)
             .map_err(|e| format!("store error: {e}"))?;
         if let Some(acl) = acls.iter().find(|a| a.ip_range.contains(source)) {
-            if any_key {
+            if peers.iter().any(|p| p.tsig_id.is_some()) {
                 return Err(format!(
                     "{source} is in ACL {} but linked peers use TSIG: the request must be signed",
                     acl.name
@@ -129,7 +213,7 @@ impl StoreTransferControl {
 }
 
 impl NotifyTargets for StoreTransferControl {
-    fn notify_targets(&self, apex: &Name) -> Vec<(String, SocketAddr)> {
+    fn notify_targets(&self, apex: &Name) -> Vec<(String, SocketAddr, Option<TsigKey>)> {
         let Ok((zone_id, account)) = self.zone_id(apex) else {
             return Vec::new();
         };
@@ -142,7 +226,10 @@ impl NotifyTargets for StoreTransferControl {
         cfg.peers
             .iter()
             .filter_map(|id| self.store.peer(&account, id).ok().flatten())
-            .filter_map(|p| Some((p.id, SocketAddr::new(p.ip?, p.port))))
+            .filter_map(|p| {
+                let key = self.peer_key(&p);
+                Some((p.id, SocketAddr::new(p.ip?, p.port), key))
+            })
             .collect()
     }
 

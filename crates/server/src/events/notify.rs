@@ -6,19 +6,21 @@
 //! so rapid changes collapse into NOTIFYs for the latest serial.
 
 use super::{EventHandler, ZoneEvent};
+use crate::answer::unix_now;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tandem_xfr::tsig::{sign_request, TsigKey};
 use tandem_zone::record::{rtype, CLASS_IN};
 use tandem_zone::{Name, ZoneSet};
 use tokio::net::UdpSocket;
 
 /// Where NOTIFYs go and where their outcome is recorded (the control plane).
 pub trait NotifyTargets: Send + Sync + 'static {
-    /// (peer id, address) of every linked peer with an ip, when outgoing transfers are
-    /// enabled; empty otherwise.
-    fn notify_targets(&self, apex: &Name) -> Vec<(String, SocketAddr)>;
+    /// (peer id, address, key) of every linked peer with an ip, when outgoing transfers are
+    /// enabled; empty otherwise. NOTIFYs to a peer with a key are signed with it.
+    fn notify_targets(&self, apex: &Name) -> Vec<(String, SocketAddr, Option<TsigKey>)>;
     /// The outcome of one peer's NOTIFY for `serial`: `Ok` when acknowledged.
     fn notified(&self, apex: &Name, peer_id: &str, serial: u32, result: Result<(), String>);
 }
@@ -95,12 +97,12 @@ impl NotifySender {
             tokio::task::spawn_blocking(move || this.targets.notify_targets(&lookup_apex))
                 .await
                 .unwrap_or_default();
-        for (peer_id, addr) in targets {
+        for (peer_id, addr, key) in targets {
             let this = self.clone();
             let apex = apex.clone();
             let msg = notify_message(rand::random(), &apex, &soa);
             tokio::spawn(async move {
-                let result = this.send(&apex, round, addr, &msg).await;
+                let result = this.send(&apex, round, addr, msg, key.as_ref()).await;
                 match &result {
                     Ok(()) => tracing::info!(zone = %apex, %addr, serial, "NOTIFY acknowledged"),
                     Err(e) => {
@@ -122,8 +124,18 @@ impl NotifySender {
         apex: &Name,
         round: u64,
         to: SocketAddr,
-        msg: &[u8],
+        mut msg: Vec<u8>,
+        key: Option<&TsigKey>,
     ) -> Result<(), String> {
+        // RFC 8945: a NOTIFY to a peer with a key is signed, and so must its answer be.
+        let mut tsig = match key {
+            Some(k) => Some(
+                sign_request(&mut msg, k, unix_now())
+                    .map_err(|e| format!("cannot sign NOTIFY: {e:?}"))?,
+            ),
+            None => None,
+        };
+        let msg = &msg[..];
         let local = match (self.cfg.source, to) {
             (Some(ip), _) => SocketAddr::new(ip, 0),
             (None, SocketAddr::V4(_)) => SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
@@ -156,6 +168,11 @@ impl NotifySender {
                         let flags = u16::from_be_bytes([buf[2], buf[3]]);
                         if flags & 0x8000 == 0 || (flags >> 11) & 0xF != 4 {
                             continue;
+                        }
+                        if let Some(state) = tsig.as_mut() {
+                            if let Err(e) = state.verify_response(&buf[..n], unix_now()) {
+                                return Err(format!("{to} answered without a valid TSIG: {e:?}"));
+                            }
                         }
                         return match flags & 0xF {
                             0 => Ok(()),
