@@ -167,6 +167,7 @@ fn ixfr_answers_follow_the_journal() {
         "added after the new SOA"
     );
     assert_eq!(lines.len(), 6);
+    let lines_101 = lines.clone();
 
     // From 100: both additions and the deletion.
     let (lines, raw) = dig(&t, &[ZONE, "IXFR=100"]);
@@ -176,6 +177,15 @@ fn ixfr_answers_follow_the_journal() {
         added.iter().any(|l| l.starts_with("new1."))
             && added.iter().any(|l| l.starts_with("new2."))
     );
+
+    // Over UDP (RFC 1995 §2): the same answer when it fits in one datagram...
+    let (udp, raw) = dig(&t, &["+notcp", ZONE, "IXFR=101"]);
+    assert_eq!(udp, lines_101, "{raw}");
+    // ...and the current SOA alone when the journal does not reach back (a whole zone would not
+    // fit).
+    let (udp, raw) = dig(&t, &["+notcp", ZONE, "IXFR=50"]);
+    assert_eq!(udp.len(), 1, "{raw}");
+    assert_eq!(soa_serial(&udp[0]), 103);
 
     // Up to date: one SOA.
     let (lines, raw) = dig(&t, &[ZONE, "IXFR=103"]);

@@ -5,6 +5,7 @@
 //! [`ZoneVersion`], and RR bodies are copied from their pre-rendered wire form.
 
 use crate::wire::{self, flags, rcode, Edns, Parsed, Query};
+use std::net::IpAddr;
 use std::sync::Arc;
 use tandem_xfr::render::{Full, Owner, Response, Section};
 use tandem_xfr::tsig::{verify_request, KeyRing, Verdict};
@@ -41,6 +42,8 @@ pub struct AnswerConfig {
     pub edns_udp_payload: u16,
     /// Keys for TSIG-signed queries (RFC 8945); without them signed queries get BADKEY.
     pub keys: Option<Arc<dyn ZoneKeys>>,
+    /// Access rule and journal for IXFR over UDP; without them UDP IXFR is refused.
+    pub transfers: Option<Arc<dyn crate::xfr_out::TransferControl>>,
 }
 
 impl Default for AnswerConfig {
@@ -48,6 +51,7 @@ impl Default for AnswerConfig {
         AnswerConfig {
             edns_udp_payload: 1232,
             keys: None,
+            transfers: None,
         }
     }
 }
@@ -74,6 +78,7 @@ fn signed_query(
     q: &Query,
     buf: &mut Vec<u8>,
     transport: Transport,
+    source: IpAddr,
     cfg: &AnswerConfig,
 ) -> Option<u16> {
     let now = unix_now();
@@ -86,10 +91,20 @@ fn signed_query(
             buf.extend_from_slice(&resp);
             Some(rejection.rcode().unwrap_or(rcode::NOTAUTH))
         }
-        Ok(Verdict::Unsigned) => Some(answer_query(zones, msg, q, buf, transport, cfg, 0)),
+        Ok(Verdict::Unsigned) => Some(answer_query(
+            zones,
+            msg,
+            q,
+            buf,
+            transport,
+            cfg,
+            Asker::Unsigned(source),
+        )),
         Ok(Verdict::Signed(req)) => {
+            let key = req.key.name().clone();
             let mut signer = req.into_signer();
-            let code = answer_query(zones, msg, q, buf, transport, cfg, signer.tsig_len());
+            let asker = Asker::Signed(source, &key, signer.tsig_len());
+            let code = answer_query(zones, msg, q, buf, transport, cfg, asker);
             if let Err(e) = signer.sign(buf, now) {
                 tracing::warn!(error = ?e, "cannot sign an answer");
                 return None;
@@ -106,6 +121,7 @@ pub fn respond(
     msg: &[u8],
     buf: &mut Vec<u8>,
     transport: Transport,
+    source: IpAddr,
     cfg: &AnswerConfig,
 ) -> Option<u16> {
     match wire::parse(msg) {
@@ -127,8 +143,16 @@ pub fn respond(
             r.finish();
             Some(rcode)
         }
-        Parsed::Query(q) if q.has_tsig => signed_query(zones, msg, &q, buf, transport, cfg),
-        Parsed::Query(q) => Some(answer_query(zones, msg, &q, buf, transport, cfg, 0)),
+        Parsed::Query(q) if q.has_tsig => signed_query(zones, msg, &q, buf, transport, source, cfg),
+        Parsed::Query(q) => Some(answer_query(
+            zones,
+            msg,
+            &q,
+            buf,
+            transport,
+            cfg,
+            Asker::Unsigned(source),
+        )),
     }
 }
 
@@ -149,9 +173,13 @@ fn answer_query(
     buf: &mut Vec<u8>,
     transport: Transport,
     cfg: &AnswerConfig,
-    reserve: usize,
+    asker: Asker<'_>,
 ) -> u16 {
-    // `reserve` leaves room for a TSIG RR appended after the answer is written.
+    // A signed answer keeps room for the TSIG RR appended after it is written.
+    let reserve = match asker {
+        Asker::Signed(_, _, n) => n,
+        Asker::Unsigned(_) => 0,
+    };
     let limit = size_limit(transport, q.edns, cfg) - reserve.min(MIN_UDP / 2);
     let record_limit = if q.edns.is_some() {
         limit - OPT_LEN
@@ -171,7 +199,15 @@ fn answer_query(
         match q.qtype {
             rtype::OPT | rtype::TSIG | rtype::TKEY => rcode::FORMERR,
             rtype::MAILA | rtype::MAILB => rcode::NOTIMP,
-            // Outgoing transfers are not enabled for any zone yet (PRODUCT.md §1).
+            // RFC 1995 §2: IXFR may come over UDP; it gets the answer when that fits in one
+            // datagram, else the single current SOA. AXFR is TCP only (RFC 5936 §4.2); over
+            // TCP both are served by `xfr_out` before reaching this point.
+            rtype::IXFR if transport == Transport::Udp => match &cfg.transfers {
+                Some(control) => {
+                    crate::xfr_out::udp_ixfr(zones, msg, q, control.as_ref(), asker, &mut r)
+                }
+                None => rcode::REFUSED,
+            },
             rtype::AXFR | rtype::IXFR => rcode::REFUSED,
             _ => zones.with_zone_for(q.qname(), |found| match found {
                 None => rcode::REFUSED,
@@ -196,6 +232,14 @@ fn answer_query(
     }
     r.finish();
     code
+}
+
+/// Who asked: the source address and, for a verified signed query, the key and the room its
+/// TSIG RR needs in the answer.
+#[derive(Clone, Copy)]
+pub enum Asker<'k> {
+    Unsigned(IpAddr),
+    Signed(IpAddr, &'k tandem_zone::Name, usize),
 }
 
 /// A lowercase name in a stack buffer.

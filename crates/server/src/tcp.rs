@@ -136,7 +136,14 @@ async fn connection(
                 }
             }
         }
-        let Some(code) = respond(zones, &msg[..len], &mut resp, Transport::Tcp, answer) else {
+        let Some(code) = respond(
+            zones,
+            &msg[..len],
+            &mut resp,
+            Transport::Tcp,
+            source,
+            answer,
+        ) else {
             continue;
         };
         counters.count(Transport::Tcp, code);

@@ -94,7 +94,8 @@ pub fn run_worker(
             }
             let msg = &rx[i * RX_SIZE..i * RX_SIZE + len];
             let buf = &mut tx[out];
-            let Some(code) = respond(&zones, msg, buf, Transport::Udp, &cfg) else {
+            let source = source_ip(&addrs[i]);
+            let Some(code) = respond(&zones, msg, buf, Transport::Udp, source, &cfg) else {
                 continue;
             };
             counters.count(Transport::Udp, code);
@@ -130,5 +131,23 @@ pub fn run_worker(
                 sent += r as usize;
             }
         }
+    }
+}
+
+/// The address a datagram came from.
+fn source_ip(ss: &libc::sockaddr_storage) -> std::net::IpAddr {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    match ss.ss_family as libc::c_int {
+        libc::AF_INET => {
+            // SAFETY: the kernel filled a sockaddr_in for AF_INET.
+            let sin = unsafe { &*(ss as *const _ as *const libc::sockaddr_in) };
+            IpAddr::V4(Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr)))
+        }
+        libc::AF_INET6 => {
+            // SAFETY: the kernel filled a sockaddr_in6 for AF_INET6.
+            let sin6 = unsafe { &*(ss as *const _ as *const libc::sockaddr_in6) };
+            IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr))
+        }
+        _ => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
     }
 }

@@ -3,14 +3,14 @@
 //! journal), streamed message by message from a blocking producer so a transfer of any size
 //! needs memory for a few messages and never holds up queries.
 
-use crate::answer::unix_now;
+use crate::answer::{unix_now, Asker};
 use crate::wire::{flags, rcode, skip_name, Query};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tandem_xfr::render::Response;
+use tandem_xfr::render::{Owner, Response, Section, HEADER_LEN};
 use tandem_xfr::tsig::{verify_request, KeyRing, ResponseSigner, TsigKey, Verdict};
-use tandem_xfr::{axfr, ixfr, XfrConfig};
+use tandem_xfr::{axfr, ixfr, rr_body, XfrConfig};
 use tandem_zone::diff::condense;
 use tandem_zone::record::{rtype, soa_serial};
 use tandem_zone::{serial, Name, ZoneDiff, ZoneSet, ZoneVersion};
@@ -174,6 +174,66 @@ fn plan_ixfr(
         },
         None => Plan::Axfr,
     }
+}
+
+/// IXFR over UDP (RFC 1995 §2): the incremental answer when it fits in one datagram, else
+/// the single current SOA; refused under the same access rule as over TCP.
+pub fn udp_ixfr(
+    zones: &ZoneSet,
+    msg: &[u8],
+    q: &Query,
+    control: &dyn TransferControl,
+    asker: Asker<'_>,
+    r: &mut Response<'_>,
+) -> u16 {
+    let found = zones.with_zone_for(q.qname(), |z| {
+        z.filter(|(_, off)| *off == 0)
+            .map(|(zone, _)| (zone.apex().clone(), zone.current()))
+    });
+    let Some((apex, Some(version))) = found else {
+        return rcode::REFUSED;
+    };
+    let allowed = match asker {
+        Asker::Unsigned(ip) => control.authorize(&apex, ip),
+        Asker::Signed(ip, key, _) => control.authorize_signed(&apex, ip, key),
+    };
+    let source = match asker {
+        Asker::Unsigned(ip) | Asker::Signed(ip, _, _) => ip,
+    };
+    if let Err(reason) = allowed {
+        tracing::warn!(%source, zone = %apex, kind = "IXFR/UDP", %reason, "transfer refused");
+        return rcode::REFUSED;
+    }
+    r.set_flags(flags::AA);
+    let soa = version.soa_record();
+    let soa_body = rr_body(&soa);
+    let owner = Owner::Ptr(HEADER_LEN as u16);
+    let start = r.mark();
+    if let Plan::Incremental(d) = plan_ixfr(&version, msg, q, control, &apex) {
+        let mut fits = r.push_rrs(Section::Answer, owner, &soa_body, None).is_ok();
+        for rec in d.removed.iter().chain(d.added.iter()) {
+            fits = fits
+                && r.push_rrs(
+                    Section::Answer,
+                    Owner::Name(rec.owner.as_wire()),
+                    &rr_body(rec),
+                    None,
+                )
+                .is_ok();
+        }
+        fits = fits && r.push_rrs(Section::Answer, owner, &soa_body, None).is_ok();
+        if fits {
+            tracing::info!(%source, zone = %apex, kind = "IXFR/UDP", serial = version.serial(), "transfer out");
+            control.transferred(&apex, source, "IXFR", version.serial(), true);
+            return rcode::NOERROR;
+        }
+        r.rollback(start);
+    }
+    // Up to date, no journal, or too big for a datagram: the current SOA alone.
+    if r.push_rrs(Section::Answer, owner, &soa_body, None).is_err() {
+        r.rollback(start);
+    }
+    rcode::NOERROR
 }
 
 /// The serial of the SOA in the authority section of an IXFR request (RFC 1995 §3).

@@ -6,6 +6,8 @@ use domain::rdata::AllRecordData;
 use std::str::FromStr;
 use std::sync::Arc;
 use tandem_server::{respond, AnswerConfig, Transport};
+
+const LOCAL: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 use tandem_zone::text::parse_zonefile;
 use tandem_zone::{Name, ZoneSet, ZoneVersion};
 
@@ -70,7 +72,15 @@ fn query(name: &str, t: Rtype, edns: Option<(u16, bool)>) -> Vec<u8> {
 
 fn ask(set: &ZoneSet, msg: &[u8], transport: Transport) -> Message<Vec<u8>> {
     let mut buf = Vec::with_capacity(65536);
-    respond(set, msg, &mut buf, transport, &AnswerConfig::default()).expect("answered");
+    respond(
+        set,
+        msg,
+        &mut buf,
+        transport,
+        LOCAL,
+        &AnswerConfig::default(),
+    )
+    .expect("answered");
     Message::from_octets(buf).expect("parsable response")
 }
 

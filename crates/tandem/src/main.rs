@@ -61,6 +61,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     let answer = AnswerConfig {
         edns_udp_payload: cfg.edns_udp_size,
         keys: Some(control.clone()),
+        transfers: Some(control.clone()),
     };
     let tcp_cfg = dns::tcp_config(
         cfg.tcp_idle_timeout_ms,

@@ -170,15 +170,15 @@ pub fn ixfr(
     }
     let bodies: Vec<(Vec<u8>, Vec<u8>)> = records
         .iter()
-        .map(|r| (r.owner.as_wire().to_vec(), body_of(r)))
+        .map(|r| (r.owner.as_wire().to_vec(), rr_body(r)))
         .collect();
     let mut stream = Stream::new(query, question_end, cfg, emit);
     stream.write_all(bodies.iter().map(|(o, b)| (&o[..], &b[..])))?;
     Ok(stream.messages)
 }
 
-/// TYPE, CLASS, TTL, RDLENGTH, RDATA of a record.
-fn body_of(r: &Record) -> Vec<u8> {
+/// TYPE, CLASS, TTL, RDLENGTH, RDATA of a record: what [`Response::push_rrs`] takes.
+pub fn rr_body(r: &Record) -> Vec<u8> {
     let mut b = Vec::with_capacity(10 + r.rdata.len());
     b.extend_from_slice(&r.rtype.to_be_bytes());
     b.extend_from_slice(&CLASS_IN.to_be_bytes());

@@ -8,4 +8,4 @@ pub mod axfr;
 pub mod render;
 pub mod tsig;
 
-pub use axfr::{axfr, ixfr, XfrConfig, XfrError};
+pub use axfr::{axfr, ixfr, rr_body, XfrConfig, XfrError};
