@@ -281,9 +281,14 @@ template:
     zonefile-load: whole
     journal-content: none
     semantic-checks: off
+acl:
+  - id: axfr_from_loopback
+    address: 127.0.0.1
+    action: transfer
 zone:
   - domain: bench.test
     file: "bench.test.zone"
+    acl: axfr_from_loopback
 EOF
     COMMANDS+=("taskset -c $SERVER_CPU knotd -c $dir/knot.conf")
     log "knot: starting on port $port"
@@ -333,6 +338,7 @@ remote-control:
 zone:
     name: bench.test
     zonefile: "bench.test.zone"
+    provide-xfr: 127.0.0.1 NOKEY
 EOF
     COMMANDS+=("taskset -c $SERVER_CPU nsd -d -c $dir/nsd.conf")
     log "nsd: starting on port $port"
@@ -458,6 +464,13 @@ start_tandem() {
         RESTART_RSS[tandem]=$(rss_kib "$TANDEM_PID")
         PID[tandem]=$TANDEM_PID
         PORT[tandem]=$DNS_PORT
+        # Outgoing transfers to 127.0.0.1, for the AXFR measurement.
+        local peer
+        peer=$(api POST "/client/v4/accounts/$acct/secondary_dns/peers" -H 'Content-Type: application/json' \
+            -d '{"name":"bench","ip":"127.0.0.1","port":53}' | jq -r '.result.id')
+        api POST "/client/v4/zones/$zid/secondary_dns/outgoing" -H 'Content-Type: application/json' \
+            -d "{\"name\":\"bench.test\",\"peers\":[\"$peer\"]}" >/dev/null
+        api POST "/client/v4/zones/$zid/secondary_dns/outgoing/enable" >/dev/null
         log "tandem: restart to first SOA answer ${RESTART_MS[tandem]} ms, VmRSS $(mib "${RESTART_RSS[tandem]}") MiB"
     else
         tandem_fail "it did not answer after a restart on the same data dir"
@@ -501,6 +514,23 @@ for ((round = 1; round <= RUNS; round++)); do
     for s in "${STARTED[@]}"; do run_load "$s" "$round"; done
 done
 for s in "${STARTED[@]}"; do stop_server "${PID[$s]}"; done
+
+# ---------------------------------------------------------------- AXFR out
+# Each server transfers the whole zone to kdig once; time and record count.
+declare -A AXFR_MS AXFR_N
+if command -v kdig >/dev/null; then
+    for s in "${STARTED[@]}"; do
+        t0=$(now_ms)
+        n=$(taskset -c "$LOADGEN_CPU" timeout 300 kdig @127.0.0.1 -p "${PORT[$s]}" +tcp +noall +answer \
+            bench.test AXFR 2>/dev/null | grep -c . || true)
+        AXFR_MS[$s]=$(($(now_ms) - t0))
+        AXFR_N[$s]=$n
+        COMMANDS+=("taskset -c $LOADGEN_CPU kdig @127.0.0.1 -p ${PORT[$s]} +tcp +noall +answer bench.test AXFR | grep -c .")
+        log "$s: AXFR of $n records in ${AXFR_MS[$s]} ms"
+    done
+else
+    log "skipping AXFR measurement: kdig not installed"
+fi
 
 # ---------------------------------------------------------------- report
 declare -A QPS PER_CPU
@@ -562,6 +592,21 @@ median_json() {
         sed "s|$WORK|\$WORK|g" "$WORK/$conf"
         echo '```'
     done
+    if ((${#AXFR_MS[@]} > 0)); then
+        echo
+        echo "### AXFR out (kdig over TCP on loopback, client on core $LOADGEN_CPU)"
+        echo
+        echo "| server | records received | ms |"
+        echo "|---|---:|---:|"
+        for s in "${STARTED[@]}"; do
+            [[ -n ${AXFR_MS[$s]:-} ]] && echo "| $s | ${AXFR_N[$s]} | ${AXFR_MS[$s]} |"
+        done
+        echo
+        if [[ -n ${AXFR_MS[tandem]:-} && -n ${AXFR_MS[knot]:-} ]]; then
+            awk -v t="${AXFR_MS[tandem]}" -v k="${AXFR_MS[knot]}" \
+                'BEGIN { printf "Tandem/Knot AXFR time ratio: %.2f (below 1 is faster)\n\n", t / k }'
+        fi
+    fi
 } >"$WORK/report.md"
 
 cat "$WORK/report.md"

@@ -99,6 +99,10 @@ fn notify_on_enable_and_every_change_with_retransmission() {
     assert_eq!(status["peer_id"], p["id"]);
     assert_eq!(status["last_notify_result"], "ok", "{out}");
     assert!(status["last_notify_time"].is_string(), "{out}");
+    assert!(
+        out["checked_time"].is_string(),
+        "an acknowledged NOTIFY is a check: {out}"
+    );
 
     let metrics = get_metrics(t.api_addr());
     assert!(

@@ -18,7 +18,8 @@ pub struct OutgoingPeerState {
 }
 
 impl Store {
-    /// Records the outcome of a NOTIFY to one peer.
+    /// Records the outcome of a NOTIFY to one peer; an acknowledged one also sets the zone's
+    /// `checked_time` (a secondary confirmed it knows our serial).
     pub fn record_notify(
         &self,
         zone_id: &str,
@@ -26,6 +27,12 @@ impl Store {
         at: DateTime<Utc>,
         result: &str,
     ) -> Result<(), StoreError> {
+        if result == "ok" {
+            self.write_conn().execute(
+                "UPDATE outgoing_transfers SET checked_time = ?2 WHERE zone_id = ?1",
+                params![zone_id, format_time(at)],
+            )?;
+        }
         self.write_conn().execute(
             "INSERT INTO outgoing_peer_status (zone_id, peer_id, last_notify_time, last_notify_result)
              VALUES (?1, ?2, ?3, ?4)
@@ -38,7 +45,7 @@ impl Store {
     }
 
     /// Records a finished outgoing transfer, to `peer_id` when the requester is a linked peer,
-    /// and sets the zone's `last_transferred_time`.
+    /// and sets the zone's `last_transferred_time` and `checked_time`.
     pub fn record_transfer_out(
         &self,
         zone_id: &str,
@@ -62,7 +69,8 @@ impl Store {
             )?;
         }
         tx.execute(
-            "UPDATE outgoing_transfers SET last_transferred_time = ?2 WHERE zone_id = ?1",
+            "UPDATE outgoing_transfers SET last_transferred_time = ?2, checked_time = ?2
+             WHERE zone_id = ?1",
             params![zone_id, format_time(at)],
         )?;
         tx.commit()?;
