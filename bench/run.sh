@@ -513,8 +513,6 @@ log "load: ${STARTED[*]}, $RUNS x $DURATION s each, in-flight $IN_FLIGHT"
 for ((round = 1; round <= RUNS; round++)); do
     for s in "${STARTED[@]}"; do run_load "$s" "$round"; done
 done
-for s in "${STARTED[@]}"; do stop_server "${PID[$s]}"; done
-
 # ---------------------------------------------------------------- AXFR out
 # Each server transfers the whole zone to kdig once; time and record count.
 declare -A AXFR_MS AXFR_N
@@ -531,6 +529,8 @@ if command -v kdig >/dev/null; then
 else
     log "skipping AXFR measurement: kdig not installed"
 fi
+
+for s in "${STARTED[@]}"; do stop_server "${PID[$s]}"; done
 
 # ---------------------------------------------------------------- report
 declare -A QPS PER_CPU
