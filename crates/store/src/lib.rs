@@ -83,10 +83,22 @@ impl Store {
     /// Opens (creating if needed) `data_dir/tandem.db`, brings its schema up to date and makes
     /// sure the `default` account exists.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        let created = !data_dir.exists();
         std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Io {
             path: data_dir.to_path_buf(),
             source,
         })?;
+        // The store holds TSIG secrets: a directory we create is readable by its owner only.
+        #[cfg(unix)]
+        if created {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700)).map_err(
+                |source| StoreError::Io {
+                    path: data_dir.to_path_buf(),
+                    source,
+                },
+            )?;
+        }
         let path = data_dir.join(DB_FILE);
         let mut writer = connect(&path)?;
         schema::migrate(&mut writer)?;
@@ -178,6 +190,17 @@ fn time_column(table: &'static str, id: &str, text: &str) -> Result<DateTime<Utc
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_data_dir_we_create_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("data");
+        Store::open(&dir).unwrap();
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "TSIG secrets live here");
+    }
 
     #[test]
     fn ids_are_32_lowercase_hex() {
