@@ -310,6 +310,16 @@ async fn write_message(stream: &mut TcpStream, m: &[u8], limit: Duration) -> boo
     matches!(timeout(limit, stream.write_all(&framed)).await, Ok(Ok(())))
 }
 
+/// An answer to `msg` with only the header, the question and `code`.
+fn error_message(msg: &[u8], q: &Query, code: u16) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(512);
+    let out = flags::QR | (q.flags & (flags::OPCODE_MASK | flags::RD | flags::CD));
+    let mut r = Response::start(&mut buf, msg, q.question_end, out, 65535);
+    r.set_rcode(code);
+    r.finish();
+    buf
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn send_signed_error(
     stream: &mut TcpStream,
@@ -320,11 +330,7 @@ async fn send_signed_error(
     signer: &mut ResponseSigner<Arc<TsigKey>>,
     now: u64,
 ) -> bool {
-    let mut buf = Vec::with_capacity(512);
-    let out = flags::QR | (q.flags & (flags::OPCODE_MASK | flags::RD | flags::CD));
-    let mut r = Response::start(&mut buf, msg, q.question_end, out, 65535);
-    r.set_rcode(code);
-    r.finish();
+    let mut buf = error_message(msg, q, code);
     // RFC 8945 §5.3: the answer to a signed request is signed, errors included.
     if signer.sign(&mut buf, now).is_err() {
         return false;
@@ -339,12 +345,7 @@ async fn send_error(
     code: u16,
     svc: &TransferService,
 ) -> bool {
-    let mut buf = Vec::with_capacity(512);
-    let out = flags::QR | (q.flags & (flags::OPCODE_MASK | flags::RD | flags::CD));
-    let mut r = Response::start(&mut buf, msg, q.question_end, out, 65535);
-    r.set_rcode(code);
-    r.finish();
-    write_message(stream, &buf, svc.write_timeout).await
+    write_message(stream, &error_message(msg, q, code), svc.write_timeout).await
 }
 
 #[cfg(test)]
