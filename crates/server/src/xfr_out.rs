@@ -45,6 +45,15 @@ pub struct TransferService {
     pub write_timeout: Duration,
 }
 
+/// The hosted zone whose apex is the question name, with its current version (if any).
+/// Transfers are of whole zones: a name below an apex finds nothing.
+fn apex_zone(zones: &ZoneSet, q: &Query) -> Option<(Name, Option<Arc<ZoneVersion>>)> {
+    zones.with_zone_for(q.qname(), |z| {
+        z.filter(|(_, off)| *off == 0)
+            .map(|(zone, _)| (zone.apex().clone(), zone.current()))
+    })
+}
+
 /// True for a query that asks for a zone transfer.
 pub fn is_transfer(q: &Query) -> bool {
     q.opcode == 0 && matches!(q.qtype, rtype::AXFR | rtype::IXFR)
@@ -65,11 +74,7 @@ pub async fn serve(
     } else {
         "IXFR"
     };
-    let found = zones.with_zone_for(q.qname(), |z| {
-        z.filter(|(_, off)| *off == 0)
-            .map(|(zone, _)| (zone.apex().clone(), zone.current()))
-    });
-    let (apex, version) = match found {
+    let (apex, version) = match apex_zone(zones, q) {
         Some((apex, Some(v))) => (apex, v),
         Some((apex, None)) => {
             tracing::warn!(%source, zone = %apex, kind, "transfer refused: zone has no data yet");
@@ -186,11 +191,7 @@ pub fn udp_ixfr(
     asker: Asker<'_>,
     r: &mut Response<'_>,
 ) -> u16 {
-    let found = zones.with_zone_for(q.qname(), |z| {
-        z.filter(|(_, off)| *off == 0)
-            .map(|(zone, _)| (zone.apex().clone(), zone.current()))
-    });
-    let Some((apex, Some(version))) = found else {
+    let Some((apex, Some(version))) = apex_zone(zones, q) else {
         return rcode::REFUSED;
     };
     let allowed = match asker {

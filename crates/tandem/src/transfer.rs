@@ -27,25 +27,43 @@ impl StoreTransferControl {
     }
 }
 
+struct Outgoing {
+    zone_id: String,
+    account: String,
+    enabled: bool,
+    peers: Vec<tandem_store::Peer>,
+}
+
 impl StoreTransferControl {
-    /// Linked peers of the zone's outgoing configuration (empty when there is none), with the
-    /// zone's account, after checking that transfers are enabled.
-    fn enabled_peers(&self, apex: &Name) -> Result<(String, Vec<tandem_store::Peer>), String> {
+    /// The zone's outgoing configuration as transfers need it: its id, account, whether
+    /// transfers are enabled, and the linked peers.
+    fn outgoing(&self, apex: &Name) -> Result<Outgoing, String> {
         let (zone_id, account) = self.zone_id(apex)?;
         let cfg = self
             .store
             .outgoing_config(&zone_id)
             .map_err(|e| format!("store error: {e}"))?
             .ok_or("outgoing transfers are not configured for this zone")?;
-        if !cfg.enabled {
-            return Err("outgoing transfers are disabled for this zone".into());
-        }
         let peers = cfg
             .peers
             .iter()
             .filter_map(|id| self.store.peer(&account, id).ok().flatten())
             .collect();
-        Ok((account, peers))
+        Ok(Outgoing {
+            zone_id,
+            account,
+            enabled: cfg.enabled,
+            peers,
+        })
+    }
+
+    /// The account and linked peers of the zone, after checking that transfers are enabled.
+    fn enabled_peers(&self, apex: &Name) -> Result<(String, Vec<tandem_store::Peer>), String> {
+        let out = self.outgoing(apex)?;
+        if !out.enabled {
+            return Err("outgoing transfers are disabled for this zone".into());
+        }
+        Ok((out.account, out.peers))
     }
 
     /// The TSIG key of a peer, ready to sign and verify with.
@@ -178,22 +196,17 @@ impl TransferControl for StoreTransferControl {
         if !ok {
             return;
         }
-        let Ok((zone_id, account)) = self.zone_id(apex) else {
+        let Ok(out) = self.outgoing(apex) else {
             return;
         };
         // The status is kept per linked peer; a requester from an ACL range has none.
-        let peer = self
-            .store
-            .outgoing_config(&zone_id)
-            .ok()
-            .flatten()
+        let peer = out
+            .peers
             .into_iter()
-            .flat_map(|cfg| cfg.peers)
-            .filter_map(|id| self.store.peer(&account, &id).ok().flatten())
             .find(|p| p.ip == Some(source))
             .map(|p| p.id);
         if let Err(e) = self.store.record_transfer_out(
-            &zone_id,
+            &out.zone_id,
             peer.as_deref(),
             tandem_store::now(),
             kind,
@@ -214,18 +227,11 @@ impl StoreTransferControl {
 
 impl NotifyTargets for StoreTransferControl {
     fn notify_targets(&self, apex: &Name) -> Vec<(String, SocketAddr, Option<TsigKey>)> {
-        let Ok((zone_id, account)) = self.zone_id(apex) else {
+        let Ok((_, peers)) = self.enabled_peers(apex) else {
             return Vec::new();
         };
-        let Ok(Some(cfg)) = self.store.outgoing_config(&zone_id) else {
-            return Vec::new();
-        };
-        if !cfg.enabled {
-            return Vec::new();
-        }
-        cfg.peers
-            .iter()
-            .filter_map(|id| self.store.peer(&account, id).ok().flatten())
+        peers
+            .into_iter()
             .filter_map(|p| {
                 let key = self.peer_key(&p);
                 Some((p.id, SocketAddr::new(p.ip?, p.port), key))
