@@ -10,8 +10,8 @@
 use crate::ApiError;
 use bytes::Bytes;
 use tandem_zone::record::{parse_rtype, rtype, rtype_name};
-use tandem_zone::text::{parse_rdata, rdata_to_text, MAX_TTL};
-use tandem_zone::{Name, Record};
+use tandem_zone::text::{parse_rdata, MAX_TTL};
+use tandem_zone::Name;
 
 /// The TTL that `ttl: 1` (automatic) stands for.
 pub const AUTO_TTL: u32 = 300;
@@ -239,38 +239,7 @@ fn unquote(text: &str) -> Result<Vec<u8>, String> {
 }
 
 /// How the API shows a record's RDATA: content, and the priority of MX, SRV and URI apart.
-pub fn shown(record: &Record) -> (String, Option<u16>) {
-    let rd = &record.rdata;
-    if record.rtype == rtype::URI && rd.len() > 4 {
-        let priority = u16::from_be_bytes([rd[0], rd[1]]);
-        let weight = u16::from_be_bytes([rd[2], rd[3]]);
-        return (format!("{weight} \"{}\"", quote(&rd[4..])), Some(priority));
-    }
-    let text = rdata_to_text(record.rtype, rd);
-    if matches!(record.rtype, rtype::MX | rtype::SRV) && !text.starts_with("\\#") {
-        if let Some((p, rest)) = text.split_once(' ') {
-            if let Ok(p) = p.parse::<u16>() {
-                return (rest.to_string(), Some(p));
-            }
-        }
-    }
-    (text, None)
-}
-
-fn quote(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len());
-    for &b in bytes {
-        match b {
-            b'"' | b'\\' => {
-                s.push('\\');
-                s.push(b as char);
-            }
-            0x20..=0x7e => s.push(b as char),
-            _ => s.push_str(&format!("\\{b:03}")),
-        }
-    }
-    s
-}
+pub use tandem_zone::text::api_content as shown;
 
 #[cfg(test)]
 mod tests {
@@ -284,7 +253,7 @@ mod tests {
         let t = parse_type(t).unwrap();
         let owner = apex();
         let rd = parse_content(&apex(), &owner, t, content, priority).unwrap();
-        shown(&Record::new(owner, t, 300, rd))
+        shown(&tandem_zone::Record::new(owner, t, 300, rd))
     }
 
     #[test]

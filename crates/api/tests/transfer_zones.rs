@@ -46,12 +46,22 @@ async fn incoming_crud_and_put_defaults() {
     assert_eq!(id.len(), 32);
     let created_time = created["created_time"].as_str().unwrap().to_string();
     assert!(created_time.ends_with('Z'));
+    // Each linked primary has a status entry, empty until the secondary role reports.
+    let never: Vec<_> = ids
+        .iter()
+        .map(|p| {
+            json!({"peer_id": p, "last_check_time": null, "last_result": null,
+                   "last_transfer_time": null, "last_transfer_type": null,
+                   "last_transfer_serial": null})
+        })
+        .collect();
     assert_eq!(
         created,
         json!({"id": id, "name": "sec.test", "peers": ids, "auto_refresh_seconds": 3600,
                "soa_serial": null, "checked_time": null, "created_time": created_time,
                "modified_time": created_time, "state": "pending", "expires_time": null,
-               "next_refresh_time": null, "peer_status": []})
+               "next_refresh_time": null, "last_transfer_peer_id": null,
+               "peer_status": never})
     );
     assert_eq!(h.ok("GET", &incoming(&zone), None).await, created);
     assert_eq!(

@@ -20,6 +20,8 @@ const MAX_CHAIN: usize = 8;
 const MAX_ADDITIONAL_TARGETS: usize = 16;
 /// Smallest UDP payload every client accepts (RFC 1035 §4.2.1).
 const MIN_UDP: usize = 512;
+/// The NOTIFY opcode (RFC 1996 §3.1).
+const OPCODE_NOTIFY: u8 = 4;
 /// Size of the OPT RR we append (RFC 6891 §6.1.2), reserved before records are written.
 const OPT_LEN: usize = 11;
 
@@ -44,6 +46,8 @@ pub struct AnswerConfig {
     pub keys: Option<Arc<dyn ZoneKeys>>,
     /// Access rule and journal for IXFR over UDP; without them UDP IXFR is refused.
     pub transfers: Option<Arc<dyn crate::xfr_out::TransferControl>>,
+    /// The secondary role, for NOTIFY; without it NOTIFY is refused.
+    pub notify: Option<Arc<dyn crate::notify_in::NotifyReceiver>>,
 }
 
 impl Default for AnswerConfig {
@@ -52,6 +56,7 @@ impl Default for AnswerConfig {
             edns_udp_payload: 1232,
             keys: None,
             transfers: None,
+            notify: None,
         }
     }
 }
@@ -190,8 +195,15 @@ fn answer_query(
     let mut r = Response::start(buf, msg, q.question_end, out, record_limit);
     let dnssec = q.edns.is_some_and(|e| e.dnssec_ok);
 
-    let code = if q.opcode != 0 {
-        // NOTIFY and UPDATE are not served by this front end yet (RFC 1035 §4.1.1).
+    let code = if q.opcode == OPCODE_NOTIFY && q.qclass == 1 {
+        let code = crate::notify_in::answer(zones, q, cfg.notify.as_deref(), asker);
+        if code == rcode::NOERROR {
+            // RFC 1996 §4.7: the answer to an obeyed NOTIFY is authoritative.
+            r.set_flags(flags::AA);
+        }
+        code
+    } else if q.opcode != 0 {
+        // UPDATE and other opcodes are not served (RFC 1035 §4.1.1).
         rcode::NOTIMP
     } else if q.qclass != 1 && q.qclass != 255 {
         rcode::REFUSED

@@ -3,9 +3,11 @@
 pub mod answer;
 pub mod events;
 pub mod metrics;
+pub mod notify_in;
 pub mod tcp;
 pub mod udp;
 pub mod wire;
+pub mod xfr_in;
 pub mod xfr_out;
 
 pub use answer::{respond, AnswerConfig, Transport};

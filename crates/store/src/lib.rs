@@ -20,6 +20,9 @@ pub use model::{
     Account, ApiToken, Page, Permission, RecordChange, RecordFilter, RecordRow, ZoneFilter,
     ZoneKind, ZoneRow,
 };
+pub use transfers::incoming_state::{
+    IncomingPeerState, PeerCheck, RefreshRecord, SecondaryTimers, TransferContents, TransferWrite,
+};
 pub use transfers::model::{
     Acl, Direction, IncomingConfig, IpRange, IpRangeError, OutgoingConfig, Peer, TsigAlgorithm,
     TsigKey, DEFAULT_PEER_PORT, MAX_LINKED_PEERS,

@@ -169,7 +169,29 @@ CREATE TABLE outgoing_peer_status (
 );
 ";
 
-const MIGRATIONS: &[&str] = &[V1_CORE, V2_TRANSFERS, V3_JOURNAL, V4_OUTGOING_STATUS];
+/// What the secondary role last saw of each linked primary, and which one served the last
+/// transfer of the zone.
+const V5_INCOMING_STATUS: &str = "
+CREATE TABLE incoming_peer_status (
+    zone_id              TEXT NOT NULL REFERENCES zones(id) ON DELETE CASCADE,
+    peer_id              TEXT NOT NULL,
+    last_check_time      TEXT,
+    last_result          TEXT,
+    last_transfer_time   TEXT,
+    last_transfer_type   TEXT,
+    last_transfer_serial INTEGER,
+    PRIMARY KEY (zone_id, peer_id)
+);
+ALTER TABLE incoming_transfers ADD COLUMN last_transfer_peer_id TEXT;
+";
+
+const MIGRATIONS: &[&str] = &[
+    V1_CORE,
+    V2_TRANSFERS,
+    V3_JOURNAL,
+    V4_OUTGOING_STATUS,
+    V5_INCOMING_STATUS,
+];
 
 /// Brings the database up to the newest schema.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

@@ -131,6 +131,30 @@ pub struct ServeArgs {
     #[arg(long, env = "TANDEM_JOURNAL_MAX_BYTES", value_name = "BYTES")]
     pub journal_max_bytes: Option<usize>,
 
+    /// Records one incoming transfer may hold; a larger zone is refused and the old copy kept. [default: 10000000]
+    #[arg(long, env = "TANDEM_MAX_TRANSFER_RECORDS", value_name = "N")]
+    pub max_transfer_records: Option<usize>,
+
+    /// Octets one incoming transfer may take. [default: 1073741824]
+    #[arg(long, env = "TANDEM_MAX_TRANSFER_BYTES", value_name = "BYTES")]
+    pub max_transfer_bytes: Option<usize>,
+
+    /// Longest time one incoming transfer may take. [default: 900000]
+    #[arg(long, env = "TANDEM_TRANSFER_TIMEOUT_MS", value_name = "MS")]
+    pub transfer_timeout_ms: Option<u64>,
+
+    /// Longest wait for the next message of an incoming transfer. [default: 30000]
+    #[arg(long, env = "TANDEM_TRANSFER_IDLE_TIMEOUT_MS", value_name = "MS")]
+    pub transfer_idle_timeout_ms: Option<u64>,
+
+    /// Incoming transfers running at once, all zones together. [default: 10]
+    #[arg(long, env = "TANDEM_MAX_TRANSFERS_IN", value_name = "N")]
+    pub max_transfers_in: Option<usize>,
+
+    /// Least time between two SOA checks of one secondary zone caused by NOTIFY; a burst of NOTIFYs collapses into one check. [default: 1000]
+    #[arg(long, env = "TANDEM_MIN_SOA_CHECK_INTERVAL_MS", value_name = "MS")]
+    pub min_soa_check_interval_ms: Option<u64>,
+
     /// Log filter (tracing EnvFilter syntax, e.g. `info` or `tandem=debug`). [default: info]
     #[arg(long, env = "TANDEM_LOG", value_name = "FILTER")]
     pub log: Option<String>,
@@ -160,6 +184,12 @@ pub struct FileConfig {
     pub xfr_message_size: Option<usize>,
     pub journal_max_depth: Option<usize>,
     pub journal_max_bytes: Option<usize>,
+    pub max_transfer_records: Option<usize>,
+    pub max_transfer_bytes: Option<usize>,
+    pub transfer_timeout_ms: Option<u64>,
+    pub transfer_idle_timeout_ms: Option<u64>,
+    pub max_transfers_in: Option<usize>,
+    pub min_soa_check_interval_ms: Option<u64>,
     pub log: Option<String>,
 }
 
@@ -186,6 +216,12 @@ pub struct Config {
     pub xfr_message_size: usize,
     pub journal_max_depth: usize,
     pub journal_max_bytes: usize,
+    pub max_transfer_records: usize,
+    pub max_transfer_bytes: usize,
+    pub transfer_timeout_ms: u64,
+    pub transfer_idle_timeout_ms: u64,
+    pub max_transfers_in: usize,
+    pub min_soa_check_interval_ms: u64,
     pub log: String,
 }
 
@@ -271,6 +307,30 @@ impl Config {
                 .journal_max_bytes
                 .or(file.journal_max_bytes)
                 .unwrap_or(64 << 20),
+            max_transfer_records: args
+                .max_transfer_records
+                .or(file.max_transfer_records)
+                .unwrap_or(10_000_000),
+            max_transfer_bytes: args
+                .max_transfer_bytes
+                .or(file.max_transfer_bytes)
+                .unwrap_or(1 << 30),
+            transfer_timeout_ms: args
+                .transfer_timeout_ms
+                .or(file.transfer_timeout_ms)
+                .unwrap_or(900_000),
+            transfer_idle_timeout_ms: args
+                .transfer_idle_timeout_ms
+                .or(file.transfer_idle_timeout_ms)
+                .unwrap_or(30_000),
+            max_transfers_in: args
+                .max_transfers_in
+                .or(file.max_transfers_in)
+                .unwrap_or(10),
+            min_soa_check_interval_ms: args
+                .min_soa_check_interval_ms
+                .or(file.min_soa_check_interval_ms)
+                .unwrap_or(1000),
             log: args.log.or(file.log).unwrap_or_else(|| "info".into()),
         };
         cfg.validate()?;
@@ -305,6 +365,17 @@ impl Config {
         }
         if self.max_transfers_out == 0 {
             return bad("max_transfers_out: must be above 0".into());
+        }
+        for (name, value) in [
+            ("max_transfer_records", self.max_transfer_records as u64),
+            ("max_transfer_bytes", self.max_transfer_bytes as u64),
+            ("transfer_timeout_ms", self.transfer_timeout_ms),
+            ("transfer_idle_timeout_ms", self.transfer_idle_timeout_ms),
+            ("max_transfers_in", self.max_transfers_in as u64),
+        ] {
+            if value == 0 {
+                return bad(format!("{name}: must be above 0"));
+            }
         }
         if self.journal_max_depth == 0 {
             return bad("journal_max_depth: must be above 0".into());

@@ -4,6 +4,8 @@
 mod config;
 mod dns;
 mod metrics;
+mod probe;
+mod secondary;
 mod transfer;
 
 use anyhow::Context;
@@ -55,13 +57,25 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     tracing::info!(zones = loaded, "zones loaded from the store");
 
     let query_metrics = Arc::new(QueryMetrics::default());
+    let journal = tandem_store::JournalLimits {
+        max_depth: cfg.journal_max_depth,
+        max_bytes: cfg.journal_max_bytes,
+        ..tandem_store::JournalLimits::default()
+    };
     let control = Arc::new(transfer::StoreTransferControl {
         store: store.clone(),
+        journal,
     });
+    let secondary = tandem_server::events::refresh::Secondary::new(
+        zones.clone(),
+        control.clone(),
+        secondary_config(&cfg),
+    );
     let answer = AnswerConfig {
         edns_udp_payload: cfg.edns_udp_size,
         keys: Some(control.clone()),
         transfers: Some(control.clone()),
+        notify: Some(secondary.clone()),
     };
     let tcp_cfg = dns::tcp_config(
         cfg.tcp_idle_timeout_ms,
@@ -76,7 +90,12 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
             ..Default::default()
         },
     );
-    let scheduler = tandem_server::events::Scheduler::start(Arc::new(notifier));
+    let scheduler =
+        tandem_server::events::Scheduler::start(Arc::new(tandem_server::events::ZoneEvents {
+            notify: notifier,
+            secondary: secondary.clone(),
+        }));
+    secondary.start(scheduler.clone());
     let triggers = Arc::new(transfer::TransferTriggers {
         control: control.clone(),
         scheduler,
@@ -109,18 +128,17 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         max_body_bytes: cfg.max_import_bytes,
         json_body_limit: cfg.max_json_bytes,
         min_refresh_seconds: cfg.min_refresh_seconds,
-        journal: tandem_store::JournalLimits {
-            max_depth: cfg.journal_max_depth,
-            max_bytes: cfg.journal_max_bytes,
-            ..tandem_store::JournalLimits::default()
-        },
+        journal,
     };
     let hook_triggers = triggers.clone();
     let state = tandem_api::ApiState::new(store.clone(), zones.clone(), api_cfg)?
         .with_change_hook(Arc::new(move |change: &tandem_api::ZoneChange<'_>| {
             hook_triggers.on_change(change.apex)
         }))
-        .with_transfer_events(triggers);
+        .with_transfer_events(triggers)
+        .with_soa_probe(Arc::new(probe::UdpSoaProbe {
+            source: cfg.transfer_source,
+        }));
     let app = tandem_api::router(state).merge(metrics::router(zones.clone(), query_metrics));
     let api = tokio::net::TcpListener::bind(cfg.api_listen)
         .await
@@ -141,6 +159,26 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         .await
         .context("API server failed")?;
     Ok(())
+}
+
+/// The secondary role's settings from the configuration (PRODUCT.md §5 limits).
+fn secondary_config(cfg: &Config) -> tandem_server::events::refresh::SecondaryConfig {
+    use std::time::Duration;
+    tandem_server::events::refresh::SecondaryConfig {
+        xfr: tandem_server::xfr_in::XfrInConfig {
+            source: cfg.transfer_source,
+            limits: tandem_xfr::incoming::Limits {
+                max_records: cfg.max_transfer_records,
+                max_bytes: cfg.max_transfer_bytes,
+            },
+            total_timeout: Duration::from_millis(cfg.transfer_timeout_ms),
+            idle_timeout: Duration::from_millis(cfg.transfer_idle_timeout_ms),
+            ..Default::default()
+        },
+        max_transfers: cfg.max_transfers_in,
+        min_check_interval: Duration::from_millis(cfg.min_soa_check_interval_ms),
+        ..Default::default()
+    }
 }
 
 /// `DATA_DIR/listen.json`: the bound addresses, written once everything listens

@@ -11,25 +11,90 @@ use std::sync::{Arc, Mutex};
 use tandem_server::metrics::QueryMetrics;
 use tandem_zone::ZoneSet;
 
-/// Outgoing transfers by (zone, type, result); transfers are rare, a lock is fine.
-static TRANSFERS_OUT: Mutex<BTreeMap<(String, &'static str, &'static str), u64>> =
-    Mutex::new(BTreeMap::new());
+/// The transfer and NOTIFY counters: events are rare, so one lock over all is fine.
+/// Key: (metric, label text), e.g. `("tandem_notify_sent_total", "zone=\"a\",result=\"ok\"")`.
+static COUNTERS: Mutex<BTreeMap<(&'static str, String), u64>> = Mutex::new(BTreeMap::new());
+
+/// The counter families, in output order, with their help text.
+const FAMILIES: &[(&str, &str)] = &[
+    (
+        "tandem_transfers_out_total",
+        "Outgoing zone transfers, by zone, type and result.",
+    ),
+    (
+        "tandem_transfers_in_total",
+        "Incoming zone transfers, by zone, type and result.",
+    ),
+    (
+        "tandem_notify_sent_total",
+        "NOTIFY messages sent, by zone and result.",
+    ),
+    (
+        "tandem_notify_received_total",
+        "NOTIFY messages received, by zone and result (accepted or refused).",
+    ),
+    (
+        "tandem_soa_checks_total",
+        "SOA queries of the secondary role to its primaries, by zone and result.",
+    ),
+];
+
+fn result_label(ok: bool) -> &'static str {
+    if ok {
+        "ok"
+    } else {
+        "failed"
+    }
+}
+
+fn count(metric: &'static str, labels: String) {
+    let mut map = COUNTERS.lock().unwrap_or_else(|e| e.into_inner());
+    *map.entry((metric, labels)).or_insert(0) += 1;
+}
 
 /// Counts one outgoing transfer for `tandem_transfers_out_total`.
 pub fn count_transfer_out(zone: &str, kind: &'static str, ok: bool) {
-    let result = if ok { "ok" } else { "failed" };
-    let mut map = TRANSFERS_OUT.lock().unwrap_or_else(|e| e.into_inner());
-    *map.entry((zone.to_string(), kind, result)).or_insert(0) += 1;
+    let result = result_label(ok);
+    count(
+        "tandem_transfers_out_total",
+        format!("zone=\"{zone}\",type=\"{kind}\",result=\"{result}\""),
+    );
 }
 
-/// NOTIFYs sent, by (zone, result).
-static NOTIFY_SENT: Mutex<BTreeMap<(String, &'static str), u64>> = Mutex::new(BTreeMap::new());
+/// Counts one incoming transfer for `tandem_transfers_in_total`.
+pub fn count_transfer_in(zone: &str, kind: &'static str, ok: bool) {
+    let result = result_label(ok);
+    count(
+        "tandem_transfers_in_total",
+        format!("zone=\"{zone}\",type=\"{kind}\",result=\"{result}\""),
+    );
+}
 
 /// Counts one NOTIFY outcome for `tandem_notify_sent_total`.
 pub fn count_notify_sent(zone: &str, ok: bool) {
-    let result = if ok { "ok" } else { "failed" };
-    let mut map = NOTIFY_SENT.lock().unwrap_or_else(|e| e.into_inner());
-    *map.entry((zone.to_string(), result)).or_insert(0) += 1;
+    let result = result_label(ok);
+    count(
+        "tandem_notify_sent_total",
+        format!("zone=\"{zone}\",result=\"{result}\""),
+    );
+}
+
+/// Counts one NOTIFY received for `tandem_notify_received_total`.
+pub fn count_notify_received(zone: &str, accepted: bool) {
+    let result = if accepted { "accepted" } else { "refused" };
+    count(
+        "tandem_notify_received_total",
+        format!("zone=\"{zone}\",result=\"{result}\""),
+    );
+}
+
+/// Counts one SOA check for `tandem_soa_checks_total`.
+pub fn count_soa_check(zone: &str, ok: bool) {
+    let result = result_label(ok);
+    count(
+        "tandem_soa_checks_total",
+        format!("zone=\"{zone}\",result=\"{result}\""),
+    );
 }
 
 #[derive(Clone)]
@@ -64,27 +129,13 @@ async fn metrics(State(s): State<MetricsState>) -> impl IntoResponse {
         }
     }
     out.push_str(&records);
-    out.push_str(
-        "# HELP tandem_transfers_out_total Outgoing zone transfers, by zone, type and result.\n",
-    );
-    out.push_str("# TYPE tandem_transfers_out_total counter\n");
-    for ((zone, kind, result), n) in TRANSFERS_OUT
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .iter()
-    {
-        let _ = writeln!(
-            out,
-            "tandem_transfers_out_total{{zone=\"{zone}\",type=\"{kind}\",result=\"{result}\"}} {n}"
-        );
+    let counters = COUNTERS.lock().unwrap_or_else(|e| e.into_inner());
+    for (family, help) in FAMILIES {
+        let _ = writeln!(out, "# HELP {family} {help}\n# TYPE {family} counter");
+        for ((_, labels), n) in counters.iter().filter(|((f, _), _)| f == family) {
+            let _ = writeln!(out, "{family}{{{labels}}} {n}");
+        }
     }
-    out.push_str("# HELP tandem_notify_sent_total NOTIFY messages sent, by zone and result.\n");
-    out.push_str("# TYPE tandem_notify_sent_total counter\n");
-    for ((zone, result), n) in NOTIFY_SENT.lock().unwrap_or_else(|e| e.into_inner()).iter() {
-        let _ = writeln!(
-            out,
-            "tandem_notify_sent_total{{zone=\"{zone}\",result=\"{result}\"}} {n}"
-        );
-    }
+    drop(counters);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }

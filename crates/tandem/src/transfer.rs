@@ -15,10 +15,12 @@ use tandem_zone::{Name, ZoneDiff};
 
 pub struct StoreTransferControl {
     pub store: Arc<Store>,
+    /// How much IXFR history a zone keeps, for the differences transfers in bring.
+    pub journal: tandem_store::JournalLimits,
 }
 
 impl StoreTransferControl {
-    fn zone_id(&self, apex: &Name) -> Result<(String, String), String> {
+    pub(crate) fn zone_id(&self, apex: &Name) -> Result<(String, String), String> {
         match self.store.zone_by_name(&apex.to_api()) {
             Ok(Some(z)) => Ok((z.id, z.account_id)),
             Ok(None) => Err("zone not in the store".into()),
@@ -67,7 +69,7 @@ impl StoreTransferControl {
     }
 
     /// The TSIG key of a peer, ready to sign and verify with.
-    fn peer_key(&self, peer: &tandem_store::Peer) -> Option<TsigKey> {
+    pub(crate) fn peer_key(&self, peer: &tandem_store::Peer) -> Option<TsigKey> {
         let id = peer.tsig_id.as_deref()?;
         let key = self.store.tsig_key(&peer.account_id, id).ok().flatten()?;
         match TsigKey::new(&key.name, key.algorithm.as_str(), &key.secret) {
@@ -106,6 +108,70 @@ impl StoreTransferControl {
     }
 }
 
+impl StoreTransferControl {
+    /// The access rule of PRODUCT.md §1, for transfer requests to a zone (its outgoing peers)
+    /// and NOTIFYs to a secondary zone (its incoming peers), given the linked peers:
+    /// (a) signed with a valid key that belongs to a linked peer, from that peer's ip or from
+    /// inside one of the account's ACL ranges; (b) unsigned, from the ip of a linked peer
+    /// without a key, or from inside an ACL range while no linked peer has a key.
+    pub(crate) fn access(
+        &self,
+        account: &str,
+        peers: &[tandem_store::Peer],
+        source: IpAddr,
+        key: Option<&Name>,
+    ) -> Result<(), String> {
+        let acls = || {
+            self.store
+                .acls(account)
+                .map_err(|e| format!("store error: {e}"))
+        };
+        if let Some(key) = key {
+            let owners: Vec<_> = peers
+                .iter()
+                .filter(|p| self.peer_key(p).is_some_and(|k| k.name() == key))
+                .collect();
+            if owners.is_empty() {
+                return Err(format!("key {key} belongs to no linked peer of this zone"));
+            }
+            if owners.iter().any(|p| p.ip == Some(source))
+                || acls()?.iter().any(|a| a.ip_range.contains(source))
+            {
+                return Ok(());
+            }
+            return Err(format!(
+                "{source} is not the address of the peer owning key {key} nor inside an ACL range"
+            ));
+        }
+        // Every linked peer is looked at: one peer with a key and another without may share
+        // an address, and the keyless one's unsigned requests are still to be served.
+        if peers
+            .iter()
+            .any(|p| p.tsig_id.is_none() && p.ip == Some(source))
+        {
+            return Ok(());
+        }
+        if let Some(keyed) = peers.iter().find(|p| p.ip == Some(source)) {
+            return Err(format!(
+                "peer {} ({source}) must sign with its TSIG key",
+                keyed.name
+            ));
+        }
+        if let Some(acl) = acls()?.iter().find(|a| a.ip_range.contains(source)) {
+            if peers.iter().any(|p| p.tsig_id.is_some()) {
+                return Err(format!(
+                    "{source} is in ACL {} but linked peers use TSIG: the message must be signed",
+                    acl.name
+                ));
+            }
+            return Ok(());
+        }
+        Err(format!(
+            "{source} is neither a linked peer nor inside an ACL range"
+        ))
+    }
+}
+
 impl ZoneKeys for StoreTransferControl {
     fn keys(&self, apex: &Name) -> Option<Arc<KeyRing>> {
         Some(Arc::new(self.zone_keys(apex)))
@@ -117,67 +183,14 @@ impl TransferControl for StoreTransferControl {
         Arc::new(self.zone_keys(apex))
     }
 
-    /// PRODUCT.md §1 (a): signed with a valid key that belongs to a linked peer, from that
-    /// peer's ip or from inside one of the account's ACL ranges.
     fn authorize_signed(&self, apex: &Name, source: IpAddr, key: &Name) -> Result<(), String> {
         let (account, peers) = self.enabled_peers(apex)?;
-        let owners: Vec<_> = peers
-            .iter()
-            .filter(|p| self.peer_key(p).is_some_and(|k| k.name() == key))
-            .collect();
-        if owners.is_empty() {
-            return Err(format!("key {key} belongs to no linked peer of this zone"));
-        }
-        if owners.iter().any(|p| p.ip == Some(source)) {
-            return Ok(());
-        }
-        let acls = self
-            .store
-            .acls(&account)
-            .map_err(|e| format!("store error: {e}"))?;
-        if acls.iter().any(|a| a.ip_range.contains(source)) {
-            return Ok(());
-        }
-        Err(format!(
-            "{source} is not the address of the peer owning key {key} nor inside an ACL range"
-        ))
+        self.access(&account, &peers, source, Some(key))
     }
 
-    /// PRODUCT.md §1, unsigned requests: outgoing transfers enabled, and the source is the ip
-    /// of a linked peer without a key, or inside one of the account's ACL ranges while no
-    /// linked peer has a key.
     fn authorize(&self, apex: &Name, source: IpAddr) -> Result<(), String> {
         let (account, peers) = self.enabled_peers(apex)?;
-        // Every linked peer is looked at: one peer with a key and another without may share
-        // an address, and the keyless one's unsigned requests are still to be served.
-        if peers
-            .iter()
-            .any(|p| p.tsig_id.is_none() && p.ip == Some(source))
-        {
-            return Ok(());
-        }
-        if let Some(keyed) = peers.iter().find(|p| p.ip == Some(source)) {
-            return Err(format!(
-                "peer {} ({source}) must sign its requests with its TSIG key",
-                keyed.name
-            ));
-        }
-        let acls = self
-            .store
-            .acls(&account)
-            .map_err(|e| format!("store error: {e}"))?;
-        if let Some(acl) = acls.iter().find(|a| a.ip_range.contains(source)) {
-            if peers.iter().any(|p| p.tsig_id.is_some()) {
-                return Err(format!(
-                    "{source} is in ACL {} but linked peers use TSIG: the request must be signed",
-                    acl.name
-                ));
-            }
-            return Ok(());
-        }
-        Err(format!(
-            "{source} is neither a linked peer nor inside an ACL range"
-        ))
+        self.access(&account, &peers, source, None)
     }
 
     fn journal(&self, apex: &Name, from: u32, to: u32) -> Option<Vec<ZoneDiff>> {
@@ -289,7 +302,19 @@ impl TransferEvents for TransferTriggers {
     fn notify_requested(&self, zone_id: &str) {
         self.notify(zone_id, Duration::ZERO);
     }
-    fn axfr_requested(&self, _zone_id: &str) {}
-    fn zone_config_changed(&self, _zone_id: &str) {}
+    fn axfr_requested(&self, zone_id: &str) {
+        if let Some(apex) = self.control.apex_of(zone_id) {
+            self.scheduler
+                .schedule(&apex, ZoneEvent::Transfer, Duration::ZERO);
+        }
+    }
+    /// A new or changed incoming configuration is checked at once (the first AXFR of a new
+    /// secondary zone); a deleted one finds nothing and ends the zone's refreshes.
+    fn zone_config_changed(&self, zone_id: &str) {
+        if let Some(apex) = self.control.apex_of(zone_id) {
+            self.scheduler
+                .schedule(&apex, ZoneEvent::Refresh, Duration::ZERO);
+        }
+    }
     fn account_config_changed(&self, _account_id: &str) {}
 }

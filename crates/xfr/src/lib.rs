@@ -5,6 +5,7 @@
 //! the messages.
 
 pub mod axfr;
+pub mod incoming;
 pub mod render;
 pub mod tsig;
 

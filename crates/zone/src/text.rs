@@ -259,6 +259,41 @@ pub fn class_name(class: u16) -> String {
     }
 }
 
+/// How the API shows a record's RDATA: content, and the priority of MX, SRV and URI apart.
+pub fn api_content(record: &Record) -> (String, Option<u16>) {
+    let rd = &record.rdata;
+    use crate::record::rtype;
+    if record.rtype == rtype::URI && rd.len() > 4 {
+        let priority = u16::from_be_bytes([rd[0], rd[1]]);
+        let weight = u16::from_be_bytes([rd[2], rd[3]]);
+        return (format!("{weight} \"{}\"", quote(&rd[4..])), Some(priority));
+    }
+    let text = rdata_to_text(record.rtype, rd);
+    if matches!(record.rtype, rtype::MX | rtype::SRV) && !text.starts_with("\\#") {
+        if let Some((p, rest)) = text.split_once(' ') {
+            if let Ok(p) = p.parse::<u16>() {
+                return (rest.to_string(), Some(p));
+            }
+        }
+    }
+    (text, None)
+}
+
+fn quote(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len());
+    for &b in bytes {
+        match b {
+            b'"' | b'\\' => {
+                s.push('\\');
+                s.push(b as char);
+            }
+            0x20..=0x7e => s.push(b as char),
+            _ => s.push_str(&format!("\\{b:03}")),
+        }
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

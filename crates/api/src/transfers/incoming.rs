@@ -48,6 +48,8 @@ pub struct IncomingOut {
     pub expires_time: Option<String>,
     /// Our extension: when the next SOA check is due.
     pub next_refresh_time: Option<String>,
+    /// Our extension: the peer whose transfer we serve now, once there was one.
+    pub last_transfer_peer_id: Option<String>,
     /// Our extension: one entry per linked primary.
     pub peer_status: Vec<IncomingPeerStatus>,
 }
@@ -67,7 +69,26 @@ pub struct IncomingInput {
 }
 
 fn incoming_out(state: &ApiState, zone: &ZoneRow, cfg: IncomingConfig) -> IncomingOut {
+    let store = state.store();
+    let seen = store.incoming_peer_states(&zone.id).unwrap_or_default();
+    let peer_status = cfg
+        .peers
+        .iter()
+        .map(|id| {
+            let s = seen.iter().find(|s| &s.peer_id == id).cloned();
+            let s = s.unwrap_or_default();
+            IncomingPeerStatus {
+                peer_id: id.clone(),
+                last_check_time: opt_time(s.last_check_time),
+                last_result: s.last_result,
+                last_transfer_time: opt_time(s.last_transfer_time),
+                last_transfer_type: s.last_transfer_type,
+                last_transfer_serial: s.last_transfer_serial,
+            }
+        })
+        .collect();
     IncomingOut {
+        last_transfer_peer_id: store.last_transfer_peer(&zone.id).unwrap_or_default(),
         id: cfg.id,
         name: zone.name.clone(),
         peers: cfg.peers,
@@ -79,7 +100,7 @@ fn incoming_out(state: &ApiState, zone: &ZoneRow, cfg: IncomingConfig) -> Incomi
         state: cfg.state,
         expires_time: opt_time(cfg.expires_time),
         next_refresh_time: opt_time(cfg.next_refresh_time),
-        peer_status: Vec::new(),
+        peer_status,
     }
 }
 

@@ -1,9 +1,12 @@
 //! The per-zone event scheduler (after Knot's `events/`): one table of planned times per zone
 //! and event type, where scheduling keeps the earlier of two times, driven by one task that
 //! sleeps until the next planned event and runs its handler (one module per event).
-//! Outgoing NOTIFY is the first event; refresh, retry and expire of secondary zones join it.
+//! Outgoing NOTIFY for every zone we feed; refresh (which is also the retry), forced transfer
+//! and expire for secondary zones (RFC 1034 §4.3.5, RFC 1996).
 
+pub mod expire;
 pub mod notify;
+pub mod refresh;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,26 +20,43 @@ use tokio::time::Instant;
 pub enum ZoneEvent {
     /// Send NOTIFY to the zone's secondaries (RFC 1996).
     Notify,
+    /// Ask the primaries for their SOA and transfer when theirs is newer; a failed refresh
+    /// plans the next one at the retry interval (RFC 1034 §4.3.5).
+    Refresh,
+    /// A full transfer whatever the serials (force_axfr).
+    Transfer,
+    /// No successful refresh within the SOA expire interval: stop answering.
+    Expire,
 }
 
-const EVENT_KINDS: usize = 1;
-const EVENTS: [ZoneEvent; EVENT_KINDS] = [ZoneEvent::Notify];
+const EVENT_KINDS: usize = 4;
+const EVENTS: [ZoneEvent; EVENT_KINDS] = [
+    ZoneEvent::Notify,
+    ZoneEvent::Refresh,
+    ZoneEvent::Transfer,
+    ZoneEvent::Expire,
+];
 
 impl ZoneEvent {
     fn index(self) -> usize {
         match self {
             ZoneEvent::Notify => 0,
+            ZoneEvent::Refresh => 1,
+            ZoneEvent::Transfer => 2,
+            ZoneEvent::Expire => 3,
         }
     }
 }
 
-/// Runs an event that fell due. Handlers must not block: long work goes into a task.
+/// Runs an event that fell due. Handlers must not block: long work goes into a task. The
+/// scheduler is passed in so that a handler can plan what follows.
 pub trait EventHandler: Send + Sync + 'static {
-    fn run(&self, apex: &Name, event: ZoneEvent);
+    fn run(&self, scheduler: &Scheduler, apex: &Name, event: ZoneEvent);
 }
 
 enum Command {
     Schedule(Name, ZoneEvent, Instant),
+    Replace(Name, ZoneEvent, Instant),
     Cancel(Name, ZoneEvent),
 }
 
@@ -50,8 +70,9 @@ impl Scheduler {
     /// Starts the scheduler task on the current tokio runtime.
     pub fn start(handler: Arc<dyn EventHandler>) -> Scheduler {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(rx, handler));
-        Scheduler { tx }
+        let scheduler = Scheduler { tx };
+        tokio::spawn(run(rx, handler, scheduler.clone()));
+        scheduler
     }
 
     /// Plans `event` for `apex` after `delay`; an earlier plan for the same event stays.
@@ -63,13 +84,28 @@ impl Scheduler {
         ));
     }
 
+    /// Plans `event` for `apex` at `at`, replacing any plan for it (a successful refresh
+    /// moves the expire time later).
+    pub fn replace_at(&self, apex: &Name, event: ZoneEvent, at: Instant) {
+        let _ = self.tx.send(Command::Replace(apex.clone(), event, at));
+    }
+
+    /// Plans `event` for `apex` at `at`; an earlier plan for the same event stays.
+    pub fn schedule_at(&self, apex: &Name, event: ZoneEvent, at: Instant) {
+        let _ = self.tx.send(Command::Schedule(apex.clone(), event, at));
+    }
+
     /// Drops a planned event.
     pub fn cancel(&self, apex: &Name, event: ZoneEvent) {
         let _ = self.tx.send(Command::Cancel(apex.clone(), event));
     }
 }
 
-async fn run(mut rx: mpsc::UnboundedReceiver<Command>, handler: Arc<dyn EventHandler>) {
+async fn run(
+    mut rx: mpsc::UnboundedReceiver<Command>,
+    handler: Arc<dyn EventHandler>,
+    scheduler: Scheduler,
+) {
     let mut table: HashMap<Name, [Option<Instant>; EVENT_KINDS]> = HashMap::new();
     loop {
         let next = table
@@ -98,6 +134,9 @@ async fn run(mut rx: mpsc::UnboundedReceiver<Command>, handler: Arc<dyn EventHan
                         *slot = Some(at);
                     }
                 }
+                Some(Command::Replace(apex, ev, at)) => {
+                    table.entry(apex).or_default()[ev.index()] = Some(at);
+                }
                 Some(Command::Cancel(apex, ev)) => {
                     if let Some(times) = table.get_mut(&apex) {
                         times[ev.index()] = None;
@@ -112,9 +151,27 @@ async fn run(mut rx: mpsc::UnboundedReceiver<Command>, handler: Arc<dyn EventHan
                             table.remove(&apex);
                         }
                     }
-                    handler.run(&apex, EVENTS[i]);
+                    handler.run(&scheduler, &apex, EVENTS[i]);
                 }
             }
+        }
+    }
+}
+
+/// Routes each event to its module: NOTIFY out, and the secondary role's refresh, forced
+/// transfer and expire.
+pub struct ZoneEvents {
+    pub notify: Arc<notify::NotifySender>,
+    pub secondary: Arc<refresh::Secondary>,
+}
+
+impl EventHandler for ZoneEvents {
+    fn run(&self, scheduler: &Scheduler, apex: &Name, event: ZoneEvent) {
+        match event {
+            ZoneEvent::Notify => self.notify.run(scheduler, apex, event),
+            ZoneEvent::Refresh => self.secondary.run(scheduler, apex, false),
+            ZoneEvent::Transfer => self.secondary.run(scheduler, apex, true),
+            ZoneEvent::Expire => expire::run(&self.secondary, apex),
         }
     }
 }

@@ -191,7 +191,7 @@ impl NotifySender {
 }
 
 impl EventHandler for Arc<NotifySender> {
-    fn run(&self, apex: &Name, event: ZoneEvent) {
+    fn run(&self, _scheduler: &super::Scheduler, apex: &Name, event: ZoneEvent) {
         if event == ZoneEvent::Notify {
             tokio::spawn(self.clone().round(apex.clone()));
         }

@@ -2,6 +2,7 @@
 //! ([`objects`]), a zone's incoming and outgoing configuration ([`zone_config`]), and the links
 //! between zones and peers that both sides check.
 
+pub mod incoming_state;
 pub mod model;
 mod objects;
 pub mod status;

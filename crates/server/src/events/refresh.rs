@@ -1,0 +1,579 @@
+//! The refresh event of a secondary zone (RFC 1034 §4.3.5) and what plans it: the refresh
+//! timer, the retry after a failure, a forced AXFR, and an obeyed NOTIFY (RFC 1996 §4).
+//!
+//! One refresh asks the primaries in order for their SOA serial and transfers from the first
+//! whose serial is newer (RFC 1982): IXFR when the peer allows it, AXFR when it does not or
+//! when the IXFR is refused or does not apply (RFC 1995 §4). A transfer is applied only whole:
+//! the new version is built and checked beside the served one, written to the store in one
+//! transaction by the control plane, and only then published. Failing primaries are skipped;
+//! when none succeeds, the next refresh is planned at the retry interval with backoff and
+//! jitter. Refreshes of one zone never overlap; NOTIFYs that arrive meanwhile collapse into
+//! one more refresh, no sooner than the per-zone check interval.
+
+use super::{Scheduler, ZoneEvent};
+use crate::xfr_in::{fetch, query_soa, Primary, XfrInConfig};
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, SystemTime};
+use tandem_xfr::incoming::{Kind, Transferred};
+use tandem_zone::record::Soa;
+use tandem_zone::{serial, Name, Record, ServedZone, ZoneDiff, ZoneSet, ZoneVersion};
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+
+/// A secondary zone's incoming configuration, as the refresh needs it.
+pub struct Incoming {
+    /// Linked peers in the order given.
+    pub primaries: Vec<Primary>,
+    /// `auto_refresh_seconds`.
+    pub refresh: Duration,
+}
+
+/// What a transfer changes in the store.
+pub enum Change<'a> {
+    /// The whole zone (AXFR, or an AXFR-style answer).
+    Full(&'a [Record]),
+    /// Differences applied in order (IXFR).
+    Diffs(&'a [ZoneDiff]),
+}
+
+/// A checked transfer, ready to be written.
+pub struct Commit<'a> {
+    pub peer_id: &'a str,
+    pub kind: Kind,
+    pub serial: u32,
+    pub change: Change<'a>,
+    /// The differences to keep in the IXFR journal, so that our own secondaries can IXFR.
+    pub journal: &'a [ZoneDiff],
+    pub record_count: usize,
+}
+
+/// What happened with one primary during a refresh.
+#[derive(Clone, Debug)]
+pub struct Attempt {
+    pub peer_id: String,
+    /// `None`: an SOA check; `Some`: a transfer of this kind.
+    pub transfer: Option<Kind>,
+    /// The serial seen (check) or applied (transfer), or why it failed.
+    pub result: Result<u32, String>,
+}
+
+/// The outcome of one refresh, for status and persisted timers.
+pub struct Outcome<'a> {
+    pub attempts: &'a [Attempt],
+    /// `pending`, `ok`, `retrying` or `expired`.
+    pub state: &'static str,
+    /// A primary answered and we are current with it.
+    pub succeeded: bool,
+    /// The peer whose transfer we applied.
+    pub transferred_from: Option<&'a str>,
+    /// A forced AXFR was carried out.
+    pub forced_done: bool,
+    pub next_refresh: SystemTime,
+    /// New expire time; `None` leaves the stored one.
+    pub expires: Option<SystemTime>,
+}
+
+/// A secondary zone's persisted timers, read at start-up.
+pub struct Resume {
+    pub apex: Name,
+    pub next_refresh: Option<SystemTime>,
+    pub expires: Option<SystemTime>,
+    pub axfr_requested: bool,
+}
+
+/// The control plane of the secondary role (the store, in the binary).
+pub trait SecondaryControl: Send + Sync + 'static {
+    /// The zone's primaries; `Err` when it has no incoming configuration, which ends its
+    /// refreshes.
+    fn incoming(&self, apex: &Name) -> Result<Incoming, String>;
+    /// Writes a transfer in one transaction; on `Err` the store is as it was.
+    fn commit(&self, apex: &Name, commit: &Commit<'_>) -> Result<(), String>;
+    /// Records the outcome of a refresh.
+    fn record(&self, apex: &Name, outcome: &Outcome<'_>);
+    /// Records that the zone expired.
+    fn expired(&self, apex: &Name);
+    /// PRODUCT.md §1: may `source`, signed with `key`, NOTIFY this zone?
+    fn authorize_notify(
+        &self,
+        apex: &Name,
+        source: IpAddr,
+        key: Option<&Name>,
+    ) -> Result<(), String>;
+    /// Every secondary zone with its persisted timers.
+    fn resume(&self) -> Vec<Resume>;
+}
+
+/// Settings of the secondary role.
+#[derive(Clone, Copy, Debug)]
+pub struct SecondaryConfig {
+    pub xfr: XfrInConfig,
+    /// Transfers running at once, all zones together.
+    pub max_transfers: usize,
+    /// Least time between two SOA checks of one zone caused by NOTIFY.
+    pub min_check_interval: Duration,
+    /// First retry of a zone that has never been transferred (no SOA retry to go by).
+    pub bootstrap_retry: Duration,
+}
+
+impl Default for SecondaryConfig {
+    fn default() -> Self {
+        SecondaryConfig {
+            xfr: XfrInConfig::default(),
+            max_transfers: 10,
+            min_check_interval: Duration::from_secs(1),
+            bootstrap_retry: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Per-zone bookkeeping of refreshes in this process.
+#[derive(Default)]
+struct Flight {
+    running: bool,
+    /// Another refresh was asked for while one ran; `true` when it is a forced AXFR.
+    again: Option<bool>,
+    failures: u32,
+    last_start: Option<Instant>,
+}
+
+/// The secondary role: runs refreshes and forced transfers, obeys NOTIFY.
+pub struct Secondary {
+    zones: Arc<ZoneSet>,
+    control: Arc<dyn SecondaryControl>,
+    cfg: SecondaryConfig,
+    slots: Semaphore,
+    flights: Mutex<HashMap<Name, Flight>>,
+    scheduler: OnceLock<Scheduler>,
+}
+
+/// The delay before the `failures`-th retry: the SOA retry interval doubled per failure,
+/// at most the refresh interval, minus up to a tenth of jitter so that zones sharing a
+/// primary spread out.
+fn retry_delay(failures: u32, base: Duration, refresh: Duration) -> Duration {
+    let base = base.max(Duration::from_secs(1));
+    let doubled = base.saturating_mul(1u32 << failures.saturating_sub(1).min(16));
+    let capped = doubled.min(refresh.max(base));
+    capped.mul_f64(1.0 - rand::random::<f64>() * 0.1)
+}
+
+fn apex_soa(version: &ZoneVersion) -> Option<Record> {
+    Some(version.soa_record())
+}
+
+fn soa_fields(version: &ZoneVersion) -> Option<Soa> {
+    Some(version.soa())
+}
+
+fn instant_at(t: SystemTime) -> Instant {
+    match t.duration_since(SystemTime::now()) {
+        Ok(ahead) => Instant::now() + ahead,
+        Err(_) => Instant::now(),
+    }
+}
+
+impl Secondary {
+    pub fn new(
+        zones: Arc<ZoneSet>,
+        control: Arc<dyn SecondaryControl>,
+        cfg: SecondaryConfig,
+    ) -> Arc<Secondary> {
+        Arc::new(Secondary {
+            zones,
+            control,
+            slots: Semaphore::new(cfg.max_transfers.max(1)),
+            cfg,
+            flights: Mutex::new(HashMap::new()),
+            scheduler: OnceLock::new(),
+        })
+    }
+
+    /// Hands over the scheduler (created after this), then plans every secondary zone's
+    /// events from its persisted timers: a restart resumes them instead of refreshing every
+    /// zone at once. Overdue refreshes are spread over a few seconds.
+    pub fn start(self: &Arc<Self>, scheduler: Scheduler) {
+        let _ = self.scheduler.set(scheduler.clone());
+        let this = self.clone();
+        tokio::spawn(async move {
+            let control = this.control.clone();
+            let zones = tokio::task::spawn_blocking(move || control.resume())
+                .await
+                .unwrap_or_default();
+            let now = SystemTime::now();
+            for z in zones {
+                let served = this.zones.get(&z.apex);
+                let has_data = served.as_ref().is_some_and(|s| s.current().is_some());
+                if z.axfr_requested {
+                    scheduler.schedule(&z.apex, ZoneEvent::Transfer, Duration::ZERO);
+                }
+                match z.next_refresh {
+                    Some(t) if t > now => {
+                        scheduler.schedule_at(&z.apex, ZoneEvent::Refresh, instant_at(t))
+                    }
+                    _ => {
+                        let spread = Duration::from_millis(rand::random::<u64>() % 3000);
+                        scheduler.schedule(&z.apex, ZoneEvent::Refresh, spread);
+                    }
+                }
+                match (z.expires, served) {
+                    (Some(t), Some(s)) if has_data && t <= now => {
+                        tracing::warn!(zone = %z.apex, "zone expired while the server was down");
+                        s.set_serving(tandem_zone::Serving::Expired);
+                    }
+                    (Some(t), _) if has_data => {
+                        scheduler.replace_at(&z.apex, ZoneEvent::Expire, instant_at(t))
+                    }
+                    _ => {}
+                }
+            }
+        });
+    }
+
+    pub(super) fn zones(&self) -> &Arc<ZoneSet> {
+        &self.zones
+    }
+
+    pub(super) fn control(&self) -> &Arc<dyn SecondaryControl> {
+        &self.control
+    }
+
+    fn flight<R>(&self, apex: &Name, f: impl FnOnce(&mut Flight) -> R) -> R {
+        let mut map = self.flights.lock().unwrap_or_else(|e| e.into_inner());
+        f(map.entry(apex.clone()).or_default())
+    }
+
+    /// Marks a refresh of `apex` as running; false (and a note to run again) when one is.
+    fn begin(&self, apex: &Name, force: bool) -> bool {
+        self.flight(apex, |f| {
+            if f.running {
+                f.again = Some(f.again.unwrap_or(false) || force);
+                return false;
+            }
+            f.running = true;
+            f.last_start = Some(Instant::now());
+            true
+        })
+    }
+
+    /// An obeyed NOTIFY (RFC 1996 §4.7): plan an SOA check, no sooner than the per-zone
+    /// interval after the last one began, so that a burst collapses into one check.
+    pub fn notified(&self, apex: &Name) {
+        let Some(scheduler) = self.scheduler.get() else {
+            return;
+        };
+        let earliest = self.flight(apex, |f| {
+            f.last_start
+                .map(|t| t + self.cfg.min_check_interval)
+                .unwrap_or_else(Instant::now)
+        });
+        scheduler.schedule_at(apex, ZoneEvent::Refresh, earliest.max(Instant::now()));
+    }
+
+    pub(super) fn run(self: &Arc<Self>, scheduler: &Scheduler, apex: &Name, force: bool) {
+        if !self.begin(apex, force) {
+            return;
+        }
+        let this = self.clone();
+        let scheduler = scheduler.clone();
+        let apex = apex.clone();
+        tokio::spawn(async move {
+            this.refresh(&scheduler, &apex, force).await;
+            let again = this.flight(&apex, |f| {
+                f.running = false;
+                f.again.take()
+            });
+            if let Some(forced) = again {
+                let event = if forced {
+                    ZoneEvent::Transfer
+                } else {
+                    ZoneEvent::Refresh
+                };
+                scheduler.schedule(&apex, event, this.cfg.min_check_interval);
+            }
+        });
+    }
+
+    async fn refresh(&self, scheduler: &Scheduler, apex: &Name, force: bool) {
+        let control = self.control.clone();
+        let lookup = apex.clone();
+        let incoming = match tokio::task::spawn_blocking(move || control.incoming(&lookup)).await {
+            Ok(Ok(i)) => i,
+            Ok(Err(why)) => {
+                tracing::info!(zone = %apex, reason = %why, "refresh stopped");
+                scheduler.cancel(apex, ZoneEvent::Refresh);
+                scheduler.cancel(apex, ZoneEvent::Expire);
+                return;
+            }
+            Err(_) => return,
+        };
+        let Some(served) = self.zones.get(apex) else {
+            return;
+        };
+        let mut attempts = Vec::new();
+        let mut success = None;
+        let mut transferred_from = None;
+        for primary in &incoming.primaries {
+            let current = served.current();
+            if !force {
+                if let Some(current) = &current {
+                    match query_soa(apex, primary.addr, primary.key.as_ref(), &self.cfg.xfr).await {
+                        Err(e) => {
+                            tracing::warn!(zone = %apex, primary = %primary.addr, error = %e, "SOA check failed");
+                            attempts.push(attempt(primary, None, Err(e.to_string())));
+                            continue;
+                        }
+                        Ok(theirs) => {
+                            attempts.push(attempt(primary, None, Ok(theirs)));
+                            if !serial::is_newer(theirs, current.serial()) {
+                                tracing::debug!(zone = %apex, serial = theirs, "zone is current");
+                                success = Some(primary);
+                                break;
+                            }
+                            tracing::info!(zone = %apex, primary = %primary.addr, ours = current.serial(), theirs, "primary has a newer serial");
+                        }
+                    }
+                }
+            }
+            let _slot = self.slots.acquire().await;
+            if self.transfer(&served, primary, force, &mut attempts).await {
+                success = Some(primary);
+                transferred_from = Some(primary.peer_id.as_str());
+                scheduler.schedule(apex, ZoneEvent::Notify, Duration::from_millis(100));
+                break;
+            }
+        }
+        self.finish(
+            scheduler,
+            &served,
+            &incoming,
+            force,
+            &attempts,
+            success.is_some(),
+            transferred_from,
+        )
+        .await;
+    }
+
+    /// Plans what follows a refresh and records its outcome.
+    #[allow(clippy::too_many_arguments)]
+    async fn finish(
+        &self,
+        scheduler: &Scheduler,
+        served: &Arc<ServedZone>,
+        incoming: &Incoming,
+        force: bool,
+        attempts: &[Attempt],
+        succeeded: bool,
+        transferred_from: Option<&str>,
+    ) {
+        let apex = served.apex();
+        let now = SystemTime::now();
+        let soa = served.current().and_then(|v| soa_fields(&v));
+        let (state, next, expires) = if succeeded {
+            self.flight(apex, |f| f.failures = 0);
+            let expire = Duration::from_secs(soa.as_ref().map_or(0, |s| u64::from(s.expire)));
+            scheduler.replace_at(apex, ZoneEvent::Expire, Instant::now() + expire);
+            if served.current().is_some() {
+                served.set_serving(tandem_zone::Serving::Active);
+            }
+            ("ok", incoming.refresh, Some(now + expire))
+        } else {
+            let failures = self.flight(apex, |f| {
+                f.failures += 1;
+                f.failures
+            });
+            let base = soa.as_ref().map_or(self.cfg.bootstrap_retry, |s| {
+                Duration::from_secs(u64::from(s.retry))
+            });
+            let state = match (served.current().is_some(), served.serving()) {
+                (false, _) => "pending",
+                (true, tandem_zone::Serving::Expired) => "expired",
+                (true, _) => "retrying",
+            };
+            (state, retry_delay(failures, base, incoming.refresh), None)
+        };
+        scheduler.replace_at(apex, ZoneEvent::Refresh, Instant::now() + next);
+        let outcome = Outcome {
+            attempts,
+            state,
+            succeeded,
+            transferred_from,
+            forced_done: force && transferred_from.is_some(),
+            next_refresh: now + next,
+            expires,
+        };
+        let control = self.control.clone();
+        let apex = apex.clone();
+        // The outcome borrows; hand the control plane an owned copy.
+        let attempts = attempts.to_vec();
+        let from = transferred_from.map(str::to_string);
+        let _ = tokio::task::spawn_blocking(move || {
+            control.record(
+                &apex,
+                &Outcome {
+                    attempts: &attempts,
+                    transferred_from: from.as_deref(),
+                    ..outcome
+                },
+            )
+        })
+        .await;
+    }
+
+    /// Transfers from one primary and applies the result: IXFR first when allowed, AXFR when
+    /// that is refused or does not apply. True when the zone is now current with it.
+    async fn transfer(
+        &self,
+        served: &Arc<ServedZone>,
+        primary: &Primary,
+        force: bool,
+        attempts: &mut Vec<Attempt>,
+    ) -> bool {
+        let apex = served.apex();
+        let current = served.current();
+        let our_soa = current.as_deref().and_then(apex_soa);
+        let first = if primary.ixfr && our_soa.is_some() && !force {
+            Kind::Ixfr
+        } else {
+            Kind::Axfr
+        };
+        for kind in [first, Kind::Axfr] {
+            let result = match fetch(apex, primary, kind, our_soa.as_ref(), &self.cfg.xfr).await {
+                Ok(t) => self.apply(served, primary, force, t).await,
+                Err(e) => Err((e.wants_axfr(), e.to_string())),
+            };
+            match result {
+                Ok(None) => {
+                    // "You are current" to an IXFR: a successful check.
+                    let serial = current.as_ref().map_or(0, |v| v.serial());
+                    attempts.push(attempt(primary, None, Ok(serial)));
+                    return true;
+                }
+                Ok(Some((got, serial))) => {
+                    tracing::info!(zone = %apex, primary = %primary.addr, kind = got.as_str(), serial, "transfer applied");
+                    attempts.push(attempt(primary, Some(got), Ok(serial)));
+                    return true;
+                }
+                Err((fallback, error)) => {
+                    tracing::warn!(zone = %apex, primary = %primary.addr, kind = kind.as_str(), %error, "transfer failed; the served zone is unchanged");
+                    attempts.push(attempt(primary, Some(kind), Err(error)));
+                    if kind == Kind::Axfr || !fallback {
+                        return false;
+                    }
+                    tracing::info!(zone = %apex, primary = %primary.addr, "falling back to AXFR");
+                }
+            }
+        }
+        false
+    }
+
+    /// Builds the new version from a checked answer, has it written, then publishes it.
+    /// `Ok(None)`: nothing to do. `Err((try_axfr, why))`.
+    async fn apply(
+        &self,
+        served: &Arc<ServedZone>,
+        primary: &Primary,
+        force: bool,
+        answer: Transferred,
+    ) -> Result<Option<(Kind, u32)>, (bool, String)> {
+        let served = served.clone();
+        let control = self.control.clone();
+        let peer_id = primary.peer_id.clone();
+        tokio::task::spawn_blocking(move || {
+            apply_blocking(&served, &*control, &peer_id, force, answer)
+        })
+        .await
+        .map_err(|e| (false, format!("applying the transfer failed: {e}")))?
+    }
+}
+
+fn attempt(primary: &Primary, transfer: Option<Kind>, result: Result<u32, String>) -> Attempt {
+    Attempt {
+        peer_id: primary.peer_id.clone(),
+        transfer,
+        result,
+    }
+}
+
+/// See [`Secondary::apply`]. An IXFR that does not apply to our version asks for AXFR.
+fn apply_blocking(
+    served: &ServedZone,
+    control: &dyn SecondaryControl,
+    peer_id: &str,
+    force: bool,
+    answer: Transferred,
+) -> Result<Option<(Kind, u32)>, (bool, String)> {
+    let apex = served.apex();
+    let current = served.current();
+    let (kind, serial, next, journal, change_full, change_diffs) = match answer {
+        Transferred::UpToDate { .. } => return Ok(None),
+        Transferred::Full { serial, records } => {
+            if let Some(cur) = &current {
+                if !force && !serial::is_newer(serial, cur.serial()) {
+                    return Err((
+                        false,
+                        format!(
+                            "the primary sent serial {serial}, not newer than our {}",
+                            cur.serial()
+                        ),
+                    ));
+                }
+            }
+            let next = ZoneVersion::build(apex.clone(), records.iter().cloned())
+                .map_err(|e| (false, format!("the transferred zone is broken: {e}")))?;
+            let journal = match &current {
+                Some(cur) => {
+                    let old: Vec<Record> = cur.records().collect();
+                    vec![ZoneDiff::between(&old, &records)]
+                }
+                None => Vec::new(),
+            };
+            (Kind::Axfr, serial, next, journal, Some(records), None)
+        }
+        Transferred::Incremental { serial, diffs } => {
+            let mut next = current
+                .as_deref()
+                .cloned()
+                .ok_or((true, "IXFR answer for a zone we do not have".to_string()))?;
+            for d in &diffs {
+                next = next
+                    .apply(d)
+                    .map_err(|e| (true, format!("the IXFR does not apply: {e}")))?;
+            }
+            (Kind::Ixfr, serial, next, Vec::new(), None, Some(diffs))
+        }
+    };
+    let change = match (&change_full, &change_diffs) {
+        (Some(records), _) => Change::Full(records),
+        (_, Some(diffs)) => Change::Diffs(diffs),
+        _ => unreachable!("one of the two is set above"),
+    };
+    let journal: &[ZoneDiff] = match &change_diffs {
+        Some(diffs) => diffs,
+        None => &journal,
+    };
+    control
+        .commit(
+            apex,
+            &Commit {
+                peer_id,
+                kind,
+                serial,
+                change,
+                journal,
+                record_count: next.record_count(),
+            },
+        )
+        .map_err(|e| (false, format!("cannot store the transfer: {e}")))?;
+    served.publish(Arc::new(next));
+    Ok(Some((kind, serial)))
+}
+
+impl crate::notify_in::NotifyReceiver for Secondary {
+    fn notify(&self, apex: &Name, source: IpAddr, key: Option<&Name>) -> Result<(), String> {
+        self.control.authorize_notify(apex, source, key)?;
+        self.notified(apex);
+        Ok(())
+    }
+}

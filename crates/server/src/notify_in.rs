@@ -1,0 +1,55 @@
+//! NOTIFY received for a secondary zone (RFC 1996 §3.7, §4.7), under the access rule of
+//! PRODUCT.md §1: an obeyed NOTIFY is answered QR+AA NOERROR and plans an SOA check (never a
+//! blind transfer); any other is answered REFUSED, logged, and changes nothing. The check is
+//! rate-limited per zone by the secondary role, so a flood costs at most one check per
+//! interval.
+
+use crate::answer::Asker;
+use crate::wire::{rcode, Query};
+use std::net::IpAddr;
+use tandem_zone::record::rtype;
+use tandem_zone::{Name, ZoneSet};
+
+/// Decides on a NOTIFY and, when it is obeyed, plans the SOA check.
+pub trait NotifyReceiver: Send + Sync + 'static {
+    /// `key`: the TSIG key the NOTIFY was verified with. `Err` says why it is refused.
+    fn notify(&self, apex: &Name, source: IpAddr, key: Option<&Name>) -> Result<(), String>;
+}
+
+/// The response code for a NOTIFY query (allocates: NOTIFY is not the hot path).
+pub fn answer(
+    zones: &ZoneSet,
+    q: &Query,
+    receiver: Option<&dyn NotifyReceiver>,
+    asker: Asker<'_>,
+) -> u16 {
+    let (source, key) = match asker {
+        Asker::Unsigned(s) => (s, None),
+        Asker::Signed(s, k, _) => (s, Some(k)),
+    };
+    // RFC 1996 §3.7: the question is the zone's apex, type SOA.
+    if q.qtype != rtype::SOA {
+        tracing::info!(%source, qtype = q.qtype, "NOTIFY refused: the question type must be SOA");
+        return rcode::FORMERR;
+    }
+    let Ok(apex) = Name::from_wire(q.qname()) else {
+        return rcode::FORMERR;
+    };
+    let Some(receiver) = receiver else {
+        return rcode::REFUSED;
+    };
+    if zones.get(&apex).is_none() {
+        tracing::info!(zone = %apex, %source, "NOTIFY refused: not a zone of this server");
+        return rcode::REFUSED;
+    }
+    match receiver.notify(&apex, source, key) {
+        Ok(()) => {
+            tracing::info!(zone = %apex, %source, "NOTIFY accepted; SOA check planned");
+            rcode::NOERROR
+        }
+        Err(why) => {
+            tracing::warn!(zone = %apex, %source, reason = %why, "NOTIFY refused");
+            rcode::REFUSED
+        }
+    }
+}

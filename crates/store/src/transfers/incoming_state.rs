@@ -1,0 +1,343 @@
+//! The secondary role's side of the store: an applied transfer written as one transaction
+//! (records, serial, IXFR journal and status together, PRODUCT.md §4), the outcome of each
+//! refresh per primary, and the persisted refresh and expire timers that a restart resumes.
+
+use crate::journal::{self, JournalWrite};
+use crate::records::insert_record;
+use crate::{format_time, new_id, opt_time_column, RecordRow, Store, StoreError};
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Transaction};
+use tandem_zone::text::api_content;
+use tandem_zone::{Record, ZoneDiff};
+
+/// What a transfer changes in a zone's records.
+pub enum TransferContents<'a> {
+    /// Every record of the zone (AXFR).
+    Full(&'a [Record]),
+    /// Differences applied in order (IXFR).
+    Diffs(&'a [ZoneDiff]),
+}
+
+/// One applied incoming transfer.
+pub struct TransferWrite<'a> {
+    pub zone_id: &'a str,
+    pub peer_id: &'a str,
+    /// `AXFR` or `IXFR`.
+    pub kind: &'a str,
+    pub serial: u32,
+    pub contents: TransferContents<'a>,
+    /// Differences to journal, so that our own secondaries can IXFR from us.
+    pub journal: Vec<JournalWrite>,
+    pub at: DateTime<Utc>,
+}
+
+/// What one refresh saw of one primary.
+pub struct PeerCheck<'a> {
+    pub peer_id: &'a str,
+    /// `ok`, or the error text.
+    pub result: &'a str,
+}
+
+/// The outcome of one refresh.
+pub struct RefreshRecord<'a> {
+    pub zone_id: &'a str,
+    pub at: DateTime<Utc>,
+    /// `pending`, `ok`, `retrying` or `expired`.
+    pub state: &'a str,
+    /// A primary answered and the zone is current: `checked_time` moves.
+    pub succeeded: bool,
+    pub checks: Vec<PeerCheck<'a>>,
+    pub next_refresh: DateTime<Utc>,
+    /// `None` leaves the stored expire time.
+    pub expires: Option<DateTime<Utc>>,
+    /// A forced AXFR was carried out: its request is cleared.
+    pub forced_done: bool,
+}
+
+/// One primary's row of incoming status.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IncomingPeerState {
+    pub peer_id: String,
+    pub last_check_time: Option<DateTime<Utc>>,
+    pub last_result: Option<String>,
+    pub last_transfer_time: Option<DateTime<Utc>>,
+    pub last_transfer_type: Option<String>,
+    pub last_transfer_serial: Option<u32>,
+}
+
+/// A secondary zone's persisted timers.
+#[derive(Clone, Debug)]
+pub struct SecondaryTimers {
+    pub zone_name: String,
+    pub next_refresh: Option<DateTime<Utc>>,
+    pub expires: Option<DateTime<Utc>>,
+    pub axfr_requested: bool,
+}
+
+fn row_for(zone_id: &str, record: &Record, at: DateTime<Utc>) -> RecordRow {
+    let (content, priority) = api_content(record);
+    RecordRow {
+        id: new_id(),
+        zone_id: zone_id.to_string(),
+        name: record.owner.to_api(),
+        record: record.clone(),
+        content,
+        priority,
+        comment: None,
+        created: at,
+        modified: at,
+    }
+}
+
+/// Applies one IXFR difference to the rows: each removed RR must exist (owner, type and
+/// RDATA; RFC 1995 §4), an added RR that exists already only changes its TTL.
+fn apply_diff(
+    tx: &Transaction<'_>,
+    zone_id: &str,
+    diff: &ZoneDiff,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut delete = tx.prepare_cached(
+        "DELETE FROM records WHERE id =
+           (SELECT id FROM records WHERE zone_id = ?1 AND name = ?2 AND type = ?3 AND rdata = ?4
+            LIMIT 1)",
+    )?;
+    for r in &diff.removed {
+        let n = delete.execute(params![
+            zone_id,
+            r.owner.to_api(),
+            r.rtype,
+            r.rdata.as_ref()
+        ])?;
+        if n == 0 {
+            return Err(StoreError::Rejected {
+                field: "transfer".into(),
+                message: format!(
+                    "the IXFR deletes {}, which the zone does not have",
+                    tandem_zone::text::record_to_line(r)
+                ),
+            });
+        }
+    }
+    let mut retime = tx.prepare_cached(
+        "UPDATE records SET ttl = ?5, modified = ?6
+         WHERE zone_id = ?1 AND name = ?2 AND type = ?3 AND rdata = ?4",
+    )?;
+    for r in &diff.added {
+        let n = retime.execute(params![
+            zone_id,
+            r.owner.to_api(),
+            r.rtype,
+            r.rdata.as_ref(),
+            r.ttl,
+            format_time(at)
+        ])?;
+        if n == 0 {
+            insert_record(tx, zone_id, &row_for(zone_id, r, at))?;
+        }
+    }
+    Ok(())
+}
+
+fn upsert_peer(
+    tx: &Transaction<'_>,
+    zone_id: &str,
+    peer_id: &str,
+    at: DateTime<Utc>,
+    result: &str,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO incoming_peer_status (zone_id, peer_id, last_check_time, last_result)
+         VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (zone_id, peer_id) DO UPDATE
+         SET last_check_time = excluded.last_check_time, last_result = excluded.last_result",
+        params![zone_id, peer_id, format_time(at), result],
+    )?;
+    Ok(())
+}
+
+impl Store {
+    /// Writes an applied transfer in one transaction: the records, the zone's serial and
+    /// status, the journal, and the incoming status of the zone and the primary. On error
+    /// nothing is written.
+    pub fn apply_transfer(&self, w: &TransferWrite<'_>) -> Result<(), StoreError> {
+        let mut conn = self.write_conn();
+        let tx = conn.transaction()?;
+        match &w.contents {
+            TransferContents::Full(records) => {
+                tx.execute("DELETE FROM records WHERE zone_id = ?1", [w.zone_id])?;
+                for r in records.iter() {
+                    insert_record(&tx, w.zone_id, &row_for(w.zone_id, r, w.at))?;
+                }
+            }
+            TransferContents::Diffs(diffs) => {
+                for d in diffs.iter() {
+                    apply_diff(&tx, w.zone_id, d, w.at)?;
+                }
+            }
+        }
+        let at = format_time(w.at);
+        let n = tx.execute(
+            "UPDATE zones SET serial = ?2, status = 'active', modified = ?3 WHERE id = ?1",
+            params![w.zone_id, w.serial as i64, at],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound {
+                what: "zone",
+                id: w.zone_id.to_string(),
+            });
+        }
+        for j in &w.journal {
+            journal::append(&tx, w.zone_id, j)?;
+        }
+        tx.execute(
+            "UPDATE incoming_transfers
+             SET state = 'ok', checked_time = ?2, modified = ?2, last_transfer_peer_id = ?3
+             WHERE zone_id = ?1",
+            params![w.zone_id, at, w.peer_id],
+        )?;
+        upsert_peer(&tx, w.zone_id, w.peer_id, w.at, "ok")?;
+        tx.execute(
+            "UPDATE incoming_peer_status
+             SET last_transfer_time = ?3, last_transfer_type = ?4, last_transfer_serial = ?5
+             WHERE zone_id = ?1 AND peer_id = ?2",
+            params![w.zone_id, w.peer_id, at, w.kind, w.serial as i64],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Records the outcome of one refresh and the timers that follow it.
+    pub fn record_refresh(&self, r: &RefreshRecord<'_>) -> Result<(), StoreError> {
+        let mut conn = self.write_conn();
+        let tx = conn.transaction()?;
+        for c in &r.checks {
+            upsert_peer(&tx, r.zone_id, c.peer_id, r.at, c.result)?;
+        }
+        tx.execute(
+            "UPDATE incoming_transfers
+             SET state = ?2, next_refresh_time = ?3,
+                 checked_time = CASE WHEN ?4 THEN ?5 ELSE checked_time END,
+                 expires_time = COALESCE(?6, expires_time),
+                 axfr_requested = CASE WHEN ?7 THEN NULL ELSE axfr_requested END
+             WHERE zone_id = ?1",
+            params![
+                r.zone_id,
+                r.state,
+                format_time(r.next_refresh),
+                r.succeeded,
+                format_time(r.at),
+                r.expires.map(format_time),
+                r.forced_done
+            ],
+        )?;
+        let status = match r.state {
+            "pending" => "pending",
+            "expired" => "expired",
+            _ => "active",
+        };
+        tx.execute(
+            "UPDATE zones SET status = ?2 WHERE id = ?1 AND type = 'secondary'",
+            params![r.zone_id, status],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Marks a secondary zone expired (it answers SERVFAIL until a refresh succeeds).
+    pub fn record_expired(&self, zone_id: &str) -> Result<(), StoreError> {
+        let mut conn = self.write_conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "UPDATE incoming_transfers SET state = 'expired' WHERE zone_id = ?1",
+            [zone_id],
+        )?;
+        tx.execute(
+            "UPDATE zones SET status = 'expired' WHERE id = ?1",
+            [zone_id],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The peer that served the zone's last applied transfer.
+    pub fn last_transfer_peer(&self, zone_id: &str) -> Result<Option<String>, StoreError> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .read_conn()
+            .query_row(
+                "SELECT last_transfer_peer_id FROM incoming_transfers WHERE zone_id = ?1",
+                [zone_id],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    /// The incoming status rows of a zone.
+    pub fn incoming_peer_states(
+        &self,
+        zone_id: &str,
+    ) -> Result<Vec<IncomingPeerState>, StoreError> {
+        const T: &str = "incoming_peer_status";
+        let conn = self.read_conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT peer_id, last_check_time, last_result, last_transfer_time,
+                    last_transfer_type, last_transfer_serial
+             FROM incoming_peer_status WHERE zone_id = ?1 ORDER BY peer_id",
+        )?;
+        let rows = stmt.query_map([zone_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, Option<i64>>(5)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (peer_id, ct, res, tt, ty, ts) = row?;
+            out.push(IncomingPeerState {
+                last_check_time: opt_time_column(T, &peer_id, ct)?,
+                last_result: res,
+                last_transfer_time: opt_time_column(T, &peer_id, tt)?,
+                last_transfer_type: ty,
+                last_transfer_serial: ts.map(|s| s as u32),
+                peer_id,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Every secondary zone with an incoming configuration, and its persisted timers.
+    pub fn secondary_timers(&self) -> Result<Vec<SecondaryTimers>, StoreError> {
+        const T: &str = "incoming_transfers";
+        let conn = self.read_conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT z.name, i.next_refresh_time, i.expires_time, i.axfr_requested
+             FROM incoming_transfers i JOIN zones z ON z.id = i.zone_id
+             WHERE z.type = 'secondary'",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (zone_name, next, expires, axfr) = row?;
+            out.push(SecondaryTimers {
+                next_refresh: opt_time_column(T, &zone_name, next)?,
+                expires: opt_time_column(T, &zone_name, expires)?,
+                axfr_requested: axfr.is_some(),
+                zone_name,
+            });
+        }
+        Ok(out)
+    }
+}

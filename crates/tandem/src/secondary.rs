@@ -1,0 +1,191 @@
+//! The control-plane side of the secondary role, answered from the store: a zone's primaries
+//! with their keys, the NOTIFY access rule, writing applied transfers and refresh outcomes,
+//! and the persisted timers a restart resumes.
+
+use crate::metrics;
+use crate::transfer::StoreTransferControl;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, SystemTime};
+use tandem_server::events::refresh::{Change, Commit, Incoming, Outcome, Resume, SecondaryControl};
+use tandem_server::xfr_in::Primary;
+use tandem_store::{
+    JournalWrite, PeerCheck, RefreshRecord, TransferContents, TransferWrite, ZoneKind,
+};
+use tandem_zone::Name;
+
+fn store_error(e: tandem_store::StoreError) -> String {
+    format!("store error: {e}")
+}
+
+impl StoreTransferControl {
+    /// The zone's id, account and incoming peers; `Err` when it is not a secondary zone
+    /// with an incoming configuration.
+    fn incoming_peers(
+        &self,
+        apex: &Name,
+    ) -> Result<(String, String, u32, Vec<tandem_store::Peer>), String> {
+        let zone = self
+            .store
+            .zone_by_name(&apex.to_api())
+            .map_err(store_error)?
+            .ok_or("zone not in the store")?;
+        if zone.kind != ZoneKind::Secondary {
+            return Err(format!("{} is not a secondary zone", zone.name));
+        }
+        let cfg = self
+            .store
+            .incoming_config(&zone.id)
+            .map_err(store_error)?
+            .ok_or("incoming transfers are not configured for this zone")?;
+        let peers = cfg
+            .peers
+            .iter()
+            .filter_map(|id| self.store.peer(&zone.account_id, id).ok().flatten())
+            .collect();
+        Ok((zone.id, zone.account_id, cfg.auto_refresh_seconds, peers))
+    }
+}
+
+fn to_utc(t: SystemTime) -> chrono::DateTime<chrono::Utc> {
+    t.into()
+}
+
+impl SecondaryControl for StoreTransferControl {
+    fn incoming(&self, apex: &Name) -> Result<Incoming, String> {
+        let (_, _, refresh, peers) = self.incoming_peers(apex)?;
+        let primaries = peers
+            .into_iter()
+            .filter_map(|p| {
+                let addr = SocketAddr::new(p.ip?, p.port);
+                Some(Primary {
+                    key: self.peer_key(&p),
+                    peer_id: p.id,
+                    name: p.name,
+                    addr,
+                    ixfr: p.ixfr_enable,
+                })
+            })
+            .collect();
+        Ok(Incoming {
+            primaries,
+            refresh: Duration::from_secs(u64::from(refresh)),
+        })
+    }
+
+    fn commit(&self, apex: &Name, c: &Commit<'_>) -> Result<(), String> {
+        let (zone_id, _) = self.zone_id(apex)?;
+        let journal = c
+            .journal
+            .iter()
+            .filter(|d| !d.is_empty())
+            .filter_map(|d| {
+                Some(JournalWrite {
+                    from_serial: d.from_serial()?,
+                    to_serial: d.to_serial()?,
+                    diff: d.clone(),
+                    zone_records: c.record_count,
+                    limits: self.journal,
+                })
+            })
+            .collect();
+        let contents = match c.change {
+            Change::Full(records) => TransferContents::Full(records),
+            Change::Diffs(diffs) => TransferContents::Diffs(diffs),
+        };
+        self.store
+            .apply_transfer(&TransferWrite {
+                zone_id: &zone_id,
+                peer_id: c.peer_id,
+                kind: c.kind.as_str(),
+                serial: c.serial,
+                contents,
+                journal,
+                at: tandem_store::now(),
+            })
+            .map_err(store_error)
+    }
+
+    fn record(&self, apex: &Name, o: &Outcome<'_>) {
+        let zone = apex.to_api();
+        for a in o.attempts {
+            match a.transfer {
+                None => metrics::count_soa_check(&zone, a.result.is_ok()),
+                Some(kind) => metrics::count_transfer_in(&zone, kind.as_str(), a.result.is_ok()),
+            }
+        }
+        let Ok((zone_id, _)) = self.zone_id(apex) else {
+            return;
+        };
+        let results: Vec<(String, String)> = o
+            .attempts
+            .iter()
+            .map(|a| {
+                let text = match (&a.result, a.transfer) {
+                    (Ok(_), _) => "ok".to_string(),
+                    (Err(e), None) => format!("SOA query: {e}"),
+                    (Err(e), Some(k)) => format!("{}: {e}", k.as_str()),
+                };
+                (a.peer_id.clone(), text)
+            })
+            .collect();
+        let record = RefreshRecord {
+            zone_id: &zone_id,
+            at: tandem_store::now(),
+            state: o.state,
+            succeeded: o.succeeded,
+            checks: results
+                .iter()
+                .map(|(peer_id, result)| PeerCheck { peer_id, result })
+                .collect(),
+            next_refresh: to_utc(o.next_refresh),
+            expires: o.expires.map(to_utc),
+            forced_done: o.forced_done,
+        };
+        if let Err(e) = self.store.record_refresh(&record) {
+            tracing::error!(zone = %apex, error = %e, "cannot record the refresh");
+        }
+    }
+
+    fn expired(&self, apex: &Name) {
+        let Ok((zone_id, _)) = self.zone_id(apex) else {
+            return;
+        };
+        if let Err(e) = self.store.record_expired(&zone_id) {
+            tracing::error!(zone = %apex, error = %e, "cannot record the expiry");
+        }
+    }
+
+    fn authorize_notify(
+        &self,
+        apex: &Name,
+        source: IpAddr,
+        key: Option<&Name>,
+    ) -> Result<(), String> {
+        let result = self
+            .incoming_peers(apex)
+            .and_then(|(_, account, _, peers)| self.access(&account, &peers, source, key));
+        metrics::count_notify_received(&apex.to_api(), result.is_ok());
+        result
+    }
+
+    fn resume(&self) -> Vec<Resume> {
+        let timers = match self.store.secondary_timers() {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the secondary zones' timers");
+                return Vec::new();
+            }
+        };
+        timers
+            .into_iter()
+            .filter_map(|t| {
+                Some(Resume {
+                    apex: Name::parse(&t.zone_name).ok()?,
+                    next_refresh: t.next_refresh.map(SystemTime::from),
+                    expires: t.expires.map(SystemTime::from),
+                    axfr_requested: t.axfr_requested,
+                })
+            })
+            .collect()
+    }
+}
