@@ -210,3 +210,84 @@ pub fn tail(text: &str, max: usize) -> String {
     }
     text[start..].to_string()
 }
+
+/// BIND 9 as the primary of one zone that Tandem transfers: `notify explicit` to Tandem's DNS
+/// address only, `ixfr-from-differences yes` so a reloaded zone file is served as IXFR, and
+/// transfers allowed to 127.0.0.1 (or, with a key, only to requests signed with it; its
+/// NOTIFYs are then signed too). Reloads on SIGHUP. Stopped on drop.
+pub struct BindPrimary {
+    p: crate::primary::PrimaryProcess,
+}
+
+impl BindPrimary {
+    pub fn start(spec: &crate::primary::PrimarySpec) -> BindPrimary {
+        let named = find_tool("named").expect("named installed (check require_tool first)");
+        let p = crate::primary::PrimaryProcess::start("named", named, spec, |dir, port| {
+            let root = dir.display().to_string();
+            let (key_clause, key_ref, allow) = match &spec.key {
+                Some(k) => (
+                    format!(
+                        "key \"{}\" {{ algorithm {}; secret \"{}\"; }};\n",
+                        k.name, k.algo, k.secret
+                    ),
+                    format!(" key \"{}\"", k.name),
+                    format!("key \"{}\";", k.name),
+                ),
+                None => (String::new(), String::new(), "127.0.0.1;".to_string()),
+            };
+            let conf = format!(
+                "options {{\n\
+                 \tdirectory \"{root}\";\n\
+                 \tpid-file \"{root}/named.pid\";\n\
+                 \tsession-keyfile \"{root}/session.key\";\n\
+                 \tmanaged-keys-directory \"{root}\";\n\
+                 \tlisten-on port {port} {{ 127.0.0.1; }};\n\
+                 \tlisten-on-v6 {{ none; }};\n\
+                 \trecursion no;\n\
+                 \tdnssec-validation no;\n\
+                 \tnotify explicit;\n\
+                 \tnotify-source 127.0.0.1;\n\
+                 }};\n\
+                 controls {{ }};\n\
+                 {key_clause}\
+                 zone \"{zone}\" {{\n\
+                 \ttype primary;\n\
+                 \tfile \"{zone}.zone\";\n\
+                 \tixfr-from-differences yes;\n\
+                 \tmax-ixfr-ratio unlimited;\n\
+                 \talso-notify {{ {nip} port {nport}{key_ref}; }};\n\
+                 \tallow-transfer {{ {allow} }};\n\
+                 }};\n",
+                zone = spec.zone,
+                nip = spec.notify.ip(),
+                nport = spec.notify.port(),
+            );
+            std::fs::write(dir.join("named.conf"), conf).expect("write named.conf");
+            ["-g", "-c", "named.conf"].map(Into::into).to_vec()
+        });
+        BindPrimary { p }
+    }
+}
+
+impl crate::primary::Primary for BindPrimary {
+    fn kind(&self) -> &'static str {
+        "named"
+    }
+    fn addr(&self) -> SocketAddr {
+        self.p.addr()
+    }
+    fn update_zone(&mut self, serial: u32, zone_text: &str) -> Result<(), String> {
+        self.p.write_zone(zone_text);
+        self.p.signal(libc::SIGHUP);
+        self.p.wait_serial(serial)
+    }
+    fn stop(&mut self) {
+        self.p.stop();
+    }
+    fn start(&mut self, serial: u32) -> Result<(), String> {
+        self.p.launch(serial)
+    }
+    fn log_tail(&self, max: usize) -> String {
+        self.p.log_tail(max)
+    }
+}

@@ -223,3 +223,85 @@ impl KnotSecondary {
         log_tail(&self.log_path(), max)
     }
 }
+
+/// Knot DNS as the primary of one zone that Tandem transfers: `notify` to Tandem's DNS address,
+/// `zonefile-load: difference` with `journal-content: changes` so a reloaded zone file is
+/// served as IXFR, transfers allowed to 127.0.0.1 (with a key: only signed with it; its
+/// NOTIFYs are then signed too). Reloaded with `knotc zone-reload`. Stopped on drop.
+pub struct KnotPrimary {
+    p: crate::primary::PrimaryProcess,
+}
+
+impl KnotPrimary {
+    pub fn start(spec: &crate::primary::PrimarySpec) -> KnotPrimary {
+        let knotd = find_tool("knotd").expect("knotd installed (check require_tool first)");
+        let p = crate::primary::PrimaryProcess::start("knotd", knotd, spec, |dir, port| {
+            let root = dir.display().to_string();
+            let (key_section, key_ref) = match &spec.key {
+                Some(k) => (
+                    format!(
+                        "key:\n  - id: {}\n    algorithm: {}\n    secret: {}\n",
+                        k.name, k.algo, k.secret
+                    ),
+                    format!("    key: {}\n", k.name),
+                ),
+                None => (String::new(), String::new()),
+            };
+            let conf = format!(
+                "server:\n    rundir: \"{root}\"\n    listen: 127.0.0.1@{port}\n    \
+                 udp-workers: 1\n    tcp-workers: 1\n    background-workers: 1\n\
+                 database:\n    storage: \"{root}\"\n\
+                 control:\n    listen: \"{root}/knot.sock\"\n\
+                 log:\n  - target: stderr\n    any: info\n\
+                 {key_section}\
+                 remote:\n  - id: tandem\n    address: {nip}@{nport}\n{key_ref}\
+                 acl:\n  - id: transfer_to_tandem\n    address: 127.0.0.1\n{key_ref}    action: transfer\n\
+                 zone:\n  - domain: \"{zone}\"\n    file: \"{root}/{zone}.zone\"\n    storage: \"{root}\"\n    \
+                 notify: tandem\n    acl: transfer_to_tandem\n    semantic-checks: off\n    \
+                 zonefile-sync: -1\n    zonefile-load: difference\n    journal-content: changes\n",
+                zone = spec.zone,
+                nip = spec.notify.ip(),
+                nport = spec.notify.port(),
+            );
+            std::fs::write(dir.join("knot.conf"), conf).expect("write knot.conf");
+            ["-c", "knot.conf"].map(Into::into).to_vec()
+        });
+        KnotPrimary { p }
+    }
+}
+
+impl crate::primary::Primary for KnotPrimary {
+    fn kind(&self) -> &'static str {
+        "knotd"
+    }
+    fn addr(&self) -> SocketAddr {
+        self.p.addr()
+    }
+    fn update_zone(&mut self, serial: u32, zone_text: &str) -> Result<(), String> {
+        self.p.write_zone(zone_text);
+        let knotc = find_tool("knotc").ok_or("knotc not installed")?;
+        let out = Command::new(knotc)
+            .arg("-s")
+            .arg(self.p.dir.path().join("knot.sock"))
+            .args(["zone-reload", &self.p.zone])
+            .output()
+            .map_err(|e| format!("knotc: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "knotc zone-reload: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        self.p.wait_serial(serial)
+    }
+    fn stop(&mut self) {
+        self.p.stop();
+    }
+    fn start(&mut self, serial: u32) -> Result<(), String> {
+        self.p.launch(serial)
+    }
+    fn log_tail(&self, max: usize) -> String {
+        self.p.log_tail(max)
+    }
+}

@@ -1,12 +1,13 @@
 //! End-to-end test harness for Tandem: starts the real `tandem` binary (and Knot DNS as a
-//! reference), talks to it through its REST API and over DNS with a client that shares no code
-//! with the server's answering path.
+//! reference; BIND, Knot and NSD as its primaries and secondaries; a scripted fake primary),
+//! talks to it through its REST API and over DNS with a client that shares no code with the
+//! server's answering path.
 //!
 //! Environment:
 //! - `TANDEM_BIN=PATH` runs that binary instead of building `tandem` with the tests' profile
 //!   and target dir (`cargo build -p tandem`, once per test process).
-//! - `TANDEM_INTEROP=require` makes a missing `knotd`, `named` or `dig` fail the interop tests
-//!   instead of skipping them (loudly).
+//! - `TANDEM_INTEROP=require` makes a missing `knotd`, `named`, `nsd` or `dig` fail the
+//!   interop tests instead of skipping them (loudly).
 //! - `TANDEM_E2E_REFERENCE=knotd` runs the tests built on `ExampleServer` against knotd, to
 //!   check the tests' own expectations against a reference implementation. Known knotd
 //!   differences: it drops QDCOUNT=2 instead of FORMERR, and answers IXFR over UDP with NOTAUTH.
@@ -16,8 +17,13 @@ pub mod bind;
 pub mod diff;
 pub mod dns;
 pub mod expect;
+pub mod fake_primary;
+pub mod fake_setup;
+pub mod incoming;
 pub mod knot;
 pub mod malformed;
+pub mod nsd;
+pub mod primary;
 pub mod process;
 pub mod secondary;
 pub mod tandem;

@@ -159,6 +159,7 @@ pub fn require_tool(tool: &str) -> bool {
         "named" => "bind9",
         "dig" => "bind9-dnsutils",
         "kdig" => "knot-dnsutils",
+        "nsd" => "nsd",
         _ => "knot",
     };
     eprintln!(

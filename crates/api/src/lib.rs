@@ -11,6 +11,7 @@ mod auth;
 mod batch;
 mod change;
 mod content;
+mod dashboard;
 mod envelope;
 mod openapi;
 mod records;
@@ -27,6 +28,7 @@ pub use routes::{route_list, router};
 pub use transfers::incoming::IncomingPeerStatus;
 pub use transfers::input::{DEFAULT_REFRESH_SECONDS, MAX_REFRESH_SECONDS};
 pub use transfers::outgoing::OutgoingPeerStatus;
+pub use transfers::peer_serials::{PeerSerial, ProbeKey, ProbeResult, SoaProbe};
 pub use transfers::{NoTransferEvents, TransferEvents};
 
 use std::sync::{Arc, OnceLock};
@@ -93,6 +95,7 @@ struct Shared {
     locks: change::ZoneLocks,
     hook: OnceLock<ChangeHook>,
     events: OnceLock<Arc<dyn TransferEvents>>,
+    soa_probe: OnceLock<Arc<dyn SoaProbe>>,
 }
 
 impl ApiState {
@@ -125,6 +128,7 @@ impl ApiState {
                 locks: change::ZoneLocks::default(),
                 hook: OnceLock::new(),
                 events: OnceLock::new(),
+                soa_probe: OnceLock::new(),
             }),
         })
     }
@@ -147,6 +151,20 @@ impl ApiState {
             tracing::warn!("transfer events are already registered; the new ones are ignored");
         }
         self
+    }
+
+    /// Registers how peer_serials asks a peer for its SOA serial (once; a second one is
+    /// refused with a warning). Without one, each peer's entry says probing is not available.
+    pub fn with_soa_probe(self, probe: Arc<dyn SoaProbe>) -> Self {
+        if self.inner.soa_probe.set(probe).is_err() {
+            tracing::warn!("an SOA probe is already registered; the new one is ignored");
+        }
+        self
+    }
+
+    /// How peers are asked for their SOA serial, if the binary registered a way.
+    pub(crate) fn soa_probe(&self) -> Option<Arc<dyn SoaProbe>> {
+        self.inner.soa_probe.get().cloned()
     }
 
     /// What the transfer roles are told.

@@ -42,6 +42,7 @@ use utoipa::{Modify, OpenApi};
         crate::transfers::outgoing::disable,
         crate::transfers::outgoing::force_notify,
         crate::transfers::outgoing::status,
+        crate::transfers::peer_serials::list,
         crate::zones::create,
         crate::zones::list,
         crate::zones::get,

@@ -2,8 +2,10 @@
 //! the tests compare with the paths of the OpenAPI document: a route cannot be served without
 //! the comparison seeing it.
 
-use crate::transfers::{acls, incoming, outgoing, peers, tsigs};
-use crate::{accounts, batch, envelope, openapi, records, tokens, zonefile, zones, ApiState};
+use crate::transfers::{acls, incoming, outgoing, peer_serials, peers, tsigs};
+use crate::{
+    accounts, batch, dashboard, envelope, openapi, records, tokens, zonefile, zones, ApiState,
+};
 use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
 use axum::http::Method;
@@ -142,6 +144,11 @@ fn table(import_limit: usize) -> Vec<Route> {
             M::GET,
             outgoing::status,
         ),
+        route(
+            "/zones/{zone_id}/secondary_dns/peer_serials",
+            M::GET,
+            peer_serials::list,
+        ),
         route("/openapi.json", M::GET, openapi::serve),
     ]
 }
@@ -160,8 +167,9 @@ pub fn route_list() -> Vec<(String, String)> {
         .collect()
 }
 
-/// The API under `/client/v4`. It has no fallback of its own outside that prefix, so the binary
-/// can merge it with the dashboard and metrics routes.
+/// The API under `/client/v4` and the dashboard's static files (`/`, `/dashboard/...`, not in
+/// the OpenAPI document). It has no fallback of its own outside those, so the binary can merge
+/// it with the metrics route.
 pub fn router(state: ApiState) -> Router {
     let mut api = Router::new();
     for r in table(state.config().max_body_bytes) {
@@ -173,6 +181,7 @@ pub fn router(state: ApiState) -> Router {
         .layer(DefaultBodyLimit::max(state.config().json_body_limit));
     Router::new()
         .nest(BASE, api)
+        .merge(dashboard::router())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

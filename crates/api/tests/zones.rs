@@ -332,11 +332,14 @@ async fn restart_serves_the_last_committed_serial() {
 async fn router_merges_with_other_routes() {
     use tower::ServiceExt;
     let h = Harness::new();
+    // The router brings the dashboard at `/`; the binary adds `/metrics`.
     let app = axum::Router::new()
-        .route("/", axum::routing::get(|| async { "dashboard" }))
+        .route("/metrics", axum::routing::get(|| async { "metrics" }))
         .fallback(|| async { (StatusCode::NOT_FOUND, "page not found") })
         .merge(h.app.clone());
     let get = |uri: &str| Request::get(uri).body(Body::empty()).unwrap();
+    let resp = app.clone().oneshot(get("/metrics")).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
     let resp = app.clone().oneshot(get("/")).await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     let resp = app.clone().oneshot(get("/client/v4/nope")).await.unwrap();

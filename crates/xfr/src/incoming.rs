@@ -84,6 +84,8 @@ pub enum XfrInError {
     WrongQuestion { message: usize, detail: String },
     #[error("the answer is truncated (TC), which a transfer over TCP must not be")]
     Truncated,
+    #[error("the SOA answer is not authoritative (AA clear): the peer does not serve the zone")]
+    NotAuthoritative,
     #[error("the answer does not start with the zone's SOA")]
     NoSoaFirst,
     #[error("first SOA has serial {first}, last SOA has serial {last}")]
@@ -95,6 +97,8 @@ pub enum XfrInError {
     SoaInMiddle { serial: u32, first: u32 },
     #[error("record owner {owner} is outside the zone {apex}")]
     OutOfZone { owner: String, apex: String },
+    #[error("an SOA owned by {owner}, which is not the zone's apex")]
+    SoaNotAtApex { owner: String },
     #[error("record of {owner} has class {class}, not IN")]
     WrongClass { owner: String, class: u16 },
     #[error("record of type {rtype} at {owner} does not belong in a transfer")]
@@ -119,11 +123,14 @@ pub enum XfrInError {
 
 impl XfrInError {
     /// True when asking again with AXFR may succeed: the primary refused or botched IXFR
-    /// (RFC 1995 §4, and what BIND and Knot do for NOTIMP, FORMERR and REFUSED).
+    /// (RFC 1995 §4, and what BIND and Knot do for NOTIMP, FORMERR and REFUSED), including an
+    /// IXFR answer whose SOA is not the apex's (CVE-2021-25214).
     pub fn wants_axfr(&self) -> bool {
         matches!(
             self,
             XfrInError::Rcode(1 | 4 | 5)
+                | XfrInError::NoSoaFirst
+                | XfrInError::SoaNotAtApex { .. }
                 | XfrInError::IxfrWrongStart { .. }
                 | XfrInError::IxfrGap { .. }
                 | XfrInError::IxfrNeedsAxfr(_)
@@ -187,6 +194,10 @@ pub fn transfer_request(id: u16, apex: &Name, kind: Kind, our_soa: Option<&Recor
 /// the apex SOA from the answer section.
 pub fn soa_answer_serial(apex: &Name, id: u16, msg: &[u8]) -> Result<u32, XfrInError> {
     let records = check_message(apex, id, rtype::SOA, msg, 1)?;
+    // RFC 1034 §4.3.5: only an authoritative answer tells what the primary serves.
+    if msg.len() > 2 && msg[2] & 0x04 == 0 {
+        return Err(XfrInError::NotAuthoritative);
+    }
     records
         .iter()
         .find(|r| r.rtype == rtype::SOA && r.owner == *apex)
@@ -385,7 +396,13 @@ impl Reader {
                 rtype: r.rtype,
             });
         }
-        let apex_soa = r.rtype == rtype::SOA && r.owner == self.apex;
+        if r.rtype == rtype::SOA && r.owner != self.apex {
+            // CVE-2021-25214: an SOA anywhere but the apex is never zone data.
+            return Err(XfrInError::SoaNotAtApex {
+                owner: r.owner.to_fqdn(),
+            });
+        }
+        let apex_soa = r.rtype == rtype::SOA;
         let serial = if apex_soa { soa_serial(&r.rdata) } else { None };
         let first_serial = self
             .first

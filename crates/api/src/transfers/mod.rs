@@ -4,11 +4,13 @@
 //!
 //! The API stores and checks configuration; the primary and secondary roles act on it. They
 //! hear about what needs acting on through [`TransferEvents`], called after each commit.
+//! `peer_serials` asks the linked peers, live, which serial they serve.
 
 pub mod acls;
 pub mod incoming;
 pub mod input;
 pub mod outgoing;
+pub mod peer_serials;
 pub mod peers;
 pub mod tsigs;
 

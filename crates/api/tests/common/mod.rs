@@ -6,7 +6,7 @@ use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
-use tandem_api::{load_zones, router, ApiConfig, ApiState, TransferEvents};
+use tandem_api::{load_zones, router, ApiConfig, ApiState, SoaProbe, TransferEvents};
 use tandem_store::Store;
 use tandem_zone::{Name, ZoneDiff, ZoneSet};
 use tower::ServiceExt;
@@ -73,6 +73,20 @@ impl Harness {
 
     /// Opens (or reopens) the store in `dir` and loads its zones, as the binary does.
     pub fn open(dir: tempfile::TempDir, config: ApiConfig) -> Self {
+        Self::open_with(dir, config, None)
+    }
+
+    /// A harness whose peer_serials asks `probe`.
+    pub fn with_probe(probe: Arc<dyn SoaProbe>) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        Self::open_with(dir, ApiConfig::default(), Some(probe))
+    }
+
+    fn open_with(
+        dir: tempfile::TempDir,
+        config: ApiConfig,
+        probe: Option<Arc<dyn SoaProbe>>,
+    ) -> Self {
         let store = Arc::new(Store::open(dir.path()).unwrap());
         store.bootstrap_admin_token(Some(TOKEN)).unwrap();
         let zones = Arc::new(ZoneSet::new());
@@ -88,6 +102,10 @@ impl Harness {
                     .push((c.zone_id.to_string(), c.serial, c.diff.clone()));
             }))
             .with_transfer_events(events.clone());
+        let state = match probe {
+            Some(p) => state.with_soa_probe(p),
+            None => state,
+        };
         Harness {
             dir,
             store,

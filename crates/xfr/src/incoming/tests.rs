@@ -253,6 +253,13 @@ fn ixfr_shapes() {
     let wrong = message(7, rtype::IXFR, true, &[soa(7), soa(3), soa(7), soa(7)]);
     let err = run(reader(Kind::Ixfr, Some(5)), &[wrong]).unwrap_err();
     assert!(err.wants_axfr(), "{err}");
+    // CVE-2021-25214: an SOA below the apex opening the difference.
+    let mut below = soa(5);
+    below.owner = name("www.example.com");
+    let not_apex = message(7, rtype::IXFR, true, &[soa(7), below, soa(7), soa(7)]);
+    let err = run(reader(Kind::Ixfr, Some(5)), &[not_apex]).unwrap_err();
+    assert!(matches!(err, XfrInError::SoaNotAtApex { .. }), "{err}");
+    assert!(err.wants_axfr());
     // Differences that do not chain.
     let gap = message(
         7,
