@@ -19,6 +19,7 @@ pub mod dns;
 pub mod expect;
 pub mod fake_primary;
 pub mod fake_setup;
+mod fake_tsig;
 pub mod incoming;
 pub mod knot;
 pub mod malformed;

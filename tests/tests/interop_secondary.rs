@@ -244,10 +244,18 @@ fn run(kind: Kind, tsig: bool) {
     r.ok(res);
     r.ok(wait_served(r.t.dns(), ZONE, S1 + 2, WAIT));
     let peers: Vec<&str> = sz.peer_ids.iter().map(String::as_str).collect();
+    let checked = sz.incoming()["checked_time"].clone();
     put_incoming(&sz.api, &sz.zone_id, ZONE, &peers, 1);
-    r.ok(sz.wait_incoming("a check after the PUT", WAIT, |v| v["state"] == "ok"));
+    r.ok(sz.wait_incoming("a check after the PUT", WAIT, |v| {
+        v["state"] == "ok" && v["checked_time"] != checked
+    }));
     r.p.stop();
     let stopped = std::time::Instant::now();
+    // Still served while the primary is away (until the expire time).
+    let still = served(r.t.dns(), ZONE);
+    if still != Ok(S1 + 2) {
+        r.fail(&format!("just after the primary stopped: {still:?}"));
+    }
     let status = r.ok(sz.wait_incoming("state expired", WAIT, |v| v["state"] == "expired"));
     if stopped.elapsed() < std::time::Duration::from_secs(5) {
         r.fail(&format!(

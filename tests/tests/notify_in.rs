@@ -167,15 +167,17 @@ fn notify_flood_is_rate_limited() {
         std::thread::sleep(Duration::from_millis(7));
     }
     let flood = since.elapsed();
-    assert!(flood < Duration::from_secs(2), "the flood took {flood:?}");
+    // With --min-soa-check-interval-ms 1000: one check at once, then at most one a second
+    // (and one more for the end of the flood); 5 for a flood of less than 2 s.
+    let bound = flood.as_secs_f64().ceil() as usize + 3;
     wait_served(s.t.dns(), ZONE, N + 1, WAIT).unwrap_or_else(|e| s.fail(&e, since));
     std::thread::sleep(Duration::from_secs(2));
     let checks = s.fake.soa_queries_since(since);
     let transfers = s.fake.transfers_since(since).len();
-    if !(1..=5).contains(&checks) || transfers != 1 {
+    if !(1..=bound).contains(&checks) || transfers != 1 {
         s.fail(
             &format!(
-                "200 NOTIFYs in {flood:?} caused {checks} SOA queries (expected 1 to 5) and \
+                "200 NOTIFYs in {flood:?} caused {checks} SOA queries (expected 1 to {bound}) and \
                  {transfers} transfers (expected 1)"
             ),
             since,

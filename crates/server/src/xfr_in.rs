@@ -88,6 +88,17 @@ fn sign(msg: &mut Vec<u8>, key: Option<&TsigKey>) -> Result<Option<RequestState>
         .map_err(|e| FetchError::Io(format!("cannot sign the request: {e:?}")))
 }
 
+/// An SOA query with a fresh id, signed when there is a key.
+fn soa_request(
+    apex: &Name,
+    key: Option<&TsigKey>,
+) -> Result<(u16, Vec<u8>, Option<RequestState>), FetchError> {
+    let id: u16 = rand::random();
+    let mut msg = incoming::soa_query(id, apex);
+    let tsig = sign(&mut msg, key)?;
+    Ok((id, msg, tsig))
+}
+
 /// Asks `to` for the serial of `apex` (RFC 1034 §4.3.5), retrying over UDP and switching to
 /// TCP when the answer is truncated. Answers from another address or with another id are
 /// ignored, as are answers whose TSIG does not verify (they may be forged).
@@ -97,9 +108,7 @@ pub async fn query_soa(
     key: Option<&TsigKey>,
     cfg: &XfrInConfig,
 ) -> Result<u32, FetchError> {
-    let id: u16 = rand::random();
-    let mut msg = incoming::soa_query(id, apex);
-    let mut tsig = sign(&mut msg, key)?;
+    let (id, msg, mut tsig) = soa_request(apex, key)?;
     let local = local_for(cfg.source, to);
     let sock = UdpSocket::bind(local)
         .await
@@ -170,9 +179,7 @@ async fn query_soa_tcp(
     key: Option<&TsigKey>,
     cfg: &XfrInConfig,
 ) -> Result<u32, FetchError> {
-    let id: u16 = rand::random();
-    let mut msg = incoming::soa_query(id, apex);
-    let mut tsig = sign(&mut msg, key)?;
+    let (id, msg, mut tsig) = soa_request(apex, key)?;
     let mut stream = connect(to, cfg.source, cfg.soa_timeout).await?;
     send(&mut stream, &msg).await?;
     let answer = read_message(&mut stream, to, cfg.soa_timeout)

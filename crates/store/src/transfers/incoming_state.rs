@@ -2,6 +2,7 @@
 //! (records, serial, IXFR journal and status together, PRODUCT.md §4), the outcome of each
 //! refresh per primary, and the persisted refresh and expire timers that a restart resumes.
 
+use super::status::peer_status_rows;
 use crate::journal::{self, JournalWrite};
 use crate::records::insert_record;
 use crate::{format_time, new_id, opt_time_column, RecordRow, Store, StoreError};
@@ -274,41 +275,28 @@ impl Store {
             .flatten())
     }
 
-    /// The incoming status rows of a zone.
+    /// The incoming status rows of a zone, by peer id.
     pub fn incoming_peer_states(
         &self,
         zone_id: &str,
     ) -> Result<Vec<IncomingPeerState>, StoreError> {
-        const T: &str = "incoming_peer_status";
-        let conn = self.read_conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT peer_id, last_check_time, last_result, last_transfer_time,
-                    last_transfer_type, last_transfer_serial
-             FROM incoming_peer_status WHERE zone_id = ?1 ORDER BY peer_id",
+        let rows = peer_status_rows(
+            &self.read_conn(),
+            "incoming_peer_status",
+            "last_check_time, last_result",
+            zone_id,
         )?;
-        let rows = stmt.query_map([zone_id], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Option<String>>(1)?,
-                r.get::<_, Option<String>>(2)?,
-                r.get::<_, Option<String>>(3)?,
-                r.get::<_, Option<String>>(4)?,
-                r.get::<_, Option<i64>>(5)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (peer_id, ct, res, tt, ty, ts) = row?;
-            out.push(IncomingPeerState {
-                last_check_time: opt_time_column(T, &peer_id, ct)?,
-                last_result: res,
-                last_transfer_time: opt_time_column(T, &peer_id, tt)?,
-                last_transfer_type: ty,
-                last_transfer_serial: ts.map(|s| s as u32),
-                peer_id,
-            });
-        }
-        Ok(out)
+        Ok(rows
+            .into_iter()
+            .map(|r| IncomingPeerState {
+                peer_id: r.peer_id,
+                last_check_time: r.event_time,
+                last_result: r.event_result,
+                last_transfer_time: r.transfer_time,
+                last_transfer_type: r.transfer_type,
+                last_transfer_serial: r.transfer_serial,
+            })
+            .collect())
     }
 
     /// Every secondary zone with an incoming configuration, and its persisted timers.

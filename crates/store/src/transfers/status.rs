@@ -82,35 +82,71 @@ impl Store {
         &self,
         zone_id: &str,
     ) -> Result<Vec<OutgoingPeerState>, StoreError> {
-        const T: &str = "outgoing_peer_status";
-        let conn = self.read_conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT peer_id, last_notify_time, last_notify_result, last_transfer_time,
-                    last_transfer_type, last_transfer_serial
-             FROM outgoing_peer_status WHERE zone_id = ?1 ORDER BY peer_id",
+        let rows = peer_status_rows(
+            &self.read_conn(),
+            "outgoing_peer_status",
+            "last_notify_time, last_notify_result",
+            zone_id,
         )?;
-        let rows = stmt.query_map([zone_id], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Option<String>>(1)?,
-                r.get::<_, Option<String>>(2)?,
-                r.get::<_, Option<String>>(3)?,
-                r.get::<_, Option<String>>(4)?,
-                r.get::<_, Option<i64>>(5)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (peer_id, nt, nr, tt, ty, ts) = row?;
-            out.push(OutgoingPeerState {
-                last_notify_time: opt_time_column(T, &peer_id, nt)?,
-                last_notify_result: nr,
-                last_transfer_time: opt_time_column(T, &peer_id, tt)?,
-                last_transfer_type: ty,
-                last_transfer_serial: ts.map(|s| s as u32),
-                peer_id,
-            });
-        }
-        Ok(out)
+        Ok(rows
+            .into_iter()
+            .map(|r| OutgoingPeerState {
+                peer_id: r.peer_id,
+                last_notify_time: r.event_time,
+                last_notify_result: r.event_result,
+                last_transfer_time: r.transfer_time,
+                last_transfer_type: r.transfer_type,
+                last_transfer_serial: r.transfer_serial,
+            })
+            .collect())
     }
+}
+
+/// One row of a per-peer status table. Both directions keep the same shape: the time and
+/// outcome of the last exchange (NOTIFY sent, or SOA check) and the last transfer.
+pub(crate) struct PeerStatusRow {
+    pub peer_id: String,
+    pub event_time: Option<DateTime<Utc>>,
+    pub event_result: Option<String>,
+    pub transfer_time: Option<DateTime<Utc>>,
+    pub transfer_type: Option<String>,
+    pub transfer_serial: Option<u32>,
+}
+
+/// The rows of `table` for a zone, by peer id; `event_columns` names its time and result
+/// columns of the last exchange.
+pub(crate) fn peer_status_rows(
+    conn: &rusqlite::Connection,
+    table: &'static str,
+    event_columns: &str,
+    zone_id: &str,
+) -> Result<Vec<PeerStatusRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT peer_id, {event_columns}, last_transfer_time, last_transfer_type,
+                last_transfer_serial
+         FROM {table} WHERE zone_id = ?1 ORDER BY peer_id"
+    ))?;
+    let rows = stmt.query_map([zone_id], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, Option<String>>(1)?,
+            r.get::<_, Option<String>>(2)?,
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, Option<String>>(4)?,
+            r.get::<_, Option<i64>>(5)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (peer_id, et, er, tt, ty, ts) = row?;
+        out.push(PeerStatusRow {
+            event_time: opt_time_column(table, &peer_id, et)?,
+            event_result: er,
+            transfer_time: opt_time_column(table, &peer_id, tt)?,
+            transfer_type: ty,
+            transfer_serial: ts.map(|s| s as u32),
+            peer_id,
+        });
+    }
+    Ok(out)
 }
