@@ -18,7 +18,7 @@ fn transfer_configuration_survives_kill_9() {
     );
     let primary = api.post_ok(
         &format!("{base}/peers"),
-        &json!({"name": "primary", "ip": "192.0.2.1", "port": 5300, "ixfr_enable": true,
+        &json!({"name": "primary", "ip": "127.0.0.21", "port": 5300, "ixfr_enable": true,
                 "tsig_id": key["id"]}),
     );
     let secondary = api.post_ok(&format!("{base}/peers"), &json!({"name": "secondary"}));
