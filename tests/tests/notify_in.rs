@@ -6,7 +6,8 @@
 //! - a flood of NOTIFYs from the peer causes a bounded number of SOA checks, and Tandem keeps
 //!   answering queries meanwhile;
 //! - a primary that stops answering: the zone is served until the SOA expire, then SERVFAIL
-//!   with state `expired`, and served again once the primary is back;
+//!   with state `expired` (and no AXFR of the expired copy), and served again once the
+//!   primary is back;
 //! - after `kill -9` and a restart, the zone is served from the store at once and its
 //!   `next_refresh_time` is the one it had.
 
@@ -246,6 +247,18 @@ fn zone_expires_without_its_primary_and_recovers() {
     if answer != Err("SERVFAIL".to_string()) {
         s.fail(
             &format!("an expired zone answers SERVFAIL, got {answer:?}: {expired:#}"),
+            since,
+        );
+    }
+    // Nor is an expired copy transferred further (RFC 1034 §4.3.5); without the expiry the
+    // request would be REFUSED by the access rule (the zone has no outgoing transfers).
+    let axfr = tandem_tests::dns::tcp(s.t.dns(), &Query::new(ZONE, Rtype::AXFR));
+    if axfr.rcode_name() != "SERVFAIL" {
+        s.fail(
+            &format!(
+                "AXFR of an expired zone: {}, expected SERVFAIL",
+                axfr.rcode_name()
+            ),
             since,
         );
     }

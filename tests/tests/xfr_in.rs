@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use tandem_tests::fake_primary::{Fault, IxfrMode};
 use tandem_tests::fake_setup::{key, v, Setup, LOCALHOST, N, ZONE};
-use tandem_tests::incoming::{notify_from, ERROR_RESULT, WAIT};
+use tandem_tests::incoming::{metric, notify_from, ERROR_RESULT, WAIT};
 use tandem_tests::secondary::TsigKey;
 
 /// A good first AXFR, then a transfer of N+1 broken by `fault`: the old zone stays served,
@@ -177,6 +177,22 @@ fn ixfr_applies_a_difference() {
         s.fail(&format!("expected one IXFR from serial {N}"), since);
     }
     assert!(s.sz.transfers_in("IXFR", "ok") >= 1.0, "{}", s.sz.metrics());
+    // The per-primary gauges say the same.
+    let peer = status["peer_status"][0]["peer_id"]
+        .as_str()
+        .unwrap_or_default();
+    let text = s.sz.metrics();
+    let labels = [("zone", ZONE), ("peer", peer)];
+    assert_eq!(
+        metric(&text, "tandem_incoming_peer_transfer_serial", &labels),
+        Some(f64::from(N + 1)),
+        "{text}"
+    );
+    assert_eq!(
+        metric(&text, "tandem_incoming_peer_ok", &labels),
+        Some(1.0),
+        "{text}"
+    );
 }
 
 /// An IXFR answer that does not apply to what we have (`fault`) is retried as AXFR, which

@@ -45,12 +45,18 @@ pub struct TransferService {
     pub write_timeout: Duration,
 }
 
-/// The hosted zone whose apex is the question name, with its current version (if any).
-/// Transfers are of whole zones: a name below an apex finds nothing.
+/// The hosted zone whose apex is the question name, with its current version when it may be
+/// served: a secondary zone before its first transfer or past its expire time has none to
+/// give (RFC 1034 §4.3.5). Transfers are of whole zones: a name below an apex finds nothing.
 fn apex_zone(zones: &ZoneSet, q: &Query) -> Option<(Name, Option<Arc<ZoneVersion>>)> {
     zones.with_zone_for(q.qname(), |z| {
-        z.filter(|(_, off)| *off == 0)
-            .map(|(zone, _)| (zone.apex().clone(), zone.current()))
+        z.filter(|(_, off)| *off == 0).map(|(zone, _)| {
+            let version = match zone.serving() {
+                tandem_zone::Serving::Active => zone.current(),
+                tandem_zone::Serving::Pending | tandem_zone::Serving::Expired => None,
+            };
+            (zone.apex().clone(), version)
+        })
     })
 }
 
@@ -77,7 +83,7 @@ pub async fn serve(
     let (apex, version) = match apex_zone(zones, q) {
         Some((apex, Some(v))) => (apex, v),
         Some((apex, None)) => {
-            tracing::warn!(%source, zone = %apex, kind, "transfer refused: zone has no data yet");
+            tracing::warn!(%source, zone = %apex, kind, "transfer refused: zone has no data yet or has expired");
             return send_error(stream, msg, q, rcode::SERVFAIL, svc).await;
         }
         None => {

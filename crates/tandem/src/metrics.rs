@@ -39,6 +39,52 @@ const FAMILIES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Per-primary gauges of the secondary role: (metric, label text) → value.
+static GAUGES: Mutex<BTreeMap<(&'static str, String), u64>> = Mutex::new(BTreeMap::new());
+
+const GAUGE_FAMILIES: &[(&str, &str)] = &[
+    (
+        "tandem_incoming_peer_ok",
+        "1 when the last SOA check or transfer with this primary succeeded, else 0.",
+    ),
+    (
+        "tandem_incoming_peer_transfer_serial",
+        "Serial of the last transfer applied from this primary.",
+    ),
+    (
+        "tandem_incoming_peer_transfer_timestamp_seconds",
+        "Unix time of the last transfer applied from this primary.",
+    ),
+];
+
+fn set_gauge(metric: &'static str, zone: &str, peer: &str, value: u64) {
+    let mut map = GAUGES.lock().unwrap_or_else(|e| e.into_inner());
+    map.insert((metric, format!("zone=\"{zone}\",peer=\"{peer}\"")), value);
+}
+
+/// Records the outcome of an exchange with one primary of a secondary zone: whether it
+/// succeeded and, for an applied transfer, its serial.
+pub fn set_incoming_peer(zone: &str, peer: &str, ok: bool, transferred: Option<u32>) {
+    set_gauge("tandem_incoming_peer_ok", zone, peer, u64::from(ok));
+    if let Some(serial) = transferred {
+        set_gauge(
+            "tandem_incoming_peer_transfer_serial",
+            zone,
+            peer,
+            u64::from(serial),
+        );
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        set_gauge(
+            "tandem_incoming_peer_transfer_timestamp_seconds",
+            zone,
+            peer,
+            now,
+        );
+    }
+}
+
 fn result_label(ok: bool) -> &'static str {
     if ok {
         "ok"
@@ -137,5 +183,13 @@ async fn metrics(State(s): State<MetricsState>) -> impl IntoResponse {
         }
     }
     drop(counters);
+    let gauges = GAUGES.lock().unwrap_or_else(|e| e.into_inner());
+    for (family, help) in GAUGE_FAMILIES {
+        let _ = writeln!(out, "# HELP {family} {help}\n# TYPE {family} gauge");
+        for ((_, labels), n) in gauges.iter().filter(|((f, _), _)| f == family) {
+            let _ = writeln!(out, "{family}{{{labels}}} {n}");
+        }
+    }
+    drop(gauges);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }

@@ -112,6 +112,8 @@ impl SecondaryControl for StoreTransferControl {
                 None => metrics::count_soa_check(&zone, a.result.is_ok()),
                 Some(kind) => metrics::count_transfer_in(&zone, kind.as_str(), a.result.is_ok()),
             }
+            let applied = a.transfer.and(a.result.as_ref().ok().copied());
+            metrics::set_incoming_peer(&zone, &a.peer_id, a.result.is_ok(), applied);
         }
         let Ok((zone_id, _)) = self.zone_id(apex) else {
             return;
