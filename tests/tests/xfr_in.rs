@@ -303,3 +303,22 @@ fn ixfr_answered_you_are_current_changes_nothing() {
         s.sz.metrics()
     );
 }
+
+#[test]
+fn requests_go_out_from_the_transfer_source() {
+    // `--transfer-source`: every SOA query and transfer request leaves from that address
+    // (the fake primary listens on 127.0.0.1 and records where each request came from).
+    let source: std::net::IpAddr = "127.0.0.3".parse().unwrap();
+    let s = Setup::start(&["--transfer-source", "127.0.0.3"], true, None);
+    let since = s.announce(1);
+    s.assert_serves(1, since);
+    let seen = s.fake.seen();
+    assert!(
+        seen.iter().any(|r| r.is_axfr()) && seen.iter().any(|r| r.is_soa_query()),
+        "expected the first AXFR and an SOA check:\n{}",
+        s.fake.describe_since(since)
+    );
+    for r in seen.iter().filter(|r| r.is_soa_query() || r.is_transfer()) {
+        assert_eq!(r.source.ip(), source, "{r:?}");
+    }
+}
