@@ -322,3 +322,29 @@ fn requests_go_out_from_the_transfer_source() {
         assert_eq!(r.source.ip(), source, "{r:?}");
     }
 }
+
+#[test]
+fn force_axfr_transfers_the_whole_zone_whatever_the_serials() {
+    // The primary's serial is still ours: a refresh would find nothing to do, but force_axfr
+    // asks for the whole zone at once, and an IXFR-enabled peer gets an AXFR request.
+    let s = Setup::start(&[], true, None);
+    let before = s.sz.peer_status()["last_transfer_time"].clone();
+    let since = Instant::now();
+    let answer = s.sz.api.post_ok(
+        &format!("/zones/{}/secondary_dns/force_axfr", s.sz.zone_id),
+        &serde_json::json!({}),
+    );
+    assert_eq!(answer, "OK");
+    let status =
+        s.sz.wait_incoming("a new transfer", WAIT, |v| {
+            v["peer_status"][0]["last_transfer_time"] != before
+        })
+        .unwrap_or_else(|e| s.fail(&e, since));
+    assert_eq!(status["peer_status"][0]["last_transfer_type"], "AXFR", "{status:#}");
+    assert_eq!(status["peer_status"][0]["last_transfer_serial"], N, "{status:#}");
+    let requests = s.fake.transfers_since(since);
+    if requests.len() != 1 || !requests[0].is_axfr() {
+        s.fail("expected exactly one AXFR request after force_axfr", since);
+    }
+    s.assert_serves_n(since);
+}
