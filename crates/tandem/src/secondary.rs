@@ -105,9 +105,9 @@ impl SecondaryControl for StoreTransferControl {
             .map_err(store_error)
     }
 
-    fn record(&self, apex: &Name, o: &Outcome<'_>) {
+    fn record(&self, apex: &Name, o: &Outcome) {
         let zone = apex.to_api();
-        for a in o.attempts {
+        for a in &o.attempts {
             match a.transfer {
                 None => metrics::count_soa_check(&zone, a.result.is_ok()),
                 Some(kind) => metrics::count_transfer_in(&zone, kind.as_str(), a.result.is_ok()),

@@ -17,7 +17,6 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 use tandem_xfr::incoming::{Kind, Transferred};
-use tandem_zone::record::Soa;
 use tandem_zone::{serial, Name, Record, ServedZone, ZoneDiff, ZoneSet, ZoneVersion};
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
@@ -60,14 +59,12 @@ pub struct Attempt {
 }
 
 /// The outcome of one refresh, for status and persisted timers.
-pub struct Outcome<'a> {
-    pub attempts: &'a [Attempt],
+pub struct Outcome {
+    pub attempts: Vec<Attempt>,
     /// `pending`, `ok`, `retrying` or `expired`.
     pub state: &'static str,
     /// A primary answered and we are current with it.
     pub succeeded: bool,
-    /// The peer whose transfer we applied.
-    pub transferred_from: Option<&'a str>,
     /// A forced AXFR was carried out.
     pub forced_done: bool,
     pub next_refresh: SystemTime,
@@ -91,7 +88,7 @@ pub trait SecondaryControl: Send + Sync + 'static {
     /// Writes a transfer in one transaction; on `Err` the store is as it was.
     fn commit(&self, apex: &Name, commit: &Commit<'_>) -> Result<(), String>;
     /// Records the outcome of a refresh.
-    fn record(&self, apex: &Name, outcome: &Outcome<'_>);
+    fn record(&self, apex: &Name, outcome: &Outcome);
     /// Records that the zone expired.
     fn expired(&self, apex: &Name);
     /// PRODUCT.md §1: may `source`, signed with `key`, NOTIFY this zone?
@@ -156,14 +153,6 @@ fn retry_delay(failures: u32, base: Duration, refresh: Duration) -> Duration {
     let doubled = base.saturating_mul(1u32 << failures.saturating_sub(1).min(16));
     let capped = doubled.min(refresh.max(base));
     capped.mul_f64(1.0 - rand::random::<f64>() * 0.1)
-}
-
-fn apex_soa(version: &ZoneVersion) -> Option<Record> {
-    Some(version.soa_record())
-}
-
-fn soa_fields(version: &ZoneVersion) -> Option<Soa> {
-    Some(version.soa())
 }
 
 fn instant_at(t: SystemTime) -> Instant {
@@ -311,8 +300,8 @@ impl Secondary {
             return;
         };
         let mut attempts = Vec::new();
-        let mut success = None;
-        let mut transferred_from = None;
+        let mut succeeded = false;
+        let mut applied = false;
         for primary in &incoming.primaries {
             let current = served.current();
             if !force {
@@ -327,7 +316,7 @@ impl Secondary {
                             attempts.push(attempt(primary, None, Ok(theirs)));
                             if !serial::is_newer(theirs, current.serial()) {
                                 tracing::debug!(zone = %apex, serial = theirs, "zone is current");
-                                success = Some(primary);
+                                succeeded = true;
                                 break;
                             }
                             tracing::info!(zone = %apex, primary = %primary.addr, ours = current.serial(), theirs, "primary has a newer serial");
@@ -336,41 +325,39 @@ impl Secondary {
                 }
             }
             let _slot = self.slots.acquire().await;
-            if self.transfer(&served, primary, force, &mut attempts).await {
-                success = Some(primary);
-                transferred_from = Some(primary.peer_id.as_str());
-                scheduler.schedule(apex, ZoneEvent::Notify, Duration::from_millis(100));
-                break;
+            match self.transfer(&served, primary, force, &mut attempts).await {
+                Pulled::Failed => continue,
+                Pulled::Current => {}
+                Pulled::Applied => {
+                    applied = true;
+                    // Our own secondaries hear of the new serial (RFC 1996 §4).
+                    scheduler.schedule(apex, ZoneEvent::Notify, Duration::from_millis(100));
+                }
             }
+            succeeded = true;
+            break;
         }
-        self.finish(
-            scheduler,
-            &served,
-            &incoming,
+        let run = Run {
             force,
-            &attempts,
-            success.is_some(),
-            transferred_from,
-        )
-        .await;
+            attempts,
+            succeeded,
+            applied,
+        };
+        self.finish(scheduler, &served, &incoming, run).await;
     }
 
     /// Plans what follows a refresh and records its outcome.
-    #[allow(clippy::too_many_arguments)]
     async fn finish(
         &self,
         scheduler: &Scheduler,
         served: &Arc<ServedZone>,
         incoming: &Incoming,
-        force: bool,
-        attempts: &[Attempt],
-        succeeded: bool,
-        transferred_from: Option<&str>,
+        run: Run,
     ) {
         let apex = served.apex();
         let now = SystemTime::now();
-        let soa = served.current().and_then(|v| soa_fields(&v));
-        let (state, next, expires) = if succeeded {
+        let soa = served.current().map(|v| v.soa());
+        let (state, next, expires) = if run.succeeded {
             self.flight(apex, |f| f.failures = 0);
             let expire = Duration::from_secs(soa.as_ref().map_or(0, |s| u64::from(s.expire)));
             scheduler.replace_at(apex, ZoneEvent::Expire, Instant::now() + expire);
@@ -395,44 +382,30 @@ impl Secondary {
         };
         scheduler.replace_at(apex, ZoneEvent::Refresh, Instant::now() + next);
         let outcome = Outcome {
-            attempts,
+            forced_done: run.force && run.applied,
+            attempts: run.attempts,
             state,
-            succeeded,
-            transferred_from,
-            forced_done: force && transferred_from.is_some(),
+            succeeded: run.succeeded,
             next_refresh: now + next,
             expires,
         };
         let control = self.control.clone();
         let apex = apex.clone();
-        // The outcome borrows; hand the control plane an owned copy.
-        let attempts = attempts.to_vec();
-        let from = transferred_from.map(str::to_string);
-        let _ = tokio::task::spawn_blocking(move || {
-            control.record(
-                &apex,
-                &Outcome {
-                    attempts: &attempts,
-                    transferred_from: from.as_deref(),
-                    ..outcome
-                },
-            )
-        })
-        .await;
+        let _ = tokio::task::spawn_blocking(move || control.record(&apex, &outcome)).await;
     }
 
     /// Transfers from one primary and applies the result: IXFR first when allowed, AXFR when
-    /// that is refused or does not apply. True when the zone is now current with it.
+    /// that is refused or does not apply.
     async fn transfer(
         &self,
         served: &Arc<ServedZone>,
         primary: &Primary,
         force: bool,
         attempts: &mut Vec<Attempt>,
-    ) -> bool {
+    ) -> Pulled {
         let apex = served.apex();
         let current = served.current();
-        let our_soa = current.as_deref().and_then(apex_soa);
+        let our_soa = current.as_deref().map(ZoneVersion::soa_record);
         let first = if primary.ixfr && our_soa.is_some() && !force {
             Kind::Ixfr
         } else {
@@ -448,24 +421,24 @@ impl Secondary {
                     // "You are current" to an IXFR: a successful check.
                     let serial = current.as_ref().map_or(0, |v| v.serial());
                     attempts.push(attempt(primary, None, Ok(serial)));
-                    return true;
+                    return Pulled::Current;
                 }
                 Ok(Some((got, serial))) => {
                     tracing::info!(zone = %apex, primary = %primary.addr, kind = got.as_str(), serial, "transfer applied");
                     attempts.push(attempt(primary, Some(got), Ok(serial)));
-                    return true;
+                    return Pulled::Applied;
                 }
                 Err((fallback, error)) => {
                     tracing::warn!(zone = %apex, primary = %primary.addr, kind = kind.as_str(), %error, "transfer failed; the served zone is unchanged");
                     attempts.push(attempt(primary, Some(kind), Err(error)));
                     if kind == Kind::Axfr || !fallback {
-                        return false;
+                        return Pulled::Failed;
                     }
                     tracing::info!(zone = %apex, primary = %primary.addr, "falling back to AXFR");
                 }
             }
         }
-        false
+        Pulled::Failed
     }
 
     /// Builds the new version from a checked answer, has it written, then publishes it.
@@ -486,6 +459,25 @@ impl Secondary {
         .await
         .map_err(|e| (false, format!("applying the transfer failed: {e}")))?
     }
+}
+
+/// What one refresh did, for [`Secondary::finish`].
+struct Run {
+    force: bool,
+    attempts: Vec<Attempt>,
+    /// A primary answered and we are current with it.
+    succeeded: bool,
+    /// A transfer changed the zone.
+    applied: bool,
+}
+
+/// The result of asking one primary for a transfer.
+enum Pulled {
+    Failed,
+    /// The primary said we are current (a single SOA to IXFR).
+    Current,
+    /// A new version is stored and served.
+    Applied,
 }
 
 fn attempt(primary: &Primary, transfer: Option<Kind>, result: Result<u32, String>) -> Attempt {
