@@ -569,3 +569,24 @@ impl crate::notify_in::NotifyReceiver for Secondary {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::retry_delay;
+    use std::time::Duration;
+
+    #[test]
+    fn retries_double_up_to_the_refresh_interval_with_a_little_jitter() {
+        let s = Duration::from_secs;
+        for _ in 0..100 {
+            let first = retry_delay(1, s(60), s(3600));
+            assert!(first <= s(60) && first >= s(54), "{first:?}");
+            let third = retry_delay(3, s(60), s(3600));
+            assert!(third <= s(240) && third >= s(216), "{third:?}");
+            let capped = retry_delay(30, s(60), s(3600));
+            assert!(capped <= s(3600) && capped >= s(3240), "{capped:?}");
+            // A zero retry in the SOA still waits a second.
+            assert!(retry_delay(1, s(0), s(3600)) >= Duration::from_millis(900));
+        }
+    }
+}
