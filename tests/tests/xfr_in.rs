@@ -340,8 +340,14 @@ fn force_axfr_transfers_the_whole_zone_whatever_the_serials() {
             v["peer_status"][0]["last_transfer_time"] != before
         })
         .unwrap_or_else(|e| s.fail(&e, since));
-    assert_eq!(status["peer_status"][0]["last_transfer_type"], "AXFR", "{status:#}");
-    assert_eq!(status["peer_status"][0]["last_transfer_serial"], N, "{status:#}");
+    assert_eq!(
+        status["peer_status"][0]["last_transfer_type"], "AXFR",
+        "{status:#}"
+    );
+    assert_eq!(
+        status["peer_status"][0]["last_transfer_serial"], N,
+        "{status:#}"
+    );
     let requests = s.fake.transfers_since(since);
     if requests.len() != 1 || !requests[0].is_axfr() {
         s.fail("expected exactly one AXFR request after force_axfr", since);
