@@ -6,6 +6,7 @@
 //! tandem-loadgen --server 127.0.0.1:5300 --queries q.txt --duration 10
 //! tandem-loadgen gen-zone --records 100000 --origin bench.test --queries-out q.txt > z.zone
 //! tandem-loadgen probe --server 127.0.0.1:5300 --name bench.test --type SOA --wait 60
+//! tandem-loadgen probe --server 127.0.0.1:5300 --min-serial 7 --interval-ms 20 --wait 30
 //! tandem-loadgen free-port
 //! tandem-loadgen reflect --listen 127.0.0.1:5300 --duration 30
 //! ```
@@ -26,7 +27,9 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 
 use crate::engine::{ensure_loopback, Config};
-use crate::wire::{build_query, check_response, parse_qtype, rcode_name, QuerySet, HEADER_LEN};
+use crate::wire::{
+    build_query, check_response, parse_qtype, rcode_name, soa_serial, QuerySet, HEADER_LEN,
+};
 
 /// Longest run accepted, so a typo cannot leave load running for days.
 const MAX_DURATION_SECS: f64 = 3600.0;
@@ -154,6 +157,10 @@ struct ProbeArgs {
     /// Milliseconds between attempts (also the per-attempt timeout).
     #[arg(long, default_value_t = 10)]
     interval_ms: u64,
+    /// With --type SOA: also wait until the answer's serial is at least this
+    /// (plain comparison, no serial arithmetic).
+    #[arg(long)]
+    min_serial: Option<u32>,
 }
 
 fn secs(v: f64, what: &str) -> Result<Duration> {
@@ -274,9 +281,18 @@ fn probe(a: &ProbeArgs) -> Result<bool> {
                 continue;
             }
             last = rcode_name(info.rcode);
-            if info.rcode == 0 && info.ancount > 0 && info.authoritative {
+            let serial = soa_serial(&buf[..n], qend);
+            let serial_ok = match a.min_serial {
+                None => true,
+                Some(min) => serial.is_some_and(|s| s >= min),
+            };
+            if info.rcode == 0 && info.ancount > 0 && info.authoritative && serial_ok {
+                let unix_us = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_micros());
+                let serial = serial.map_or("null".to_string(), |s| s.to_string());
                 println!(
-                    "{{\"ok\":true,\"elapsed_ms\":{:.1},\"attempts\":{attempts},\"rcode\":\"{last}\"}}",
+                    "{{\"ok\":true,\"elapsed_ms\":{:.1},\"attempts\":{attempts},\"rcode\":\"{last}\",\"serial\":{serial},\"unix_us\":{unix_us}}}",
                     start.elapsed().as_secs_f64() * 1000.0
                 );
                 return Ok(true);

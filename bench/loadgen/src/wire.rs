@@ -149,6 +149,43 @@ pub fn check_response(resp: &[u8], question: &[u8]) -> Option<ResponseInfo> {
     })
 }
 
+/// Skips a (possibly compressed) name starting at `pos`; returns the offset
+/// just after it.
+fn skip_name(msg: &[u8], mut pos: usize) -> Option<usize> {
+    loop {
+        let len = *msg.get(pos)? as usize;
+        match len {
+            0 => return Some(pos + 1),
+            l if l & 0xc0 == 0xc0 => return (pos + 2 <= msg.len()).then_some(pos + 2),
+            l if l & 0xc0 == 0 => pos += 1 + l,
+            _ => return None,
+        }
+    }
+}
+
+/// The serial of the first SOA record in the answer section of `resp`,
+/// whose question section ends at `question_end`.
+pub fn soa_serial(resp: &[u8], question_end: usize) -> Option<u32> {
+    let ancount = u16::from_be_bytes([*resp.get(6)?, *resp.get(7)?]);
+    let mut pos = question_end;
+    for _ in 0..ancount {
+        pos = skip_name(resp, pos)?;
+        let fixed = resp.get(pos..pos + 10)?;
+        let rtype = u16::from_be_bytes([fixed[0], fixed[1]]);
+        let rdlen = u16::from_be_bytes([fixed[8], fixed[9]]) as usize;
+        let rdata = pos + 10;
+        if rtype == 6 {
+            let after_names = skip_name(resp, skip_name(resp, rdata)?)?;
+            let serial = resp.get(after_names..after_names + 4)?;
+            return Some(u32::from_be_bytes([
+                serial[0], serial[1], serial[2], serial[3],
+            ]));
+        }
+        pos = rdata + rdlen;
+    }
+    None
+}
+
 /// All queries of a run, encoded back to back.
 #[derive(Debug, Default, Clone)]
 pub struct QuerySet {
@@ -217,6 +254,27 @@ impl QuerySet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn soa_serial_reads_the_answer_with_compression() {
+        let mut q = Vec::new();
+        let qend = build_query("bench.test", 6, false, &mut q).unwrap();
+        let mut r = q[..qend].to_vec();
+        r[2] = 0x84; // QR, AA
+        r[7] = 1; // ANCOUNT
+        r.extend_from_slice(&[0xc0, 12, 0, 6, 0, 1, 0, 0, 0x0e, 0x10]);
+        let mut rdata = Vec::new();
+        encode_name("ns1.bench.test", &mut rdata).unwrap();
+        rdata.extend_from_slice(&[
+            10, b'h', b'o', b's', b't', b'm', b'a', b's', b't', b'e', b'r', 0xc0, 12,
+        ]);
+        rdata.extend_from_slice(&1234567u32.to_be_bytes());
+        rdata.extend_from_slice(&[0; 16]);
+        r.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+        r.extend_from_slice(&rdata);
+        assert_eq!(soa_serial(&r, qend), Some(1234567));
+        assert_eq!(soa_serial(&r[..r.len() - 18], qend), None);
+    }
 
     /// Turns a query into a minimal response with the given id and rcode.
     fn respond(query: &[u8], id: u16, rcode: u8) -> Vec<u8> {
