@@ -412,8 +412,13 @@ impl Secondary {
             Kind::Axfr
         };
         for kind in [first, Kind::Axfr] {
+            let started = std::time::Instant::now();
             let result = match fetch(apex, primary, kind, our_soa.as_ref(), &self.cfg.xfr).await {
-                Ok(t) => self.apply(served, primary, force, t).await,
+                Ok(t) => {
+                    tracing::info!(zone = %apex, primary = %primary.addr, kind = kind.as_str(),
+                        fetch_ms = started.elapsed().as_millis() as u64, "transfer received");
+                    self.apply(served, primary, force, t).await
+                }
                 Err(e) => Err((e.wants_axfr(), e.to_string())),
             };
             match result {
@@ -424,7 +429,6 @@ impl Secondary {
                     return Pulled::Current;
                 }
                 Ok(Some((got, serial))) => {
-                    tracing::info!(zone = %apex, primary = %primary.addr, kind = got.as_str(), serial, "transfer applied");
                     attempts.push(attempt(primary, Some(got), Ok(serial)));
                     return Pulled::Applied;
                 }
@@ -498,6 +502,7 @@ fn apply_blocking(
 ) -> Result<Option<(Kind, u32)>, (bool, String)> {
     let apex = served.apex();
     let current = served.current();
+    let started = std::time::Instant::now();
     let (kind, serial, next, journal, change_full, change_diffs) = match answer {
         Transferred::UpToDate { .. } => return Ok(None),
         Transferred::Full { serial, records } => {
@@ -545,6 +550,7 @@ fn apply_blocking(
         Some(diffs) => diffs,
         None => &journal,
     };
+    let built = std::time::Instant::now();
     control
         .commit(
             apex,
@@ -558,7 +564,17 @@ fn apply_blocking(
             },
         )
         .map_err(|e| (false, format!("cannot store the transfer: {e}")))?;
+    let records = next.record_count();
     served.publish(Arc::new(next));
+    tracing::info!(
+        zone = %apex,
+        kind = kind.as_str(),
+        serial,
+        records,
+        build_ms = built.duration_since(started).as_millis() as u64,
+        store_ms = built.elapsed().as_millis() as u64,
+        "transfer applied"
+    );
     Ok(Some((kind, serial)))
 }
 
