@@ -98,39 +98,46 @@ impl Store {
         to_serial: u32,
     ) -> Result<Option<Vec<ZoneDiff>>, StoreError> {
         let conn = self.read_conn();
+        // The chain is found from the serials alone; only the differences it needs are read
+        // (an old difference can be as large as the zone, e.g. its first import).
         let mut stmt = conn.prepare_cached(
-            "SELECT from_serial, to_serial, diff FROM journal WHERE zone_id = ?1 ORDER BY seq",
+            "SELECT seq, from_serial, to_serial FROM journal WHERE zone_id = ?1 ORDER BY seq",
         )?;
         let rows = stmt.query_map([zone_id], |r| {
             Ok((
-                r.get::<_, i64>(0)? as u32,
+                r.get::<_, i64>(0)?,
                 r.get::<_, i64>(1)? as u32,
-                r.get::<_, Vec<u8>>(2)?,
+                r.get::<_, i64>(2)? as u32,
             ))
         })?;
-        let mut out = Vec::new();
+        let mut chain = Vec::new();
         let mut expect = from_serial;
-        let mut started = false;
         for row in rows {
-            let (from, to, blob) = row?;
-            if !started {
-                if from != from_serial {
-                    continue;
-                }
-                started = true;
+            let (seq, from, to) = row?;
+            if chain.is_empty() && from != from_serial {
+                continue;
             }
             if from != expect {
                 return Ok(None);
             }
+            chain.push((seq, from));
+            expect = to;
+        }
+        if chain.is_empty() || expect != to_serial {
+            return Ok(None);
+        }
+        let mut read = conn.prepare_cached("SELECT diff FROM journal WHERE seq = ?1")?;
+        let mut out = Vec::with_capacity(chain.len());
+        for (seq, from) in chain {
+            let blob: Vec<u8> = read.query_row([seq], |r| r.get(0))?;
             let diff = ZoneDiff::from_bytes(&blob).ok_or_else(|| StoreError::Corrupt {
                 table: "journal",
                 id: format!("{zone_id}@{from}"),
                 detail: "undecodable difference".into(),
             })?;
             out.push(diff);
-            expect = to;
         }
-        Ok((started && expect == to_serial).then_some(out))
+        Ok(Some(out))
     }
 
     /// Number of journaled differences of a zone.
