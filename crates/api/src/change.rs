@@ -90,19 +90,7 @@ pub(crate) struct Committed {
 
 /// A new store row for a record: fresh id, content in presentation form, created now.
 pub(crate) fn new_row(zone_id: &str, record: Record) -> RecordRow {
-    let (content, priority) = shown(&record);
-    let now = now();
-    RecordRow {
-        id: tandem_store::new_id(),
-        zone_id: zone_id.to_string(),
-        name: record.owner.to_api(),
-        record,
-        content,
-        priority,
-        comment: None,
-        created: now,
-        modified: now,
-    }
+    RecordRow::new(zone_id, record, now())
 }
 
 /// The apex of a stored zone.

@@ -73,7 +73,9 @@ impl FetchError {
     }
 }
 
-fn local_for(source: Option<IpAddr>, to: SocketAddr) -> SocketAddr {
+/// The local address our queries to `to` leave from: the configured source (port chosen by
+/// the kernel), else the unspecified address of `to`'s family.
+pub(crate) fn local_for(source: Option<IpAddr>, to: SocketAddr) -> SocketAddr {
     match (source, to) {
         (Some(ip), _) => SocketAddr::new(ip, 0),
         (None, SocketAddr::V4(_)) => SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
@@ -131,10 +133,10 @@ pub async fn query_soa(
                 continue;
             }
             let body = match tsig.as_mut() {
-                Some(state) => match verify_single(state, answer) {
+                Some(state) => match incoming::verify_answer(state, answer, unix_now()) {
                     Ok(body) => body,
                     Err(e) => {
-                        last_error = Some(e);
+                        last_error = Some(e.into());
                         continue;
                     }
                 },
@@ -152,27 +154,6 @@ pub async fn query_soa(
     }))
 }
 
-/// The answer without its TSIG RR once its MAC verifies; a TSIG error from the server is
-/// reported as such.
-fn verify_single(state: &mut RequestState, answer: &[u8]) -> Result<Vec<u8>, FetchError> {
-    use tandem_xfr::tsig::{Checked, ResponseError};
-    match state.verify_response(answer, unix_now()) {
-        Ok(Checked::Signed { tsig_start }) => {
-            let mut body = answer[..tsig_start].to_vec();
-            let ar = u16::from_be_bytes([body[10], body[11]]).saturating_sub(1);
-            body[10..12].copy_from_slice(&ar.to_be_bytes());
-            Ok(body)
-        }
-        Ok(Checked::Unsigned) => Err(FetchError::Answer(XfrInError::Tsig(
-            ResponseError::Unsigned { rcode: 0 },
-        ))),
-        Err(ResponseError::Unsigned { rcode }) if rcode != 0 => {
-            Err(FetchError::Answer(XfrInError::Rcode(rcode)))
-        }
-        Err(e) => Err(FetchError::Answer(XfrInError::Tsig(e))),
-    }
-}
-
 async fn query_soa_tcp(
     apex: &Name,
     to: SocketAddr,
@@ -186,7 +167,7 @@ async fn query_soa_tcp(
         .await?
         .ok_or_else(|| FetchError::Io(format!("{to} closed the connection without an answer")))?;
     let body = match tsig.as_mut() {
-        Some(state) => verify_single(state, &answer)?,
+        Some(state) => incoming::verify_answer(state, &answer, unix_now())?,
         None => answer,
     };
     Ok(incoming::soa_answer_serial(apex, id, &body)?)

@@ -106,6 +106,25 @@ pub struct RecordRow {
     pub modified: DateTime<Utc>,
 }
 
+impl RecordRow {
+    /// A new row for `record` in zone `zone_id`: a fresh id, the API's name and content
+    /// derived from the record, no comment, created and modified at `at`.
+    pub fn new(zone_id: &str, record: Record, at: DateTime<Utc>) -> RecordRow {
+        let (content, priority) = tandem_zone::text::api_content(&record);
+        RecordRow {
+            id: crate::new_id(),
+            zone_id: zone_id.to_string(),
+            name: record.owner.to_api(),
+            record,
+            content,
+            priority,
+            comment: None,
+            created: at,
+            modified: at,
+        }
+    }
+}
+
 /// Filters for listing records; `None` matches everything.
 #[derive(Clone, Debug, Default)]
 pub struct RecordFilter {

@@ -3,7 +3,7 @@
 //! and the persisted timers a restart resumes.
 
 use crate::metrics;
-use crate::transfer::StoreTransferControl;
+use crate::transfer::{store_error, StoreTransferControl};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, SystemTime};
 use tandem_server::events::refresh::{Change, Commit, Incoming, Outcome, Resume, SecondaryControl};
@@ -12,10 +12,6 @@ use tandem_store::{
     JournalWrite, PeerCheck, RefreshRecord, TransferContents, TransferWrite, ZoneKind,
 };
 use tandem_zone::Name;
-
-fn store_error(e: tandem_store::StoreError) -> String {
-    format!("store error: {e}")
-}
 
 impl StoreTransferControl {
     /// The zone's id, account and incoming peers; `Err` when it is not a secondary zone
@@ -37,11 +33,7 @@ impl StoreTransferControl {
             .incoming_config(&zone.id)
             .map_err(store_error)?
             .ok_or("incoming transfers are not configured for this zone")?;
-        let peers = cfg
-            .peers
-            .iter()
-            .filter_map(|id| self.store.peer(&zone.account_id, id).ok().flatten())
-            .collect();
+        let peers = self.linked_peers(&zone.account_id, &cfg.peers);
         Ok((zone.id, zone.account_id, cfg.auto_refresh_seconds, peers))
     }
 }

@@ -13,6 +13,11 @@ use tandem_store::Store;
 use tandem_xfr::tsig::{KeyRing, TsigKey};
 use tandem_zone::{Name, ZoneDiff};
 
+/// A store failure as the transfer roles report it.
+pub(crate) fn store_error(e: tandem_store::StoreError) -> String {
+    format!("store error: {e}")
+}
+
 pub struct StoreTransferControl {
     pub store: Arc<Store>,
     /// How much IXFR history a zone keeps, for the differences transfers in bring.
@@ -24,7 +29,7 @@ impl StoreTransferControl {
         match self.store.zone_by_name(&apex.to_api()) {
             Ok(Some(z)) => Ok((z.id, z.account_id)),
             Ok(None) => Err("zone not in the store".into()),
-            Err(e) => Err(format!("store error: {e}")),
+            Err(e) => Err(store_error(e)),
         }
     }
 }
@@ -37,6 +42,14 @@ struct Outgoing {
 }
 
 impl StoreTransferControl {
+    /// The peers of `account` with these ids, in order; ids that no longer name a peer are
+    /// left out.
+    pub(crate) fn linked_peers(&self, account: &str, ids: &[String]) -> Vec<tandem_store::Peer> {
+        ids.iter()
+            .filter_map(|id| self.store.peer(account, id).ok().flatten())
+            .collect()
+    }
+
     /// The zone's outgoing configuration as transfers need it: its id, account, whether
     /// transfers are enabled, and the linked peers.
     fn outgoing(&self, apex: &Name) -> Result<Outgoing, String> {
@@ -44,13 +57,9 @@ impl StoreTransferControl {
         let cfg = self
             .store
             .outgoing_config(&zone_id)
-            .map_err(|e| format!("store error: {e}"))?
+            .map_err(store_error)?
             .ok_or("outgoing transfers are not configured for this zone")?;
-        let peers = cfg
-            .peers
-            .iter()
-            .filter_map(|id| self.store.peer(&account, id).ok().flatten())
-            .collect();
+        let peers = self.linked_peers(&account, &cfg.peers);
         Ok(Outgoing {
             zone_id,
             account,
@@ -89,18 +98,13 @@ impl StoreTransferControl {
         };
         let outgoing = self.store.outgoing_config(&zone_id).ok().flatten();
         let incoming = self.store.incoming_config(&zone_id).ok().flatten();
-        let ids = outgoing
+        let ids: Vec<String> = outgoing
             .into_iter()
             .flat_map(|c| c.peers)
-            .chain(incoming.into_iter().flat_map(|c| c.peers));
-        for id in ids {
-            if let Some(key) = self
-                .store
-                .peer(&account, &id)
-                .ok()
-                .flatten()
-                .and_then(|p| self.peer_key(&p))
-            {
+            .chain(incoming.into_iter().flat_map(|c| c.peers))
+            .collect();
+        for peer in self.linked_peers(&account, &ids) {
+            if let Some(key) = self.peer_key(&peer) {
                 ring.insert(key);
             }
         }
@@ -121,11 +125,7 @@ impl StoreTransferControl {
         source: IpAddr,
         key: Option<&Name>,
     ) -> Result<(), String> {
-        let acls = || {
-            self.store
-                .acls(account)
-                .map_err(|e| format!("store error: {e}"))
-        };
+        let acls = || self.store.acls(account).map_err(store_error);
         if let Some(key) = key {
             let owners: Vec<_> = peers
                 .iter()

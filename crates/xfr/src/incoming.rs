@@ -355,14 +355,7 @@ impl Reader {
         // TSIG first: nothing of an unverified message is looked at (RFC 8945 §5.3).
         // A TSIG error the primary signed or not is reported as such.
         let body = match self.tsig.as_mut() {
-            Some(state) => match state.verify_response(msg, now) {
-                Ok(Checked::Signed { tsig_start }) => strip_tsig(msg, tsig_start),
-                Ok(Checked::Unsigned) => msg.to_vec(),
-                Err(ResponseError::Unsigned { rcode }) if rcode != 0 => {
-                    return Err(XfrInError::Rcode(rcode))
-                }
-                Err(e) => return Err(XfrInError::Tsig(e)),
-            },
+            Some(state) => verify_answer(state, msg, now)?,
             None => msg.to_vec(),
         };
         let records = check_message(&self.apex, self.id, self.kind.qtype(), &body, self.messages)?;
@@ -531,6 +524,23 @@ impl Reader {
     /// Messages and octets read so far.
     pub fn received(&self) -> (usize, usize) {
         (self.messages, self.bytes)
+    }
+}
+
+/// Verifies the TSIG of the next message of an answer to a signed request (RFC 8945 §5.3)
+/// and returns the message without its TSIG RR; an unsigned message inside a transfer comes
+/// back whole (the next signed one covers it). An unsigned error answer is reported by its
+/// response code, since the server did not process the request.
+pub fn verify_answer(
+    state: &mut RequestState,
+    msg: &[u8],
+    now: u64,
+) -> Result<Vec<u8>, XfrInError> {
+    match state.verify_response(msg, now) {
+        Ok(Checked::Signed { tsig_start }) => Ok(strip_tsig(msg, tsig_start)),
+        Ok(Checked::Unsigned) => Ok(msg.to_vec()),
+        Err(ResponseError::Unsigned { rcode }) if rcode != 0 => Err(XfrInError::Rcode(rcode)),
+        Err(e) => Err(XfrInError::Tsig(e)),
     }
 }
 

@@ -8,7 +8,7 @@
 use super::{EventHandler, ZoneEvent};
 use crate::answer::unix_now;
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tandem_xfr::tsig::{sign_request, TsigKey};
@@ -136,11 +136,7 @@ impl NotifySender {
             None => None,
         };
         let msg = &msg[..];
-        let local = match (self.cfg.source, to) {
-            (Some(ip), _) => SocketAddr::new(ip, 0),
-            (None, SocketAddr::V4(_)) => SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
-            (None, SocketAddr::V6(_)) => SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0),
-        };
+        let local = crate::xfr_in::local_for(self.cfg.source, to);
         let sock = UdpSocket::bind(local)
             .await
             .map_err(|e| format!("cannot bind NOTIFY source {local}: {e}"))?;

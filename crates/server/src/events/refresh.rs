@@ -492,6 +492,14 @@ fn attempt(primary: &Primary, transfer: Option<Kind>, result: Result<u32, String
     }
 }
 
+/// A checked transfer turned into what the store writes.
+enum Received {
+    /// The whole zone, and its difference from the version it replaces (none for the first).
+    Full(Vec<Record>, Vec<ZoneDiff>),
+    /// IXFR differences, applied in order.
+    Diffs(Vec<ZoneDiff>),
+}
+
 /// See [`Secondary::apply`]. An IXFR that does not apply to our version asks for AXFR.
 fn apply_blocking(
     served: &ServedZone,
@@ -503,7 +511,7 @@ fn apply_blocking(
     let apex = served.apex();
     let current = served.current();
     let started = std::time::Instant::now();
-    let (kind, serial, next, journal, change_full, change_diffs) = match answer {
+    let (kind, serial, next, received) = match answer {
         Transferred::UpToDate { .. } => return Ok(None),
         Transferred::Full { serial, records } => {
             if let Some(cur) = &current {
@@ -526,7 +534,7 @@ fn apply_blocking(
                 }
                 None => Vec::new(),
             };
-            (Kind::Axfr, serial, next, journal, Some(records), None)
+            (Kind::Axfr, serial, next, Received::Full(records, journal))
         }
         Transferred::Incremental { serial, diffs } => {
             let mut next = current
@@ -538,17 +546,13 @@ fn apply_blocking(
                     .apply(d)
                     .map_err(|e| (true, format!("the IXFR does not apply: {e}")))?;
             }
-            (Kind::Ixfr, serial, next, Vec::new(), None, Some(diffs))
+            (Kind::Ixfr, serial, next, Received::Diffs(diffs))
         }
     };
-    let change = match (&change_full, &change_diffs) {
-        (Some(records), _) => Change::Full(records),
-        (_, Some(diffs)) => Change::Diffs(diffs),
-        _ => unreachable!("one of the two is set above"),
-    };
-    let journal: &[ZoneDiff] = match &change_diffs {
-        Some(diffs) => diffs,
-        None => &journal,
+    // An IXFR's differences are both the change and its journal entries.
+    let (change, journal) = match &received {
+        Received::Full(records, journal) => (Change::Full(records), journal.as_slice()),
+        Received::Diffs(diffs) => (Change::Diffs(diffs), diffs.as_slice()),
     };
     let built = std::time::Instant::now();
     control

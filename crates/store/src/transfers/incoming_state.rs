@@ -5,10 +5,9 @@
 use super::status::peer_status_rows;
 use crate::journal::{self, JournalWrite};
 use crate::records::insert_record;
-use crate::{format_time, new_id, opt_time_column, RecordRow, Store, StoreError};
+use crate::{format_time, opt_time_column, RecordRow, Store, StoreError};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Transaction};
-use tandem_zone::text::api_content;
 use tandem_zone::{Record, ZoneDiff};
 
 /// What a transfer changes in a zone's records.
@@ -75,21 +74,6 @@ pub struct SecondaryTimers {
     pub axfr_requested: bool,
 }
 
-fn row_for(zone_id: &str, record: &Record, at: DateTime<Utc>) -> RecordRow {
-    let (content, priority) = api_content(record);
-    RecordRow {
-        id: new_id(),
-        zone_id: zone_id.to_string(),
-        name: record.owner.to_api(),
-        record: record.clone(),
-        content,
-        priority,
-        comment: None,
-        created: at,
-        modified: at,
-    }
-}
-
 /// Applies one IXFR difference to the rows: each removed RR must exist (owner, type and
 /// RDATA; RFC 1995 §4), an added RR that exists already only changes its TTL.
 fn apply_diff(
@@ -134,7 +118,7 @@ fn apply_diff(
             format_time(at)
         ])?;
         if n == 0 {
-            insert_record(tx, zone_id, &row_for(zone_id, r, at))?;
+            insert_record(tx, zone_id, &RecordRow::new(zone_id, r.clone(), at))?;
         }
     }
     Ok(())
@@ -168,7 +152,7 @@ impl Store {
             TransferContents::Full(records) => {
                 tx.execute("DELETE FROM records WHERE zone_id = ?1", [w.zone_id])?;
                 for r in records.iter() {
-                    insert_record(&tx, w.zone_id, &row_for(w.zone_id, r, w.at))?;
+                    insert_record(&tx, w.zone_id, &RecordRow::new(w.zone_id, r.clone(), w.at))?;
                 }
             }
             TransferContents::Diffs(diffs) => {
