@@ -184,6 +184,7 @@ impl From<StoreError> for ApiError {
             StoreError::ZoneExists(name) => {
                 ApiError::field("name", format!("a zone named {name} already exists"))
             }
+            e @ StoreError::ZoneNestsForeign(_) => ApiError::field("name", e.to_string()),
             StoreError::NotFound { what, id } => {
                 ApiError::not_found(format!("{what} {id} not found"))
             }

@@ -332,3 +332,86 @@ async fn read_tokens_change_nothing_and_trigger_nothing() {
         .notify_requested
         .is_none());
 }
+
+/// PRODUCT §1: a zone inside or above another account's zone is refused (400 naming neither
+/// the other zone nor its account), in both directions and for both zone types; the same
+/// account may nest its own zones; nothing is written by a refusal.
+#[tokio::test]
+async fn zones_never_nest_across_accounts() {
+    let h = Harness::new();
+    let (a, a_write, _) = tenant(&h, "victim").await;
+    let (b, b_write, _) = tenant(&h, "intruder").await;
+    let create = |name: &str, account: &str, kind: &str| json!({"name": name, "account": {"id": account}, "type": kind});
+    h.ok_as(
+        &a_write,
+        "POST",
+        "/zones",
+        Some(create("victim.test", &a, "full")),
+    )
+    .await;
+    h.ok_as(
+        &b_write,
+        "POST",
+        "/zones",
+        Some(create("other.test", &b, "full")),
+    )
+    .await;
+    let refused = [
+        ("shop.victim.test", "full"),
+        ("deep.shop.victim.test", "secondary"),
+        ("test", "full"),
+        ("sub.other.test", "secondary"),
+    ];
+    for (name, kind) in refused {
+        let (token, account) = if name.ends_with("other.test") {
+            (&a_write, &a)
+        } else {
+            (&b_write, &b)
+        };
+        let (status, v) = h
+            .call_as(
+                Some(token),
+                "POST",
+                "/zones",
+                Some(create(name, account, kind)),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{name}: {v}");
+        let message = error(&v);
+        assert!(message.starts_with("name: "), "{name}: {message}");
+        assert!(message.contains("another account"), "{name}: {message}");
+        for secret in ["victim", "intruder", a.as_str(), b.as_str()] {
+            if !name.contains(secret) {
+                assert!(
+                    !message.contains(secret),
+                    "{name}: {message} names {secret}"
+                );
+            }
+        }
+        assert!(
+            h.store.zone_by_name(name).unwrap().is_none(),
+            "{name} was written"
+        );
+    }
+    // Names that only share a suffix of characters, not of labels, are not nested.
+    h.ok_as(
+        &b_write,
+        "POST",
+        "/zones",
+        Some(create("evictim.test", &b, "full")),
+    )
+    .await;
+    // The same account may host a child zone of its own.
+    h.ok_as(
+        &a_write,
+        "POST",
+        "/zones",
+        Some(create("shop.victim.test", &a, "full")),
+    )
+    .await;
+    // The administrator is bound by the rule too: the zone goes to an account all the same.
+    let (status, v) = h
+        .call("POST", "/zones", Some(create("x.victim.test", &b, "full")))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+}

@@ -56,6 +56,10 @@ pub enum StoreError {
     SchemaTooNew { found: i64, known: i64 },
     #[error("a zone named {0} already exists")]
     ZoneExists(String),
+    /// The zone would lie inside or above a zone of another account. The message names
+    /// neither that zone nor its account.
+    #[error("{0} lies inside or above a zone hosted for another account")]
+    ZoneNestsForeign(String),
     #[error("{what} {id} does not exist")]
     NotFound { what: &'static str, id: String },
     /// The change refers to something that does not fit: a peer or key of another account, a

@@ -49,7 +49,10 @@ fn zone_from_raw(raw: RawZone) -> Result<ZoneRow, StoreError> {
 
 impl Store {
     /// Creates a zone and its first records in one transaction. Fails with
-    /// [`StoreError::ZoneExists`] when the name is taken.
+    /// [`StoreError::ZoneExists`] when the name is taken, and with
+    /// [`StoreError::ZoneNestsForeign`] when it lies inside or above a zone of another account
+    /// (PRODUCT §1: nothing crosses accounts, the namespace included). Both checks run in the
+    /// writing transaction, so two creations racing cannot both pass.
     pub fn create_zone(&self, zone: &ZoneRow, records: &[RecordRow]) -> Result<(), StoreError> {
         let mut conn = self.write_conn();
         let tx = conn.transaction()?;
@@ -60,6 +63,18 @@ impl Store {
         )?;
         if taken {
             return Err(StoreError::ZoneExists(zone.name.clone()));
+        }
+        // Names are stored lower-case, without the trailing dot, as host-name labels (the API
+        // refuses escapes), so "inside" is a suffix that starts at a label boundary.
+        let nests: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM zones WHERE account_id != ?2 AND (
+                 (length(?1) > length(name) AND substr(?1, -length(name) - 1) = '.' || name)
+              OR (length(name) > length(?1) AND substr(name, -length(?1) - 1) = '.' || ?1)))",
+            params![zone.name, zone.account_id],
+            |r| r.get(0),
+        )?;
+        if nests {
+            return Err(StoreError::ZoneNestsForeign(zone.name.clone()));
         }
         tx.execute(
             &format!("INSERT INTO zones ({ZONE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
