@@ -77,6 +77,9 @@ pub enum Fault {
     IxfrDeleteMissing,
     /// IXFR only: the SOA that opens the difference is owned by a name below the apex.
     IxfrSoaNotApex,
+    /// A LOC record of 3 octets (RFC 1876 §2 defines 16) in the middle of the stream: RDATA
+    /// that the wire parser takes as opaque but that is malformed for its type.
+    MalformedRdata,
 }
 
 /// A message the fake primary received.
@@ -641,6 +644,15 @@ fn stream(
                 rtype: Rtype::A.to_int(),
                 ttl: 300,
                 rdata: vec![192, 0, 2, 66],
+            },
+        ),
+        Some(Fault::MalformedRdata) => records.insert(
+            middle,
+            Rec {
+                owner: format!("loc.{apex}"),
+                rtype: 29,
+                ttl: 300,
+                rdata: vec![0, 1, 2],
             },
         ),
         _ => {}

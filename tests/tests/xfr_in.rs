@@ -99,6 +99,16 @@ fn owner_outside_the_zone_keeps_the_old_zone() {
 }
 
 #[test]
+fn record_malformed_for_its_type_keeps_the_old_zone() {
+    bad_transfer(
+        Fault::MalformedRdata,
+        &["LOC RDATA is malformed"],
+        &[],
+        None,
+    );
+}
+
+#[test]
 fn too_many_records_keeps_the_old_zone() {
     // Version N has 15 records with its SOA, N+1 has 15 plus the fault's 30 more.
     let s = Setup::start(&["--max-transfer-records", "25"], false, None);

@@ -550,3 +550,61 @@ async fn concurrent_edits_do_not_interleave() {
     h.assert_serial(&z, "example.com", 21).await;
     assert_eq!(h.records(&z).await.len(), 22);
 }
+
+/// THREATS "From the API", hardening row 1 and 4: RDATA malformed for its type (the generic
+/// `\#` form, empty labels, compression pointers) and unbalanced parentheses are 400s naming
+/// the content or the zone-file line; nothing is written and nothing panics.
+#[tokio::test]
+async fn rdata_malformed_for_its_type_is_refused_everywhere() {
+    let h = Harness::new();
+    let z = h.zone("example.com").await;
+    let serial = h.served_serial("example.com");
+    let bad = [
+        ("A", "\\# 3 c00002"),
+        ("A", "\\# 5 c000020101"),
+        ("MX", "\\# 1 00"),
+        ("CNAME", "\\# 2 c00c"),
+        ("CNAME", "bad..name"),
+        ("NS", "a..b"),
+        ("TYPE29", "\\# 3 000102"),
+        ("TXT", "( \"x\""),
+        ("TXT", "1 ( 2"),
+    ];
+    for (t, content) in bad {
+        let body = json!({"type": t, "name": "x", "content": content, "ttl": 300});
+        let (status, v) = post(&h, &z, body.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body} -> {v}");
+        assert!(error(&v).starts_with("content: "), "{body} -> {v}");
+        // The same record in a zone file is refused naming its line.
+        let file = format!("ok IN A 192.0.2.9\nx 300 IN {t} {content}\n");
+        let (status, v) = h.import(&z, &file, false).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{file} -> {v}");
+        assert!(error(&v).contains("line 2"), "{file} -> {v}");
+        // And in a batch.
+        let (status, v) = h
+            .call(
+                "POST",
+                &format!("/zones/{z}/dns_records/batch"),
+                Some(json!({"posts": [
+                    {"type": "A", "name": "ok", "content": "192.0.2.9"},
+                    {"type": t, "name": "x", "content": content}
+                ]})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "batch {body} -> {v}");
+    }
+    assert_eq!(
+        h.served_serial("example.com"),
+        serial,
+        "nothing was written"
+    );
+    // The generic form of a well-formed record is that record.
+    let (status, v) = post(
+        &h,
+        &z,
+        json!({"type": "A", "name": "g", "content": "\\# 4 c0000201"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["result"]["content"], "192.0.2.1", "{v}");
+}

@@ -45,7 +45,15 @@ pub fn parse_zonefile(
     let mut out = Vec::new();
     // The scanner is fed one logical entry at a time so every record and every error can be
     // tied to the line the entry starts on.
-    for (line, entry_text) in logical_entries(text) {
+    for (line, entry_text, balanced) in logical_entries(text) {
+        // `domain` 0.12.3 indexes past its buffer on a character-string after a `(` that is
+        // never closed; such an entry is refused before the scanner sees it.
+        if !balanced {
+            return Err(TextError {
+                line,
+                message: "unbalanced parentheses".into(),
+            });
+        }
         if entry_text.trim_start().starts_with("$INCLUDE") {
             return Err(TextError {
                 line,
@@ -57,10 +65,19 @@ pub fn parse_zonefile(
             zf.extend_from_slice(b"\n");
         }
         loop {
-            let entry = match zf.next_entry() {
-                Ok(Some(e)) => e,
-                Ok(None) => break,
-                Err(e) => return Err(scanner_error(&e.to_string(), line)),
+            // The scanner is a third party's and has panicked on input before; a panic here
+            // must refuse the upload, not fail the request handler.
+            let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| zf.next_entry()));
+            let entry = match next {
+                Ok(Ok(Some(e))) => e,
+                Ok(Ok(None)) => break,
+                Ok(Err(e)) => return Err(scanner_error(&e.to_string(), line)),
+                Err(_) => {
+                    return Err(TextError {
+                        line,
+                        message: "the zone-file scanner cannot read this entry".into(),
+                    })
+                }
             };
             let rec = match entry {
                 Entry::Include { .. } => {
@@ -101,9 +118,9 @@ fn convert_record(
     rec.data()
         .compose_rdata(&mut rdata)
         .map_err(|_| err("RDATA too long".into()))?;
-    if rdata.len() > 65535 {
-        return Err(err("RDATA longer than 65535 octets".into()));
-    }
+    // The scanner takes the generic `\# LEN HEX` form for any type without parsing it, and
+    // writes what it is given for names with empty labels: check the result as its type.
+    crate::rdata::check(rec.rtype().to_int(), &rdata).map_err(|e| err(e.to_string()))?;
     Ok(Record {
         owner: Name::from_domain(rec.owner()),
         rtype: rec.rtype().to_int(),
@@ -113,9 +130,10 @@ fn convert_record(
 }
 
 /// Splits zone-file text into logical entries (RFC 1035 §5.1: an entry ends at the end of a
-/// line unless parentheses are open), each with the 1-based line it starts on. Comments and
-/// quoted strings are honoured so a `(` inside either does not continue the entry.
-fn logical_entries(text: &str) -> impl Iterator<Item = (usize, &str)> {
+/// line unless parentheses are open), each with the 1-based line it starts on and whether its
+/// parentheses balance (never closing below zero, all closed at its end). Comments and quoted
+/// strings are honoured so a `(` inside either does not continue the entry.
+fn logical_entries(text: &str) -> impl Iterator<Item = (usize, &str, bool)> {
     let bytes = text.as_bytes();
     let mut pos = 0usize;
     let mut line = 1usize;
@@ -126,6 +144,7 @@ fn logical_entries(text: &str) -> impl Iterator<Item = (usize, &str)> {
         let start = pos;
         let start_line = line;
         let (mut depth, mut quoted, mut escaped, mut comment) = (0i32, false, false, false);
+        let mut underflow = false;
         while pos < bytes.len() {
             let b = bytes[pos];
             pos += 1;
@@ -149,11 +168,14 @@ fn logical_entries(text: &str) -> impl Iterator<Item = (usize, &str)> {
                 b'"' => quoted = !quoted,
                 b';' if !quoted => comment = true,
                 b'(' if !quoted => depth += 1,
-                b')' if !quoted => depth -= 1,
+                b')' if !quoted => {
+                    depth -= 1;
+                    underflow |= depth < 0;
+                }
                 _ => {}
             }
         }
-        Some((start_line, &text[start..pos]))
+        Some((start_line, &text[start..pos], depth == 0 && !underflow))
     })
 }
 
@@ -365,5 +387,46 @@ mod tests {
         assert!(parse_rdata(&o, "A", 300, "1.2.3.4\nx IN A 1.2.3.4", &o).is_err());
         assert!(parse_rdata(&o, "A", 300, "", &o).is_err());
         assert!(parse_rdata(&o, "A", 300, "not-an-ip", &o).is_err());
+    }
+
+    #[test]
+    fn unbalanced_parentheses_are_refused_without_a_panic() {
+        let o = origin();
+        for (text, line) in [
+            ("a 300 IN TXT ( \"x\"\n", 1),
+            ("a 300 IN TXT ( \"x\"", 1),
+            ("@ 300 IN NS ns1\na 300 IN TXT ( \"x\"\n\n", 2),
+            ("a 300 IN TXT 1 ( 2\n", 1),
+            ("a 300 IN TXT \"x\" )\n", 1),
+            ("a 300 IN TXT ) ( \"x\"\n", 1),
+        ] {
+            let err = std::panic::catch_unwind(|| parse_zonefile(text, &o, 300))
+                .unwrap_or_else(|_| panic!("{text:?} panicked"))
+                .unwrap_err();
+            assert_eq!(err.line, line, "{text:?}: {err}");
+        }
+        // Parentheses inside quotes and comments, and balanced ones, are fine.
+        let ok = "a 300 IN TXT \"1 ( 2\"\nb 300 IN TXT ( \"x\" ; (\n \"y\" )\n";
+        assert_eq!(parse_zonefile(ok, &o, 300).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn rdata_malformed_for_its_type_is_refused_with_its_line() {
+        let o = origin();
+        for bad in [
+            "a 300 IN A \\# 3 c00002",
+            "a 300 IN A \\# 5 c000020102",
+            "a 300 IN MX \\# 1 00",
+            "a 300 IN CNAME \\# 2 c00c",
+            "a 300 IN CNAME bad..name",
+            "a 300 IN NS a..b",
+        ] {
+            let text = format!("@ 300 IN NS ns1\n{bad}\n");
+            let err = parse_zonefile(&text, &o, 300).unwrap_err();
+            assert_eq!(err.line, 2, "{bad}: {err}");
+        }
+        // The generic form of a well-formed record is taken as that record.
+        let recs = parse_zonefile("a 300 IN A \\# 4 c0000201\n", &o, 300).unwrap();
+        assert_eq!(&recs[0].record.rdata[..], &[192, 0, 2, 1]);
     }
 }

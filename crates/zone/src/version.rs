@@ -44,6 +44,11 @@ pub enum ZoneError {
     BadSoa,
     #[error("cannot delete {rr}: no such record in the zone")]
     NoSuchRecord { rr: String },
+    #[error("{owner}: {reason}")]
+    BadRdata {
+        owner: String,
+        reason: crate::rdata::RdataError,
+    },
     #[error("record type {rtype} cannot be stored in a zone")]
     MetaType { rtype: String },
 }
@@ -340,6 +345,12 @@ impl ZoneVersion {
         }
         for r in added {
             check_storable(r.rtype)?;
+            // Every path into a version passes here (API, import, batch, transfer in, load),
+            // so no record malformed for its type is ever served or transferred.
+            crate::rdata::check(r.rtype, &r.rdata).map_err(|reason| ZoneError::BadRdata {
+                owner: owner.to_fqdn(),
+                reason,
+            })?;
             if r.rtype == rtype::SOA && *owner != self.apex {
                 return Err(ZoneError::SoaNotAtApex {
                     owner: owner.to_fqdn(),
