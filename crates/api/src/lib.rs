@@ -214,18 +214,45 @@ pub enum LoadError {
     BadName { zone: String },
     #[error("zone {zone}: {source}")]
     BadZone { zone: String, source: ZoneError },
+    /// The records read are not the records the store counted: a damaged index or table.
+    #[error("zone {zone}: the store counted {counted} records but {read} were read; the store is damaged: restore it from a backup, or start the zone afresh (see the README, \"Recovering the store\")")]
+    CountMismatch {
+        zone: String,
+        counted: u64,
+        read: usize,
+    },
+    /// The records read make another serial than the one committed with them.
+    #[error("zone {zone}: the store committed serial {stored} but its records hold serial {read}; the store is damaged: restore it from a backup, or start the zone afresh (see the README, \"Recovering the store\")")]
+    SerialMismatch {
+        zone: String,
+        stored: u32,
+        read: u32,
+    },
 }
 
 /// Builds the version of every stored zone from its stored records and puts it into `zones`
 /// (at start-up). A secondary zone without records is inserted as pending. Returns the number
 /// of zones loaded.
+///
+/// A zone is served only when what was read is what was committed: its record count (kept by
+/// the database in the same transactions as the records) and its serial. Otherwise loading
+/// fails, naming the zone, rather than serving part of it (NXDOMAIN with AA for the rest).
 pub fn load_zones(store: &Store, zones: &ZoneSet) -> Result<usize, LoadError> {
     let rows = store.zones()?;
+    let counts = store.record_counts()?;
     for zone in &rows {
         let apex = Name::parse(&zone.name).map_err(|_| LoadError::BadName {
             zone: zone.name.clone(),
         })?;
         let records = store.zone_records(&zone.id)?;
+        let counted = counts.get(&zone.id).copied().unwrap_or(0);
+        if counted != records.len() as u64 {
+            return Err(LoadError::CountMismatch {
+                zone: zone.name.clone(),
+                counted,
+                read: records.len(),
+            });
+        }
         if records.is_empty() && zone.kind == ZoneKind::Secondary {
             zones.insert(apex, None);
             continue;
@@ -236,12 +263,11 @@ pub fn load_zones(store: &Store, zones: &ZoneSet) -> Result<usize, LoadError> {
                 source,
             })?;
         if version.serial() != zone.serial {
-            tracing::warn!(
-                zone = %zone.name,
-                "stored serial {} differs from the SOA's {}; serving the SOA's",
-                zone.serial,
-                version.serial()
-            );
+            return Err(LoadError::SerialMismatch {
+                zone: zone.name.clone(),
+                stored: zone.serial,
+                read: version.serial(),
+            });
         }
         zones.insert(apex, Some(Arc::new(version)));
     }

@@ -7,6 +7,7 @@
 //! blocking thread (`tokio::task::spawn_blocking`), never from an async task.
 
 mod accounts;
+mod integrity;
 mod journal;
 mod model;
 mod records;
@@ -15,6 +16,7 @@ mod transfers;
 mod zones;
 
 pub use accounts::{hash_token, AdminToken, ADMIN_TOKEN_FILE, DEFAULT_ACCOUNT};
+pub use integrity::{LOCK_FILE, MARKER_FILE};
 pub use journal::{JournalLimits, JournalWrite};
 pub use model::{
     Account, ApiToken, Page, Permission, RecordChange, RecordFilter, RecordRow, ZoneFilter,
@@ -70,6 +72,15 @@ pub enum StoreError {
     /// already exists); the message says what.
     #[error("{0}")]
     Conflict(String),
+    /// Another process holds the data directory (PRODUCT §4: one server per store).
+    #[error("the data directory {dir} is in use by another tandem process (pid {holder}); stop it, or give this one another --data-dir", holder = if holder.is_empty() { "unknown" } else { holder.as_str() })]
+    Locked { dir: PathBuf, holder: String },
+    /// The data directory shows a store was here, but its database is gone or not it.
+    #[error("{db} {detail}, but this data directory held a store: restore tandem.db from a backup, or start afresh (see the README, \"Recovering the store\")")]
+    Lost { db: PathBuf, detail: String },
+    /// SQLite's own check found damage.
+    #[error("{db} is damaged ({detail}): restore it from a backup, or start afresh (see the README, \"Recovering the store\")")]
+    Damaged { db: PathBuf, detail: String },
     #[error("corrupt {table} row {id}: {detail}")]
     Corrupt {
         table: &'static str,
@@ -84,6 +95,8 @@ pub struct Store {
     data_dir: PathBuf,
     writer: Mutex<Connection>,
     reader: Mutex<Connection>,
+    /// Held open for the life of the store: the data directory's lock.
+    _lock: std::fs::File,
 }
 
 impl Store {
@@ -106,14 +119,18 @@ impl Store {
                 },
             )?;
         }
+        let lock = integrity::lock(data_dir)?;
+        integrity::check_present(data_dir)?;
         let path = data_dir.join(DB_FILE);
         let mut writer = connect(&path)?;
         schema::migrate(&mut writer)?;
+        integrity::check_database(data_dir, &writer)?;
         let reader = connect(&path)?;
         let store = Store {
             data_dir: data_dir.to_path_buf(),
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
+            _lock: lock,
         };
         store.ensure_default_account()?;
         Ok(store)

@@ -267,14 +267,14 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use crate::{
         new_id, now, Page, RecordChange, RecordFilter, RecordRow, Store, ZoneKind, ZoneRow,
     };
     use tandem_zone::record::rtype;
     use tandem_zone::{Name, Record};
 
-    fn row(zone_id: &str, name: &str, t: u16, rdata: &[u8]) -> RecordRow {
+    pub(crate) fn row(zone_id: &str, name: &str, t: u16, rdata: &[u8]) -> RecordRow {
         let owner = Name::parse(name).unwrap();
         RecordRow {
             id: new_id(),
@@ -289,7 +289,7 @@ mod tests {
         }
     }
 
-    fn zone(store: &Store, name: &str) -> ZoneRow {
+    pub(crate) fn zone(store: &Store, name: &str) -> ZoneRow {
         let z = ZoneRow {
             id: new_id(),
             account_id: store.default_account().unwrap().id,

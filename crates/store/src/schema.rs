@@ -185,12 +185,33 @@ CREATE TABLE incoming_peer_status (
 ALTER TABLE incoming_transfers ADD COLUMN last_transfer_peer_id TEXT;
 ";
 
+/// What the loader checks a zone against at start: its record count, kept by the database in
+/// the same transaction as every insert and delete of its records, and the id of this store,
+/// which the marker file in the data directory repeats.
+const V6_INTEGRITY: &str = "
+ALTER TABLE zones ADD COLUMN record_count INTEGER NOT NULL DEFAULT 0;
+UPDATE zones SET record_count = (SELECT COUNT(*) FROM records WHERE records.zone_id = zones.id);
+CREATE TRIGGER records_counted_in AFTER INSERT ON records BEGIN
+    UPDATE zones SET record_count = record_count + 1 WHERE id = NEW.zone_id;
+END;
+CREATE TRIGGER records_counted_out AFTER DELETE ON records BEGIN
+    UPDATE zones SET record_count = record_count - 1 WHERE id = OLD.zone_id;
+END;
+CREATE TRIGGER records_counted_moved AFTER UPDATE OF zone_id ON records BEGIN
+    UPDATE zones SET record_count = record_count - 1 WHERE id = OLD.zone_id;
+    UPDATE zones SET record_count = record_count + 1 WHERE id = NEW.zone_id;
+END;
+CREATE TABLE store_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+INSERT INTO store_meta (key, value) VALUES ('store_id', lower(hex(randomblob(16))));
+";
+
 const MIGRATIONS: &[&str] = &[
     V1_CORE,
     V2_TRANSFERS,
     V3_JOURNAL,
     V4_OUTGOING_STATUS,
     V5_INCOMING_STATUS,
+    V6_INTEGRITY,
 ];
 
 /// Brings the database up to the newest schema.

@@ -133,7 +133,7 @@ impl SecondaryControl for StoreTransferControl {
                 .collect(),
             next_refresh: to_utc(o.next_refresh),
             expires: o.expires.map(to_utc),
-            forced_done: o.forced_done,
+            forced_done: o.forced_done.map(to_utc),
         };
         if let Err(e) = self.store.record_refresh(&record) {
             tracing::error!(zone = %apex, error = %e, "cannot record the refresh");

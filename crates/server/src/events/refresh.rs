@@ -65,8 +65,9 @@ pub struct Outcome {
     pub state: &'static str,
     /// A primary answered and we are current with it.
     pub succeeded: bool,
-    /// A forced AXFR was carried out.
-    pub forced_done: bool,
+    /// A forced AXFR was carried out; it began at this time, so it satisfies the force_axfr
+    /// requests recorded up to then (one recorded while it ran stays for the next run).
+    pub forced_done: Option<SystemTime>,
     pub next_refresh: SystemTime,
     /// New expire time; `None` leaves the stored one.
     pub expires: Option<SystemTime>,
@@ -135,6 +136,9 @@ struct Flight {
     last_start: Option<Instant>,
 }
 
+/// After a start, every secondary zone's first SOA check comes within this many milliseconds.
+pub const START_SPREAD_MS: u64 = 3000;
+
 /// The secondary role: runs refreshes and forced transfers, obeys NOTIFY.
 pub struct Secondary {
     zones: Arc<ZoneSet>,
@@ -179,8 +183,8 @@ impl Secondary {
     }
 
     /// Hands over the scheduler (created after this), then plans every secondary zone's
-    /// events from its persisted timers: a restart resumes them instead of refreshing every
-    /// zone at once. Overdue refreshes are spread over a few seconds.
+    /// events: an SOA check of every zone within [`START_SPREAD_MS`], a persisted force_axfr
+    /// at once, and the persisted expire time (a zone past it starts expired).
     pub fn start(self: &Arc<Self>, scheduler: Scheduler) {
         let _ = self.scheduler.set(scheduler.clone());
         let this = self.clone();
@@ -196,15 +200,12 @@ impl Secondary {
                 if z.axfr_requested {
                     scheduler.schedule(&z.apex, ZoneEvent::Transfer, Duration::ZERO);
                 }
-                match z.next_refresh {
-                    Some(t) if t > now => {
-                        scheduler.schedule_at(&z.apex, ZoneEvent::Refresh, instant_at(t))
-                    }
-                    _ => {
-                        let spread = Duration::from_millis(rand::random::<u64>() % 3000);
-                        scheduler.schedule(&z.apex, ZoneEvent::Refresh, spread);
-                    }
-                }
+                // Every zone is checked at once after a start, whatever its persisted refresh
+                // time: a NOTIFY obeyed before a crash, or a transfer cut short by it, left no
+                // trace but a primary that is ahead of us. The checks are spread over a few
+                // seconds so that a server of many zones does not query its primaries at once.
+                let spread = Duration::from_millis(rand::random::<u64>() % START_SPREAD_MS);
+                scheduler.schedule(&z.apex, ZoneEvent::Refresh, spread);
                 match (z.expires, served) {
                     (Some(t), Some(s)) if has_data && t <= now => {
                         tracing::warn!(zone = %z.apex, "zone expired while the server was down");
@@ -284,6 +285,7 @@ impl Secondary {
     }
 
     async fn refresh(&self, scheduler: &Scheduler, apex: &Name, force: bool) {
+        let started = SystemTime::now();
         let control = self.control.clone();
         let lookup = apex.clone();
         let incoming = match tokio::task::spawn_blocking(move || control.incoming(&lookup)).await {
@@ -339,6 +341,7 @@ impl Secondary {
         }
         let run = Run {
             force,
+            started,
             attempts,
             succeeded,
             applied,
@@ -382,7 +385,7 @@ impl Secondary {
         };
         scheduler.replace_at(apex, ZoneEvent::Refresh, Instant::now() + next);
         let outcome = Outcome {
-            forced_done: run.force && run.applied,
+            forced_done: (run.force && run.applied).then_some(run.started),
             attempts: run.attempts,
             state,
             succeeded: run.succeeded,
@@ -468,6 +471,8 @@ impl Secondary {
 /// What one refresh did, for [`Secondary::finish`].
 struct Run {
     force: bool,
+    /// When the run began: a force_axfr recorded after this is not carried out by it.
+    started: SystemTime,
     attempts: Vec<Attempt>,
     /// A primary answered and we are current with it.
     succeeded: bool,

@@ -50,8 +50,9 @@ pub struct RefreshRecord<'a> {
     pub next_refresh: DateTime<Utc>,
     /// `None` leaves the stored expire time.
     pub expires: Option<DateTime<Utc>>,
-    /// A forced AXFR was carried out: its request is cleared.
-    pub forced_done: bool,
+    /// A forced AXFR was carried out that began at this time: requests recorded up to then
+    /// are cleared, a later one stays (it was acknowledged while this one ran).
+    pub forced_done: Option<DateTime<Utc>>,
 }
 
 /// One primary's row of incoming status.
@@ -204,7 +205,7 @@ impl Store {
              SET state = ?2, next_refresh_time = ?3,
                  checked_time = CASE WHEN ?4 THEN ?5 ELSE checked_time END,
                  expires_time = COALESCE(?6, expires_time),
-                 axfr_requested = CASE WHEN ?7 THEN NULL ELSE axfr_requested END
+                 axfr_requested = CASE WHEN axfr_requested <= ?7 THEN NULL ELSE axfr_requested END
              WHERE zone_id = ?1",
             params![
                 r.zone_id,
@@ -213,7 +214,7 @@ impl Store {
                 r.succeeded,
                 format_time(r.at),
                 r.expires.map(format_time),
-                r.forced_done
+                r.forced_done.map(format_time)
             ],
         )?;
         let status = match r.state {

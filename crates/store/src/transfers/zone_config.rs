@@ -583,4 +583,53 @@ mod tests {
             Some(now)
         );
     }
+
+    /// Hardening row 11: a force_axfr acknowledged while a forced transfer ran survives that
+    /// transfer's outcome (and so a kill -9 right after it); one made before it is cleared.
+    #[test]
+    fn a_force_axfr_recorded_during_a_forced_run_is_kept() {
+        use crate::RefreshRecord;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let account = store.default_account().unwrap().id;
+        let a = peer(&store, &account, Some("192.0.2.1"));
+        let z = zone(&store, &account, "sec.test");
+        store
+            .create_incoming_config(&account, &incoming(&z, vec![a]))
+            .unwrap();
+        let t0 = now();
+        let run_started = t0 + chrono::Duration::seconds(1);
+        let outcome = |forced_done| RefreshRecord {
+            zone_id: &z,
+            at: run_started + chrono::Duration::seconds(5),
+            state: "ok",
+            succeeded: true,
+            checks: vec![],
+            next_refresh: run_started + chrono::Duration::seconds(3600),
+            expires: None,
+            forced_done,
+        };
+        let requested = |store: &Store| {
+            store
+                .incoming_config(&z)
+                .unwrap()
+                .unwrap()
+                .axfr_requested
+                .is_some()
+        };
+        // Asked for before the run began: carried out by it.
+        store.request_axfr(&z, t0).unwrap();
+        store.record_refresh(&outcome(Some(run_started))).unwrap();
+        assert!(!requested(&store));
+        // Asked for while it ran: kept for the next run, across a reopen.
+        store
+            .request_axfr(&z, run_started + chrono::Duration::seconds(2))
+            .unwrap();
+        store.record_refresh(&outcome(Some(run_started))).unwrap();
+        // An unforced run clears nothing.
+        store.record_refresh(&outcome(None)).unwrap();
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert!(requested(&store));
+    }
 }
