@@ -4,7 +4,7 @@
 
 use crate::auth::{visible_zone, Caller};
 use crate::change::{apex_of, commit, editable, has_rr, new_row, Edit};
-use crate::content::AUTO_TTL;
+use crate::content::{AUTO_TTL, MIN_TTL};
 use crate::envelope::{body_error, ok, ApiQuery, Envelope};
 use crate::{ApiError, ApiState};
 use axum::extract::multipart::{Multipart, MultipartRejection};
@@ -187,6 +187,14 @@ fn check_lines(apex: &Name, parsed: &[ParsedLine]) -> Result<FileRecords, ApiErr
                 "{} is outside the zone {}",
                 r.owner.to_api(),
                 apex.to_api()
+            )));
+        }
+        // The API's rule (30..=2^31-1, RFC 2181 §8) holds for imports too: a TTL the API
+        // refuses is not let in through a file. Transfers in keep the primary's TTLs.
+        if r.ttl < MIN_TTL {
+            return Err(bad(format!(
+                "TTL {} is below {MIN_TTL}, the lowest a zone here takes",
+                r.ttl
             )));
         }
         if r.rtype == 0 || r.rtype == rtype::OPT || (128..=255).contains(&r.rtype) {

@@ -598,6 +598,14 @@ async fn rdata_malformed_for_its_type_is_refused_everywhere() {
         serial,
         "nothing was written"
     );
+    // Hardening row 6: an import takes the API's TTLs (30..=2^31-1) and names the line.
+    for ttl in ["0", "29"] {
+        let file = format!("ok IN A 192.0.2.9\nlow {ttl} IN A 192.0.2.10\n");
+        let (status, v) = h.import(&z, &file, false).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{file} -> {v}");
+        assert!(error(&v).starts_with("line 2: TTL"), "{file} -> {v}");
+    }
+    assert_eq!(h.served_serial("example.com"), serial);
     // The generic form of a well-formed record is that record.
     let (status, v) = post(
         &h,
