@@ -2,6 +2,7 @@
 
 pub mod answer;
 pub mod events;
+pub mod ixfr_request;
 pub mod metrics;
 pub mod notify_in;
 pub mod tcp;

@@ -4,7 +4,8 @@
 //! needs memory for a few messages and never holds up queries.
 
 use crate::answer::{unix_now, Asker};
-use crate::wire::{flags, rcode, skip_name, Query};
+use crate::ixfr_request::client_serial;
+use crate::wire::{flags, rcode, Query};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +13,7 @@ use tandem_xfr::render::{Owner, Response, Section, HEADER_LEN};
 use tandem_xfr::tsig::{verify_request, KeyRing, ResponseSigner, TsigKey, Verdict};
 use tandem_xfr::{axfr, ixfr, rr_body, XfrConfig};
 use tandem_zone::diff::condense;
-use tandem_zone::record::{rtype, soa_serial};
+use tandem_zone::record::{rtype, CLASS_IN};
 use tandem_zone::{serial, Name, ZoneDiff, ZoneSet, ZoneVersion};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
@@ -35,6 +36,9 @@ pub trait TransferControl: Send + Sync + 'static {
     /// Called after each finished or failed transfer (for status and metrics).
     fn transferred(&self, apex: &Name, source: IpAddr, kind: &'static str, serial: u32, ok: bool);
 }
+
+/// QCLASS ANY (RFC 1035 §3.2.5).
+const CLASS_ANY: u16 = 255;
 
 /// Shared state of the transfer side of the TCP front end.
 pub struct TransferService {
@@ -80,6 +84,11 @@ pub async fn serve(
     } else {
         "IXFR"
     };
+    if q.qclass != CLASS_IN && q.qclass != CLASS_ANY {
+        // Only class IN is hosted (RFC 1035 §3.2.4); ANY stands for it (RFC 5936 §2.1.1).
+        tracing::info!(%source, kind, qclass = q.qclass, "transfer refused: not class IN");
+        return send_error(stream, msg, q, rcode::REFUSED, svc).await;
+    }
     let (apex, version) = match apex_zone(zones, q) {
         Some((apex, Some(v))) => (apex, v),
         Some((apex, None)) => {
@@ -120,14 +129,29 @@ pub async fn serve(
         tracing::warn!(%source, zone = %apex, kind, %reason, "transfer refused");
         return send_error(stream, msg, q, rcode::REFUSED, svc).await;
     }
+    // Checked once the client is let in (see `ixfr_request`): FORMERR, signed when the
+    // request was.
+    let client = if q.qtype == rtype::IXFR {
+        match client_serial(msg, q.question_end, q.qname()) {
+            Ok(serial) => Some(serial),
+            Err(e) => {
+                tracing::warn!(%source, zone = %apex, kind, error = %e, "transfer refused: FORMERR");
+                return match signer.as_mut() {
+                    Some(s) => send_signed_error(stream, msg, q, rcode::FORMERR, svc, s, now).await,
+                    None => send_error(stream, msg, q, rcode::FORMERR, svc).await,
+                };
+            }
+        }
+    } else {
+        None
+    };
     let Ok(_slot) = svc.slots.try_acquire() else {
         tracing::warn!(%source, zone = %apex, kind, "transfer refused: too many transfers at once");
         return send_error(stream, msg, q, rcode::REFUSED, svc).await;
     };
-    let plan = if q.qtype == rtype::IXFR {
-        plan_ixfr(&version, msg, q, svc.control.as_ref(), &apex)
-    } else {
-        Plan::Axfr
+    let plan = match client {
+        Some(serial) => plan_ixfr(&version, serial, svc.control.as_ref(), &apex),
+        None => Plan::Axfr,
     };
     let label = match &plan {
         Plan::Axfr => kind,
@@ -161,16 +185,7 @@ enum Plan {
 
 /// RFC 1995 §2-§4: a single SOA when the client is current (or newer), the condensed journal
 /// when it reaches the client's serial, else the whole zone.
-fn plan_ixfr(
-    v: &ZoneVersion,
-    msg: &[u8],
-    q: &Query,
-    control: &dyn TransferControl,
-    apex: &Name,
-) -> Plan {
-    let Some(client) = ixfr_client_serial(msg, q.question_end) else {
-        return Plan::Axfr;
-    };
+fn plan_ixfr(v: &ZoneVersion, client: u32, control: &dyn TransferControl, apex: &Name) -> Plan {
     let ours = v.serial();
     if client == ours || serial::is_newer(client, ours) {
         return Plan::UpToDate;
@@ -211,12 +226,19 @@ pub fn udp_ixfr(
         tracing::warn!(%source, zone = %apex, kind = "IXFR/UDP", %reason, "transfer refused");
         return rcode::REFUSED;
     }
+    let client = match client_serial(msg, q.question_end, q.qname()) {
+        Ok(serial) => serial,
+        Err(e) => {
+            tracing::warn!(%source, zone = %apex, kind = "IXFR/UDP", error = %e, "transfer refused: FORMERR");
+            return rcode::FORMERR;
+        }
+    };
     r.set_flags(flags::AA);
     let soa = version.soa_record();
     let soa_body = rr_body(&soa);
     let owner = Owner::Ptr(HEADER_LEN as u16);
     let start = r.mark();
-    if let Plan::Incremental(d) = plan_ixfr(&version, msg, q, control, &apex) {
+    if let Plan::Incremental(d) = plan_ixfr(&version, client, control, &apex) {
         let mut fits = r.push_rrs(Section::Answer, owner, &soa_body, None).is_ok();
         for rec in d.removed.iter().chain(d.added.iter()) {
             fits = fits
@@ -241,30 +263,6 @@ pub fn udp_ixfr(
         r.rollback(start);
     }
     rcode::NOERROR
-}
-
-/// The serial of the SOA in the authority section of an IXFR request (RFC 1995 §3).
-pub fn ixfr_client_serial(msg: &[u8], question_end: usize) -> Option<u32> {
-    let an = u16::from_be_bytes([*msg.get(6)?, *msg.get(7)?]) as usize;
-    let ns = u16::from_be_bytes([*msg.get(8)?, *msg.get(9)?]) as usize;
-    let mut pos = question_end;
-    for i in 0..an + ns {
-        let after = skip_name(msg, pos)?;
-        let t = u16::from_be_bytes([*msg.get(after)?, *msg.get(after + 1)?]);
-        let rdlen = u16::from_be_bytes([*msg.get(after + 8)?, *msg.get(after + 9)?]) as usize;
-        let rdata_at = after + 10;
-        let end = rdata_at + rdlen;
-        if end > msg.len() {
-            return None;
-        }
-        if i >= an && t == rtype::SOA {
-            let n1 = skip_name(msg, rdata_at)?;
-            let n2 = skip_name(msg, n1)?;
-            return soa_serial(msg.get(n2..n2 + 20)?);
-        }
-        pos = end;
-    }
-    None
 }
 
 async fn stream_answer(
@@ -353,24 +351,4 @@ async fn send_error(
     svc: &TransferService,
 ) -> bool {
     write_message(stream, &error_message(msg, q, code), svc.write_timeout).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_client_serial_from_authority() {
-        // Header: QD=1, NS=1; question example. IXFR IN; authority: SOA with compressed names.
-        let mut m = vec![0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0];
-        m.extend_from_slice(b"\x07example\x00\x00\xfb\x00\x01");
-        let qend = m.len();
-        m.extend_from_slice(&[0xC0, 12, 0, 6, 0, 1, 0, 0, 0, 0, 0, 24]);
-        m.extend_from_slice(&[0xC0, 12, 0xC0, 12]);
-        for n in [42u32, 1, 2, 3, 4] {
-            m.extend_from_slice(&n.to_be_bytes());
-        }
-        assert_eq!(ixfr_client_serial(&m, qend), Some(42));
-        assert_eq!(ixfr_client_serial(&m[..m.len() - 3], qend), None);
-    }
 }

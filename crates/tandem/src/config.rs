@@ -119,7 +119,7 @@ pub struct ServeArgs {
     #[arg(long, env = "TANDEM_MAX_TRANSFERS_OUT", value_name = "N")]
     pub max_transfers_out: Option<usize>,
 
-    /// Largest message of an outgoing transfer (RFC 5936 §2.2), 512..=65535. [default: 16384]
+    /// Largest message of an outgoing transfer (RFC 5936 §2.2), 512..=65535; a record larger than that travels alone in a message of up to 65535. [default: 16384]
     #[arg(long, env = "TANDEM_XFR_MESSAGE_SIZE", value_name = "BYTES")]
     pub xfr_message_size: Option<usize>,
 
@@ -135,7 +135,7 @@ pub struct ServeArgs {
     #[arg(long, env = "TANDEM_MAX_TRANSFER_RECORDS", value_name = "N")]
     pub max_transfer_records: Option<usize>,
 
-    /// Octets one incoming transfer may take. [default: 1073741824]
+    /// Octets of memory the records of one incoming transfer may hold (an estimate per record), and octets of its messages. [default: 268435456]
     #[arg(long, env = "TANDEM_MAX_TRANSFER_BYTES", value_name = "BYTES")]
     pub max_transfer_bytes: Option<usize>,
 
@@ -314,7 +314,7 @@ impl Config {
             max_transfer_bytes: args
                 .max_transfer_bytes
                 .or(file.max_transfer_bytes)
-                .unwrap_or(1 << 30),
+                .unwrap_or(256 << 20),
             transfer_timeout_ms: args
                 .transfer_timeout_ms
                 .or(file.transfer_timeout_ms)
@@ -440,6 +440,7 @@ mod tests {
         );
         assert_eq!(cfg.udp_workers, 3);
         assert_eq!(cfg.min_refresh_seconds, 300, "default");
+        assert_eq!(cfg.max_transfer_bytes, 256 << 20, "default: 256 MiB held");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

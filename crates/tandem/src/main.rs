@@ -102,9 +102,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     });
     let transfers = Arc::new(tandem_server::xfr_out::TransferService {
         control: control.clone(),
-        cfg: tandem_xfr::XfrConfig {
-            max_message: cfg.xfr_message_size,
-        },
+        cfg: tandem_xfr::XfrConfig::new(cfg.xfr_message_size),
         slots: tokio::sync::Semaphore::new(cfg.max_transfers_out),
         write_timeout: std::time::Duration::from_millis(cfg.tcp_idle_timeout_ms),
     });

@@ -3,22 +3,37 @@
 //! Messages are written one at a time into a reused buffer and handed to the caller, so a
 //! transfer of any size needs memory for one message, not for the zone.
 
-use crate::render::{Full, Owner, Response, Section, HEADER_LEN};
+use crate::render::{Owner, Response, Section, HEADER_LEN};
 use tandem_zone::record::{rtype, CLASS_IN};
 use tandem_zone::{Record, ZoneDiff, ZoneVersion};
+
+/// Largest DNS message over TCP: the two-octet length prefix (RFC 1035 §4.2.2).
+pub const MAX_TCP_MESSAGE: usize = 65535;
 
 /// Settings of an outgoing transfer.
 #[derive(Clone, Copy, Debug)]
 pub struct XfrConfig {
     /// Largest message, in octets (RFC 5936 §2.2: about 16 KiB by default, up to 64 KiB).
     pub max_message: usize,
+    /// Largest message that carries one record too big for `max_message` on its own, as BIND
+    /// and Knot grow that one message: the TCP limit, less what TSIG needs.
+    pub max_single: usize,
+}
+
+impl XfrConfig {
+    /// Messages of at most `max_message` octets; a larger record travels alone in a message
+    /// of up to 65535.
+    pub fn new(max_message: usize) -> Self {
+        XfrConfig {
+            max_message,
+            max_single: MAX_TCP_MESSAGE.max(max_message),
+        }
+    }
 }
 
 impl Default for XfrConfig {
     fn default() -> Self {
-        XfrConfig {
-            max_message: 16 * 1024,
-        }
+        XfrConfig::new(16 * 1024)
     }
 }
 
@@ -75,7 +90,10 @@ impl<'q, F: FnMut(&[u8]) -> bool> Stream<'q, F> {
         )
     }
 
-    /// Writes every RR in `items`, flushing full messages.
+    /// Writes every RR in `items`, flushing full messages. RRs go one at a time, so an RRset
+    /// too large for one message is split across several (RFC 5936 §2.2 allows it). A record
+    /// that does not fit in an empty message of `max_message` octets travels alone in one of
+    /// up to `max_single`, as BIND and Knot do.
     fn write_all<'a>(
         &mut self,
         items: impl Iterator<Item = (&'a [u8], &'a [u8])>,
@@ -85,28 +103,31 @@ impl<'q, F: FnMut(&[u8]) -> bool> Stream<'q, F> {
             let cfg = self.cfg;
             let mut r = self.response();
             let mut wrote = 0;
-            let mut too_big = None;
             while let Some(&(owner, body)) = items.peek() {
                 let m = r.mark();
-                match r.push_rrs(Section::Answer, Owner::Name(owner), body, None) {
-                    Ok(_) => {
-                        wrote += 1;
-                        items.next();
-                    }
-                    Err(Full) => {
-                        r.rollback(m);
-                        if wrote == 0 {
-                            too_big = Some(owner.len() + body.len());
-                        }
-                        break;
-                    }
+                if r.push_rrs(Section::Answer, Owner::Name(owner), body, None)
+                    .is_ok()
+                {
+                    wrote += 1;
+                    items.next();
+                    continue;
                 }
-            }
-            if let Some(len) = too_big {
-                return Err(XfrError::RecordTooLarge {
-                    len,
-                    max: cfg.max_message,
-                });
+                r.rollback(m);
+                if wrote > 0 {
+                    break;
+                }
+                // Alone and still too big: this message grows for it, and ends with it.
+                r.set_limit(cfg.max_single);
+                if r.push_rrs(Section::Answer, Owner::Name(owner), body, None)
+                    .is_err()
+                {
+                    return Err(XfrError::RecordTooLarge {
+                        len: owner.len() + body.len(),
+                        max: cfg.max_single,
+                    });
+                }
+                items.next();
+                break;
             }
             r.finish();
             self.messages += 1;

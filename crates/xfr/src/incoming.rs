@@ -43,7 +43,9 @@ impl Kind {
 pub struct Limits {
     /// Records in the answer, SOAs included.
     pub max_records: usize,
-    /// Octets of all messages together.
+    /// Octets of memory the records read so far may hold (estimated by [`held_size`]), and
+    /// octets of all messages together. The memory is the binding limit: a record costs
+    /// several times its compressed wire form once it is held.
     pub max_bytes: usize,
 }
 
@@ -51,9 +53,20 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_records: 10_000_000,
-            max_bytes: 1 << 30,
+            max_bytes: 256 << 20,
         }
     }
+}
+
+/// What one heap block costs beyond its contents: the allocator's header and rounding.
+const ALLOC_OVERHEAD: usize = 16;
+
+/// An estimate of the memory a record takes while the reader holds it: the `Record` itself,
+/// twice (a growing `Vec` keeps up to as much spare capacity as it holds), and two heap
+/// blocks, the owner name and the RDATA. Counting wire octets instead let an endless
+/// transfer of small records hold several times the limit.
+pub fn held_size(r: &Record) -> usize {
+    2 * std::mem::size_of::<Record>() + r.owner.as_wire().len() + r.rdata.len() + 2 * ALLOC_OVERHEAD
 }
 
 /// A complete, checked answer to a transfer request.
@@ -107,6 +120,10 @@ pub enum XfrInError {
     TooManyRecords(usize),
     #[error("more than {0} bytes (the limit of one transfer)")]
     TooManyBytes(usize),
+    #[error(
+        "the records received would hold more than {0} bytes of memory (the limit of one transfer)"
+    )]
+    TooMuchMemory(usize),
     #[error("records after the final SOA")]
     TrailingRecords,
     #[error("the transfer ended before its final SOA")]
@@ -258,6 +275,9 @@ fn check_message(
     }
     let section = parsed.answer().map_err(|e| malformed(e.to_string()))?;
     let mut out = Vec::with_capacity(counts.ancount() as usize);
+    // RDATA is composed here and copied out at its exact size: a `Bytes` made from a `Vec`
+    // with spare capacity would keep the spare octets and one more allocation per record.
+    let mut rdata = Vec::with_capacity(512);
     for rr in section {
         let rr = rr.map_err(|e| malformed(e.to_string()))?;
         let owner = Name::from_domain(&rr.owner());
@@ -272,12 +292,13 @@ fn check_message(
             .to_record::<AllRecordData<&[u8], ParsedName<&[u8]>>>()
             .map_err(|e| malformed(format!("record of {}: {e}", owner.to_fqdn())))?
             .ok_or_else(|| malformed(format!("record of {}", owner.to_fqdn())))?;
-        let mut rdata = Vec::with_capacity(usize::from(rr.rdlen()) + 16);
+        rdata.clear();
         record
             .data()
             .compose_rdata(&mut rdata)
             .map_err(|_| malformed(format!("record of {}", owner.to_fqdn())))?;
-        out.push(Record::new(owner, t, rr.ttl().as_secs(), rdata));
+        // `to_vec` allocates exactly `len`, so the `Bytes` made from it takes the block as is.
+        out.push(Record::new(owner, t, rr.ttl().as_secs(), rdata.to_vec()));
     }
     Ok(out)
 }
@@ -310,6 +331,8 @@ pub struct Reader {
     diffs: Vec<ZoneDiff>,
     messages: usize,
     bytes: usize,
+    /// Estimated memory of the records held (see [`held_size`]).
+    held: usize,
     count: usize,
 }
 
@@ -337,6 +360,7 @@ impl Reader {
             diffs: Vec::new(),
             messages: 0,
             bytes: 0,
+            held: 0,
             count: 0,
         }
     }
@@ -373,6 +397,12 @@ impl Reader {
         self.count += 1;
         if self.count > self.limits.max_records {
             return Err(XfrInError::TooManyRecords(self.limits.max_records));
+        }
+        // Counted before the record is kept; on failure the caller drops the reader and every
+        // record goes with it.
+        self.held += held_size(&r);
+        if self.held > self.limits.max_bytes {
+            return Err(XfrInError::TooMuchMemory(self.limits.max_bytes));
         }
         if !r.owner.ends_with(&self.apex) {
             return Err(XfrInError::OutOfZone {

@@ -153,3 +153,101 @@ fn ixfr_sequence_follows_rfc1995() {
     .unwrap();
     assert_eq!(answers(&single).len(), 1);
 }
+
+/// A TXT RDATA in presentation form of `strings` character-strings of 255 octets each.
+fn long_txt(strings: usize, fill: char) -> String {
+    let s = format!("\"{}\"", fill.to_string().repeat(255));
+    vec![s; strings].join(" ")
+}
+
+/// A zone with records larger than a 16 KiB message: an RRset of three ~20 KB TXT records,
+/// an RRset of 300 small TXT records (~60 KB together), and a 65000-octet unknown-type record
+/// (RFC 3597).
+fn big_zone() -> ZoneVersion {
+    let apex = Name::parse("example.test").unwrap();
+    let mut text = String::from("@ SOA ns1 hostmaster 10 7200 3600 1209600 300\n@ NS ns1\n");
+    for fill in ['a', 'b', 'c'] {
+        text.push_str(&format!("big TXT {}\n", long_txt(78, fill)));
+    }
+    for i in 0..300 {
+        text.push_str(&format!("wide TXT \"{i:03}{}\"\n", "w".repeat(190)));
+    }
+    let hex: String = (0..65_000u32).map(|i| format!("{:02x}", i % 251)).collect();
+    text.push_str(&format!("huge TYPE65280 \\# 65000 {hex}\n"));
+    let recs = parse_zonefile(&text, &apex, 300).unwrap();
+    ZoneVersion::build(apex, recs.into_iter().map(|p| p.record)).unwrap()
+}
+
+#[test]
+fn records_larger_than_a_message_travel_alone_and_big_rrsets_are_split() {
+    let v = big_zone();
+    let (q, qend) = query(Rtype::AXFR);
+    let mut messages = Vec::new();
+    axfr(&v, &q, qend, XfrConfig::default(), |m| {
+        messages.push(m.to_vec());
+        true
+    })
+    .expect("a zone whose records each fit in 65535 octets transfers");
+    let mut alone = 0;
+    for (i, m) in messages.iter().enumerate() {
+        let ancount = u16::from_be_bytes([m[6], m[7]]);
+        assert!(m.len() <= 65535, "message {i} is {} octets", m.len());
+        if m.len() > 16 * 1024 {
+            // RFC 5936 §2.2: a record too big for the usual size has a message of its own.
+            assert_eq!(ancount, 1, "message {i} of {} octets", m.len());
+            alone += 1;
+        }
+    }
+    assert_eq!(
+        alone, 4,
+        "three 20 KB TXT records and the 65000-octet record"
+    );
+    let rrs = answers(&messages);
+    assert_eq!(rrs.len(), v.record_count() + 1, "SOA first and last");
+    let got: HashSet<_> = rrs.iter().cloned().collect();
+    let want: HashSet<_> = v
+        .records()
+        .map(|r| {
+            (
+                r.owner.to_fqdn().trim_end_matches('.').to_string(),
+                Rtype::from_int(r.rtype),
+                r.rdata.to_vec(),
+            )
+        })
+        .collect();
+    assert_eq!(got, want, "every record byte-exact");
+    // The 300-record RRset (about 60 KB) spans several messages, none over 16 KiB.
+    let wide: Vec<usize> = messages
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.windows(5).any(|w| w == b"\x04wide"))
+        .map(|(i, _)| i)
+        .collect();
+    assert!(wide.len() >= 4, "the wide RRset is split: {wide:?}");
+    assert!(wide.iter().all(|&i| messages[i].len() <= 16 * 1024));
+}
+
+#[test]
+fn a_record_too_large_for_any_message_is_an_error() {
+    let apex = Name::parse("example.test").unwrap();
+    let v = zone(0);
+    let huge = Record::new(
+        Name::parse("huge.example.test").unwrap(),
+        65280,
+        300,
+        vec![7u8; 65_535],
+    );
+    let v = v
+        .apply(&ZoneDiff {
+            removed: vec![v.soa_record()],
+            added: vec![rec("@ SOA ns1 hostmaster 11 7200 3600 1209600 300"), huge],
+        })
+        .unwrap();
+    assert_eq!(v.apex(), &apex);
+    let (q, qend) = query(Rtype::AXFR);
+    let err = axfr(&v, &q, qend, XfrConfig::default(), |_| true).unwrap_err();
+    assert!(
+        matches!(err, tandem_xfr::XfrError::RecordTooLarge { max: 65535, .. }),
+        "{err:?}"
+    );
+}

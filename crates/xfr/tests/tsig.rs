@@ -242,3 +242,79 @@ fn domain_badtime_answers_digest_other_data_differently_from_the_rfc() {
         Err(ResponseError::BadSig)
     );
 }
+
+#[test]
+fn signed_axfr_of_the_largest_record_fits_with_the_largest_tsig() {
+    // A key name of 255 octets in wire form, hmac-sha512: the largest TSIG RR we make.
+    let key_name = format!(
+        "{}.{}.{}.{}.",
+        "a".repeat(63),
+        "b".repeat(63),
+        "c".repeat(63),
+        "d".repeat(61)
+    );
+    let key = TsigKey::new(&key_name, "hmac-sha512", SECRET).unwrap();
+    assert_eq!(key.name().as_wire().len(), 255);
+    assert_eq!(key.tsig_rr_len(), tandem_zone::record::MAX_TSIG_RR_LEN);
+    let secret = base64::engine::general_purpose::STANDARD
+        .decode(SECRET)
+        .unwrap();
+    let dname = dt::KeyName::from_str(&key_name).unwrap();
+    let dkey = dt::Key::new(dt::Algorithm::Sha512, &secret, dname, None, None).unwrap();
+
+    // The largest record `fits_in_message` accepts, then 300 small ones after it.
+    let owner = Name::parse("huge.example.test").unwrap();
+    let rdlen = tandem_zone::record::MAX_TRANSFER_RR_LEN - owner.as_wire().len() - 10;
+    assert!(tandem_zone::fits_in_message(&owner, rdlen));
+    let base = zone(300);
+    let v = base
+        .apply(&tandem_zone::ZoneDiff {
+            removed: vec![],
+            added: vec![tandem_zone::Record::new(
+                owner,
+                65280,
+                300,
+                vec![9u8; rdlen],
+            )],
+        })
+        .unwrap();
+
+    let (mut b, qend) = request(Rtype::AXFR);
+    let mut seq = ClientSequence::request(&dkey, &mut b, Time48::now()).unwrap();
+    let req = b.finish();
+    let keys: KeyRing = [key].into_iter().collect();
+    let Ok(Verdict::Signed(s)) = verify_request(&req, &keys, now()) else {
+        panic!("domain's signed AXFR request refused")
+    };
+    let mut signer = s.into_signer();
+    let cfg = signer.reserve(XfrConfig::default());
+    let mut messages = Vec::new();
+    axfr(
+        &v,
+        &req,
+        qend,
+        cfg,
+        signer.wrap(now, |m| {
+            messages.push(m.to_vec());
+            true
+        }),
+    )
+    .expect("the largest record that fits is transferred, signed");
+    assert!(signer.take_error().is_none());
+    let mut records = 0;
+    let mut largest = 0;
+    for (i, m) in messages.into_iter().enumerate() {
+        assert!(m.len() <= 65535, "message {i} is {} octets", m.len());
+        largest = largest.max(m.len());
+        let mut msg = Message::from_octets(m).unwrap();
+        seq.answer(&mut msg, Time48::now())
+            .unwrap_or_else(|e| panic!("message {i}: {e}"));
+        records += msg.header_counts().ancount() as usize;
+    }
+    seq.done().unwrap();
+    assert_eq!(records, v.record_count() + 1, "SOA first and last");
+    assert!(
+        largest > 64_900,
+        "the big record's message: {largest} octets"
+    );
+}

@@ -84,7 +84,7 @@ fn answer(msg: &[u8], keys: &KeyRing, v: &ZoneVersion, skew: u64) -> Vec<Vec<u8>
     let mut signer = signed.into_signer();
     let mut out = Vec::new();
     if qtype == rtype::AXFR {
-        let cfg = signer.reserve(XfrConfig { max_message: 2048 });
+        let cfg = signer.reserve(XfrConfig::new(2048));
         axfr(
             v,
             msg,

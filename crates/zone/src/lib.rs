@@ -13,6 +13,6 @@ pub mod version;
 
 pub use diff::ZoneDiff;
 pub use name::Name;
-pub use record::{Record, Soa};
+pub use record::{fits_in_message, Record, Soa};
 pub use set::{ServedZone, Serving, ZoneSet};
 pub use version::{Node, RrSet, ZoneError, ZoneVersion};

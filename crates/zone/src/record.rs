@@ -82,6 +82,48 @@ impl Record {
     }
 }
 
+/// Largest DNS message over TCP (RFC 1035 §4.2.2: a two-octet length prefix).
+pub const MAX_MESSAGE_LEN: usize = 65535;
+
+/// Octets of the largest question a transfer message echoes: a 255-octet name (RFC 1035
+/// §2.3.4), QTYPE and QCLASS.
+pub const MAX_QUESTION_LEN: usize = crate::name::MAX_NAME_LEN + 4;
+
+/// Octets of the largest TSIG RR we sign a message with (RFC 8945 §4.2): hmac-sha512, the
+/// longest MAC we make, under a key name of 255 octets, with room for the 6 octets of Other
+/// Data of a BADTIME answer:
+///
+/// | field | octets |
+/// |---|---|
+/// | owner (key name) | 255 |
+/// | TYPE, CLASS, TTL, RDLENGTH | 10 |
+/// | Algorithm Name `hmac-sha512.` | 13 |
+/// | Time Signed, Fudge | 6 + 2 |
+/// | MAC Size, MAC | 2 + 64 |
+/// | Original ID, Error, Other Len | 2 + 2 + 2 |
+/// | Other Data | 6 |
+///
+/// 255 + 10 + 13 + 8 + 66 + 6 + 6 = 364.
+pub const MAX_TSIG_RR_LEN: usize = 255 + 10 + 13 + 6 + 2 + 2 + 64 + 2 + 2 + 2 + 6;
+
+/// Octets of the largest single RR (owner, TYPE CLASS TTL RDLENGTH, RDATA, uncompressed) an
+/// outgoing transfer can always carry: a message of 65535 octets less the header (12), the
+/// largest question (259) and the largest TSIG RR (364), so 65535 − 12 − 259 − 364 = 64900.
+pub const MAX_TRANSFER_RR_LEN: usize = MAX_MESSAGE_LEN - 12 - MAX_QUESTION_LEN - MAX_TSIG_RR_LEN;
+
+/// True when a record owned by `owner` with `rdata_len` octets of RDATA fits in a transfer
+/// message whatever the zone and the TSIG key: a record in the zone that does not would make
+/// every AXFR and IXFR of it fail. The owner is counted uncompressed (RFC 3597 §4 keeps most
+/// RDATA uncompressed too, so the count is exact for it).
+pub fn fits_in_message(owner: &Name, rdata_len: usize) -> bool {
+    owner
+        .as_wire()
+        .len()
+        .saturating_add(10)
+        .saturating_add(rdata_len)
+        <= MAX_TRANSFER_RR_LEN
+}
+
 /// The fields of an SOA RDATA (RFC 1035 §3.3.13).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Soa {
@@ -158,6 +200,41 @@ mod tests {
         let rd = soa.to_rdata();
         assert_eq!(Soa::from_rdata(&rd), Some(soa));
         assert_eq!(soa_serial(&rd), Some(7));
+    }
+
+    #[test]
+    fn transfer_message_arithmetic() {
+        assert_eq!(MAX_TSIG_RR_LEN, 364);
+        assert_eq!(MAX_TRANSFER_RR_LEN, 64900);
+        // The same TSIG arithmetic from the algorithm name's wire form.
+        let alg = b"\x0bhmac-sha512\x00".len();
+        assert_eq!(
+            255 + 10 + alg + 6 + 2 + 2 + 64 + 2 + 2 + 2 + 6,
+            MAX_TSIG_RR_LEN
+        );
+    }
+
+    #[test]
+    fn fits_in_message_at_the_edge() {
+        // "big.example.test." is 18 octets in wire form.
+        let owner = Name::parse("big.example.test").unwrap();
+        let room = MAX_TRANSFER_RR_LEN - 18 - 10;
+        assert!(fits_in_message(&owner, 0));
+        assert!(fits_in_message(&owner, 17_025));
+        assert!(fits_in_message(&owner, 65_000 - 200));
+        assert!(fits_in_message(&owner, room));
+        assert!(!fits_in_message(&owner, room + 1));
+        assert!(!fits_in_message(&owner, 65_000));
+        assert!(!fits_in_message(&owner, 65_535));
+        assert!(!fits_in_message(&owner, usize::MAX));
+        // A longer owner leaves less room for RDATA.
+        let long = Name::parse(&format!(
+            "{}.example.test",
+            vec!["a".repeat(63); 3].join(".")
+        ))
+        .unwrap();
+        assert_eq!(long.as_wire().len(), 18 - 4 + 3 * 64);
+        assert!(!fits_in_message(&long, room));
     }
 
     #[test]

@@ -186,6 +186,52 @@ fn refusals_and_limits() {
 }
 
 #[test]
+fn held_memory_is_limited_not_only_wire_octets() {
+    // Small records cost several times their wire form once held (PRODUCT.md §5).
+    let small = a("h1000.example.com", 1);
+    let wire = small.owner.as_wire().len() + 10 + small.rdata.len();
+    assert!(
+        held_size(&small) >= 4 * wire,
+        "{} vs {wire}",
+        held_size(&small)
+    );
+
+    let limit = 100_000;
+    let limits = Limits {
+        max_records: 1_000_000,
+        max_bytes: limit,
+    };
+    let mut r = Reader::new(name("example.com"), Kind::Axfr, 7, None, limits, None);
+    assert_eq!(
+        r.feed(&message(7, rtype::AXFR, true, &[soa(5)]), 0),
+        Ok(false)
+    );
+    // An endless AXFR: 100 A records a message, never the final SOA.
+    let mut sent = 0usize;
+    let err = loop {
+        let records: Vec<Record> = (sent..sent + 100)
+            .map(|i| a(&format!("h{i}.example.com"), 1))
+            .collect();
+        sent += 100;
+        match r.feed(&message(7, rtype::AXFR, false, &records), 0) {
+            Ok(false) => assert!(sent < 100_000, "never stopped"),
+            Ok(true) => panic!("no final SOA was sent"),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(err, XfrInError::TooMuchMemory(limit));
+    let (_, wire_octets) = r.received();
+    assert!(
+        wire_octets < limit / 2,
+        "the wire count alone ({wire_octets} of {limit}) was far from the limit"
+    );
+    // It stopped in the message where the estimate crossed the limit, not later.
+    assert!((sent - 100) * held_size(&small) < limit + held_size(&small) * 2);
+    assert!(sent * held_size(&small) > limit - held_size(&small) * 100);
+    drop(r);
+}
+
+#[test]
 fn compression_pointer_into_another_message_fails() {
     let mut m = message(7, rtype::AXFR, true, &[soa(5), ns()]);
     // A record whose owner points far past the end of this message.

@@ -338,10 +338,12 @@ impl<K: AsRef<TsigKey>> ResponseSigner<K> {
         self.key.as_ref().tsig_rr_len()
     }
 
-    /// `cfg` with its message size lowered by the room the TSIG RR needs.
+    /// `cfg` with its message sizes lowered by the room the TSIG RR needs, so that a signed
+    /// message still fits its limit (and 65535 octets, RFC 1035 §4.2.2) with its TSIG RR.
     pub fn reserve(&self, cfg: XfrConfig) -> XfrConfig {
         XfrConfig {
             max_message: cfg.max_message.saturating_sub(self.tsig_len()),
+            max_single: cfg.max_single.saturating_sub(self.tsig_len()),
         }
     }
 
