@@ -54,7 +54,7 @@ fn serve(t: &Tandem, signed: bool) -> String {
 }
 
 /// Adds, one change each, a TXT record of 67 strings of 255 octets (17152 octets of RDATA,
-/// more than a 16 KiB message) at `big` (serial 101) and a 65000-octet record of an unknown
+/// more than a 16 KiB message) at `big` (serial 101) and a 64800-octet record of an unknown
 /// type in RFC 3597 form at `huge` (serial 102). Returns (owner, type, RDATA) of both.
 fn add_big_records(t: &Tandem, zone: &str) -> Vec<(String, Rtype, Vec<u8>)> {
     let mut txt = Vec::new();
@@ -65,12 +65,12 @@ fn add_big_records(t: &Tandem, zone: &str) -> Vec<(String, Rtype, Vec<u8>)> {
         txt.extend_from_slice(s.as_bytes());
         strings.push(format!("\"{s}\""));
     }
-    let huge: Vec<u8> = (0..65_000u32).map(|i| (i % 251) as u8).collect();
+    let huge: Vec<u8> = (0..64_800u32).map(|i| (i % 251) as u8).collect();
     let hex: String = huge.iter().map(|b| format!("{b:02x}")).collect();
     let api = t.api();
     for (name, rtype, content) in [
         ("big", "TXT", strings.join(" ")),
-        ("huge", "TYPE65280", format!("\\# 65000 {hex}")),
+        ("huge", "TYPE65280", format!("\\# 64800 {hex}")),
     ] {
         api.post_ok(
             &format!("/zones/{zone}/dns_records"),
@@ -215,12 +215,12 @@ fn records_larger_than_a_message_are_transferred_whole() {
             &out[..out.len().min(3000)]
         );
         assert!(
-            out.contains("TYPE65280 \\# 65000 000102"),
+            out.contains("TYPE65280 \\# 64800 000102"),
             "dig shows the record"
         );
         let out = dig(server, &[ZONE, "IXFR=101"]);
         assert!(
-            out.contains("TYPE65280 \\# 65000"),
+            out.contains("TYPE65280 \\# 64800"),
             "{}",
             &out[..out.len().min(3000)]
         );

@@ -616,3 +616,38 @@ async fn rdata_malformed_for_its_type_is_refused_everywhere() {
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["result"]["content"], "192.0.2.1", "{v}");
 }
+
+/// Hardening row 8: a record that could never fit in a transfer message (65535 octets less
+/// header, question and the largest TSIG) is refused at the API and at import; one at the
+/// limit is taken.
+#[tokio::test]
+async fn records_too_large_for_any_transfer_message_are_refused() {
+    let h = Harness::new();
+    let z = h.zone("example.com").await;
+    let serial = h.served_serial("example.com");
+    // Owner `x.example.com` is 15 octets: 15 + 10 + RDATA ≤ 64900.
+    let hex = |n: usize| "ab".repeat(n);
+    let too_big = format!("\\# 64876 {}", hex(64876));
+    let (status, v) = post(
+        &h,
+        &z,
+        json!({"type": "TYPE65280", "name": "x", "content": too_big}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert!(error(&v).contains("could never fit"), "{v}");
+    let (status, v) = h
+        .import(&z, &format!("x 300 IN TYPE65280 {too_big}\n"), false)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert!(error(&v).starts_with("line 1: "), "{v}");
+    assert_eq!(h.served_serial("example.com"), serial);
+    let fits = format!("\\# 64875 {}", hex(64875));
+    let (status, v) = post(
+        &h,
+        &z,
+        json!({"type": "TYPE65280", "name": "x", "content": fits}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+}

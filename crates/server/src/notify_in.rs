@@ -5,6 +5,7 @@
 //! interval.
 
 use crate::answer::Asker;
+use crate::log_budget::{Budget, NOTIFY_REFUSED};
 use crate::wire::{rcode, Query};
 use std::net::IpAddr;
 use tandem_zone::record::rtype;
@@ -29,7 +30,9 @@ pub fn answer(
     };
     // RFC 1996 §3.7: the question is the zone's apex, type SOA.
     if q.qtype != rtype::SOA {
-        tracing::info!(%source, qtype = q.qtype, "NOTIFY refused: the question type must be SOA");
+        if let Budget::Log { suppressed } = NOTIFY_REFUSED.take() {
+            tracing::info!(%source, qtype = q.qtype, suppressed, "NOTIFY refused: the question type must be SOA");
+        }
         return rcode::FORMERR;
     }
     let Ok(apex) = Name::from_wire(q.qname()) else {
@@ -39,7 +42,9 @@ pub fn answer(
         return rcode::REFUSED;
     };
     if zones.get(&apex).is_none() {
-        tracing::info!(zone = %apex, %source, "NOTIFY refused: not a zone of this server");
+        if let Budget::Log { suppressed } = NOTIFY_REFUSED.take() {
+            tracing::info!(zone = %apex, %source, suppressed, "NOTIFY refused: not a zone of this server");
+        }
         return rcode::REFUSED;
     }
     match receiver.notify(&apex, source, key) {
@@ -48,7 +53,9 @@ pub fn answer(
             rcode::NOERROR
         }
         Err(why) => {
-            tracing::warn!(zone = %apex, %source, reason = %why, "NOTIFY refused");
+            if let Budget::Log { suppressed } = NOTIFY_REFUSED.take() {
+                tracing::warn!(zone = %apex, %source, reason = %why, suppressed, "NOTIFY refused");
+            }
             rcode::REFUSED
         }
     }

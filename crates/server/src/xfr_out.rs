@@ -5,6 +5,7 @@
 
 use crate::answer::{unix_now, Asker};
 use crate::ixfr_request::client_serial;
+use crate::log_budget::{Budget, TRANSFER_REFUSED};
 use crate::wire::{flags, rcode, Query};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -86,17 +87,23 @@ pub async fn serve(
     };
     if q.qclass != CLASS_IN && q.qclass != CLASS_ANY {
         // Only class IN is hosted (RFC 1035 §3.2.4); ANY stands for it (RFC 5936 §2.1.1).
-        tracing::info!(%source, kind, qclass = q.qclass, "transfer refused: not class IN");
+        if let Budget::Log { suppressed } = TRANSFER_REFUSED.take() {
+            tracing::info!(suppressed, %source, kind, qclass = q.qclass, "transfer refused: not class IN");
+        }
         return send_error(stream, msg, q, rcode::REFUSED, svc).await;
     }
     let (apex, version) = match apex_zone(zones, q) {
         Some((apex, Some(v))) => (apex, v),
         Some((apex, None)) => {
-            tracing::warn!(%source, zone = %apex, kind, "transfer refused: zone has no data yet or has expired");
+            if let Budget::Log { suppressed } = TRANSFER_REFUSED.take() {
+                tracing::warn!(suppressed, %source, zone = %apex, kind, "transfer refused: zone has no data yet or has expired");
+            }
             return send_error(stream, msg, q, rcode::SERVFAIL, svc).await;
         }
         None => {
-            tracing::info!(%source, kind, "transfer refused: not the apex of a hosted zone");
+            if let Budget::Log { suppressed } = TRANSFER_REFUSED.take() {
+                tracing::info!(suppressed, %source, kind, "transfer refused: not the apex of a hosted zone");
+            }
             return send_error(stream, msg, q, rcode::REFUSED, svc).await;
         }
     };
@@ -107,7 +114,9 @@ pub async fn serve(
         let ring = svc.control.keys(&apex);
         match verify_request(msg, &*ring, now) {
             Err(rejection) => {
-                tracing::warn!(%source, zone = %apex, kind, tsig = ?rejection.kind(), "transfer refused: TSIG check failed");
+                if let Budget::Log { suppressed } = TRANSFER_REFUSED.take() {
+                    tracing::warn!(suppressed, %source, zone = %apex, kind, tsig = ?rejection.kind(), "transfer refused: TSIG check failed");
+                }
                 return match rejection.response(msg, now) {
                     Some(resp) => write_message(stream, &resp, svc.write_timeout).await,
                     None => true,
@@ -118,7 +127,9 @@ pub async fn serve(
                 let key = req.key.name().clone();
                 let mut s = req.into_signer();
                 if let Err(reason) = svc.control.authorize_signed(&apex, source, &key) {
-                    tracing::warn!(%source, zone = %apex, kind, %key, %reason, "transfer refused");
+                    if let Budget::Log { suppressed } = TRANSFER_REFUSED.take() {
+                        tracing::warn!(suppressed, %source, zone = %apex, kind, %key, %reason, "transfer refused");
+                    }
                     return send_signed_error(stream, msg, q, rcode::REFUSED, svc, &mut s, now)
                         .await;
                 }
@@ -126,7 +137,9 @@ pub async fn serve(
             }
         }
     } else if let Err(reason) = svc.control.authorize(&apex, source) {
-        tracing::warn!(%source, zone = %apex, kind, %reason, "transfer refused");
+        if let Budget::Log { suppressed } = TRANSFER_REFUSED.take() {
+            tracing::warn!(suppressed, %source, zone = %apex, kind, %reason, "transfer refused");
+        }
         return send_error(stream, msg, q, rcode::REFUSED, svc).await;
     }
     // Checked once the client is let in (see `ixfr_request`): FORMERR, signed when the
@@ -135,7 +148,9 @@ pub async fn serve(
         match client_serial(msg, q.question_end, q.qname()) {
             Ok(serial) => Some(serial),
             Err(e) => {
-                tracing::warn!(%source, zone = %apex, kind, error = %e, "transfer refused: FORMERR");
+                if let Budget::Log { suppressed } = TRANSFER_REFUSED.take() {
+                    tracing::warn!(suppressed, %source, zone = %apex, kind, error = %e, "transfer refused: FORMERR");
+                }
                 return match signer.as_mut() {
                     Some(s) => send_signed_error(stream, msg, q, rcode::FORMERR, svc, s, now).await,
                     None => send_error(stream, msg, q, rcode::FORMERR, svc).await,
@@ -146,7 +161,9 @@ pub async fn serve(
         None
     };
     let Ok(_slot) = svc.slots.try_acquire() else {
-        tracing::warn!(%source, zone = %apex, kind, "transfer refused: too many transfers at once");
+        if let Budget::Log { suppressed } = TRANSFER_REFUSED.take() {
+            tracing::warn!(suppressed, %source, zone = %apex, kind, "transfer refused: too many transfers at once");
+        }
         return send_error(stream, msg, q, rcode::REFUSED, svc).await;
     };
     let plan = match client {
@@ -223,13 +240,17 @@ pub fn udp_ixfr(
         Asker::Unsigned(ip) | Asker::Signed(ip, _, _) => ip,
     };
     if let Err(reason) = allowed {
-        tracing::warn!(%source, zone = %apex, kind = "IXFR/UDP", %reason, "transfer refused");
+        if let Budget::Log { suppressed } = TRANSFER_REFUSED.take() {
+            tracing::warn!(suppressed, %source, zone = %apex, kind = "IXFR/UDP", %reason, "transfer refused");
+        }
         return rcode::REFUSED;
     }
     let client = match client_serial(msg, q.question_end, q.qname()) {
         Ok(serial) => serial,
         Err(e) => {
-            tracing::warn!(%source, zone = %apex, kind = "IXFR/UDP", error = %e, "transfer refused: FORMERR");
+            if let Budget::Log { suppressed } = TRANSFER_REFUSED.take() {
+                tracing::warn!(suppressed, %source, zone = %apex, kind = "IXFR/UDP", error = %e, "transfer refused: FORMERR");
+            }
             return rcode::FORMERR;
         }
     };

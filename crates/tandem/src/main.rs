@@ -1,6 +1,7 @@
 //! The `tandem` binary: reads the configuration, opens the store, loads the zones, binds the
 //! DNS and HTTP listeners and runs until stopped. It only wires the library crates together.
 
+mod access;
 mod config;
 mod dns;
 mod metrics;
@@ -65,7 +66,9 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     let control = Arc::new(transfer::StoreTransferControl {
         store: store.clone(),
         journal,
+        access: access::AccessSnapshot::default(),
     });
+    control.publish_access();
     let secondary = tandem_server::events::refresh::Secondary::new(
         zones.clone(),
         control.clone(),

@@ -191,5 +191,15 @@ async fn metrics(State(s): State<MetricsState>) -> impl IntoResponse {
         }
     }
     drop(gauges);
+    use tandem_server::log_budget::{NOTIFY_REFUSED, TRANSFER_REFUSED};
+    let _ = writeln!(
+        out,
+        "# HELP tandem_log_lines_suppressed_total Log lines about refused traffic left out by the \
+         per-second budget.\n# TYPE tandem_log_lines_suppressed_total counter\n\
+         tandem_log_lines_suppressed_total{{what=\"notify_refused\"}} {}\n\
+         tandem_log_lines_suppressed_total{{what=\"transfer_refused\"}} {}",
+        NOTIFY_REFUSED.suppressed(),
+        TRANSFER_REFUSED.suppressed()
+    );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }

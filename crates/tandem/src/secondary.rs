@@ -155,9 +155,14 @@ impl SecondaryControl for StoreTransferControl {
         source: IpAddr,
         key: Option<&Name>,
     ) -> Result<(), String> {
-        let result = self
-            .incoming_peers(apex)
-            .and_then(|(_, account, _, peers)| self.access(&account, &peers, source, key));
+        // From the snapshot: a NOTIFY flood from anywhere never reaches the store.
+        let result = match self.access.zone(apex) {
+            None => Err("zone not in the store".to_string()),
+            Some(z) if !z.incoming => {
+                Err("incoming transfers are not configured for this zone".into())
+            }
+            Some(z) => crate::access::access(&z.incoming_peers, &z.acls, source, key),
+        };
         metrics::count_notify_received(&apex.to_api(), result.is_ok());
         result
     }

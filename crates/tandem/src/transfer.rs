@@ -1,6 +1,7 @@
 //! The control-plane side of outgoing transfers: the access rule of PRODUCT.md §1, the IXFR
 //! journal and NOTIFY targets, answered from the store; and the API events that plan NOTIFYs.
 
+use crate::access::{self, AccessSnapshot, ZoneAccess};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +23,8 @@ pub struct StoreTransferControl {
     pub store: Arc<Store>,
     /// How much IXFR history a zone keeps, for the differences transfers in bring.
     pub journal: tandem_store::JournalLimits,
+    /// What access decisions read: never the store, from a UDP or TCP worker.
+    pub(crate) access: AccessSnapshot,
 }
 
 impl StoreTransferControl {
@@ -79,118 +82,55 @@ impl StoreTransferControl {
 
     /// The TSIG key of a peer, ready to sign and verify with.
     pub(crate) fn peer_key(&self, peer: &tandem_store::Peer) -> Option<TsigKey> {
-        let id = peer.tsig_id.as_deref()?;
-        let key = self.store.tsig_key(&peer.account_id, id).ok().flatten()?;
-        match TsigKey::new(&key.name, key.algorithm.as_str(), &key.secret) {
-            Ok(k) => Some(k),
-            Err(e) => {
-                tracing::error!(key = %key.name, error = %e, "stored TSIG key unusable");
-                None
-            }
+        access::peer_key(&self.store, peer).ok().flatten()
+    }
+
+    /// Reads the transfer configuration of every zone again and publishes it to the access
+    /// decisions; called at start and after every API change to it.
+    pub(crate) fn publish_access(&self) {
+        if let Err(e) = self.access.rebuild(&self.store) {
+            tracing::error!(error = %e, "cannot read the transfer configuration; access decisions keep the previous one");
+        }
+    }
+
+    /// The zone's snapshot, after checking that outgoing transfers are enabled.
+    fn outgoing_access(&self, apex: &Name) -> Result<Arc<ZoneAccess>, String> {
+        let zone = self.access.zone(apex).ok_or("zone not in the store")?;
+        match zone.outgoing {
+            None => Err("outgoing transfers are not configured for this zone".into()),
+            Some(false) => Err("outgoing transfers are disabled for this zone".into()),
+            Some(true) => Ok(zone),
         }
     }
 
     /// Keys of every peer linked to the zone, outgoing and incoming.
-    fn zone_keys(&self, apex: &Name) -> KeyRing {
-        let mut ring = KeyRing::new();
-        let Ok((zone_id, account)) = self.zone_id(apex) else {
-            return ring;
-        };
-        let outgoing = self.store.outgoing_config(&zone_id).ok().flatten();
-        let incoming = self.store.incoming_config(&zone_id).ok().flatten();
-        let ids: Vec<String> = outgoing
-            .into_iter()
-            .flat_map(|c| c.peers)
-            .chain(incoming.into_iter().flat_map(|c| c.peers))
-            .collect();
-        for peer in self.linked_peers(&account, &ids) {
-            if let Some(key) = self.peer_key(&peer) {
-                ring.insert(key);
-            }
-        }
-        ring
-    }
-}
-
-impl StoreTransferControl {
-    /// The access rule of PRODUCT.md §1, for transfer requests to a zone (its outgoing peers)
-    /// and NOTIFYs to a secondary zone (its incoming peers), given the linked peers:
-    /// (a) signed with a valid key that belongs to a linked peer, from that peer's ip or from
-    /// inside one of the account's ACL ranges; (b) unsigned, from the ip of a linked peer
-    /// without a key, or from inside an ACL range while no linked peer has a key.
-    pub(crate) fn access(
-        &self,
-        account: &str,
-        peers: &[tandem_store::Peer],
-        source: IpAddr,
-        key: Option<&Name>,
-    ) -> Result<(), String> {
-        let acls = || self.store.acls(account).map_err(store_error);
-        if let Some(key) = key {
-            let owners: Vec<_> = peers
-                .iter()
-                .filter(|p| self.peer_key(p).is_some_and(|k| k.name() == key))
-                .collect();
-            if owners.is_empty() {
-                return Err(format!("key {key} belongs to no linked peer of this zone"));
-            }
-            if owners.iter().any(|p| p.ip == Some(source))
-                || acls()?.iter().any(|a| a.ip_range.contains(source))
-            {
-                return Ok(());
-            }
-            return Err(format!(
-                "{source} is not the address of the peer owning key {key} nor inside an ACL range"
-            ));
-        }
-        // Every linked peer is looked at: one peer with a key and another without may share
-        // an address, and the keyless one's unsigned requests are still to be served.
-        if peers
-            .iter()
-            .any(|p| p.tsig_id.is_none() && p.ip == Some(source))
-        {
-            return Ok(());
-        }
-        if let Some(keyed) = peers.iter().find(|p| p.ip == Some(source)) {
-            return Err(format!(
-                "peer {} ({source}) must sign with its TSIG key",
-                keyed.name
-            ));
-        }
-        if let Some(acl) = acls()?.iter().find(|a| a.ip_range.contains(source)) {
-            if peers.iter().any(|p| p.tsig_id.is_some()) {
-                return Err(format!(
-                    "{source} is in ACL {} but linked peers use TSIG: the message must be signed",
-                    acl.name
-                ));
-            }
-            return Ok(());
-        }
-        Err(format!(
-            "{source} is neither a linked peer nor inside an ACL range"
-        ))
+    fn zone_keys(&self, apex: &Name) -> Arc<KeyRing> {
+        self.access
+            .zone(apex)
+            .map(|z| z.keys.clone())
+            .unwrap_or_default()
     }
 }
 
 impl ZoneKeys for StoreTransferControl {
     fn keys(&self, apex: &Name) -> Option<Arc<KeyRing>> {
-        Some(Arc::new(self.zone_keys(apex)))
+        Some(self.zone_keys(apex))
     }
 }
 
 impl TransferControl for StoreTransferControl {
     fn keys(&self, apex: &Name) -> Arc<KeyRing> {
-        Arc::new(self.zone_keys(apex))
+        self.zone_keys(apex)
     }
 
     fn authorize_signed(&self, apex: &Name, source: IpAddr, key: &Name) -> Result<(), String> {
-        let (account, peers) = self.enabled_peers(apex)?;
-        self.access(&account, &peers, source, Some(key))
+        let zone = self.outgoing_access(apex)?;
+        access::access(&zone.outgoing_peers, &zone.acls, source, Some(key))
     }
 
     fn authorize(&self, apex: &Name, source: IpAddr) -> Result<(), String> {
-        let (account, peers) = self.enabled_peers(apex)?;
-        self.access(&account, &peers, source, None)
+        let zone = self.outgoing_access(apex)?;
+        access::access(&zone.outgoing_peers, &zone.acls, source, None)
     }
 
     fn journal(&self, apex: &Name, from: u32, to: u32) -> Option<Vec<ZoneDiff>> {
@@ -296,9 +236,12 @@ impl TransferTriggers {
 
 impl TransferEvents for TransferTriggers {
     fn outgoing_enabled(&self, zone_id: &str) {
+        self.control.publish_access();
         self.notify(zone_id, Duration::ZERO);
     }
-    fn outgoing_disabled(&self, _zone_id: &str) {}
+    fn outgoing_disabled(&self, _zone_id: &str) {
+        self.control.publish_access();
+    }
     fn notify_requested(&self, zone_id: &str) {
         self.notify(zone_id, Duration::ZERO);
     }
@@ -311,10 +254,13 @@ impl TransferEvents for TransferTriggers {
     /// A new or changed incoming configuration is checked at once (the first AXFR of a new
     /// secondary zone); a deleted one finds nothing and ends the zone's refreshes.
     fn zone_config_changed(&self, zone_id: &str) {
+        self.control.publish_access();
         if let Some(apex) = self.control.apex_of(zone_id) {
             self.scheduler
                 .schedule(&apex, ZoneEvent::Refresh, Duration::ZERO);
         }
     }
-    fn account_config_changed(&self, _account_id: &str) {}
+    fn account_config_changed(&self, _account_id: &str) {
+        self.control.publish_access();
+    }
 }

@@ -121,8 +121,18 @@ fn convert_record(
     // The scanner takes the generic `\# LEN HEX` form for any type without parsing it, and
     // writes what it is given for names with empty labels: check the result as its type.
     crate::rdata::check(rec.rtype().to_int(), &rdata).map_err(|e| err(e.to_string()))?;
+    let owner = Name::from_domain(rec.owner());
+    if !crate::record::fits_in_message(&owner, rdata.len()) {
+        return Err(err(format!(
+            "a record of {} RDATA octets at {} could never fit in a transfer message \
+             (owner, 10 octets of type, class, TTL and length, and RDATA: at most {} in all)",
+            rdata.len(),
+            owner.to_api(),
+            crate::record::MAX_TRANSFER_RR_LEN
+        )));
+    }
     Ok(Record {
-        owner: Name::from_domain(rec.owner()),
+        owner,
         rtype: rec.rtype().to_int(),
         ttl,
         rdata: Bytes::from(rdata),

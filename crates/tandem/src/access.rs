@@ -1,0 +1,183 @@
+//! The in-memory snapshot of every zone's transfer configuration that access decisions read
+//! (transfer requests, NOTIFYs, signed queries), so that refused traffic costs what a query
+//! costs and never waits on the store from a UDP or TCP worker. The API republishes it after
+//! every change to peers, keys, ACLs or a zone's incoming or outgoing configuration; it is
+//! rebuilt whole, under a lock, from the committed store, so the newest publication is always
+//! the newest state.
+
+use arc_swap::ArcSwap;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use tandem_store::{Acl, Peer, Store, StoreError};
+use tandem_xfr::tsig::{KeyRing, TsigKey};
+use tandem_zone::Name;
+
+/// A linked peer as the access rule sees it.
+#[derive(Clone, Debug)]
+pub(crate) struct PeerAccess {
+    pub name: String,
+    pub ip: Option<IpAddr>,
+    /// The peer has a TSIG key configured (usable or not: an unusable key still means its
+    /// unsigned requests are refused).
+    pub keyed: bool,
+    /// The name of its usable key.
+    pub key: Option<Name>,
+}
+
+/// One zone's transfer configuration, frozen.
+#[derive(Debug, Default)]
+pub(crate) struct ZoneAccess {
+    /// `Some(enabled)` when outgoing transfers are configured.
+    pub outgoing: Option<bool>,
+    pub outgoing_peers: Vec<PeerAccess>,
+    /// Configured incoming transfers (a secondary zone).
+    pub incoming: bool,
+    pub incoming_peers: Vec<PeerAccess>,
+    pub acls: Arc<Vec<Acl>>,
+    /// Keys of every peer linked to the zone, in either direction.
+    pub keys: Arc<KeyRing>,
+}
+
+/// Every zone's [`ZoneAccess`], by apex, swapped whole.
+#[derive(Default)]
+pub(crate) struct AccessSnapshot {
+    zones: ArcSwap<HashMap<Name, Arc<ZoneAccess>>>,
+    rebuild: Mutex<()>,
+}
+
+impl AccessSnapshot {
+    /// The zone's configuration, or `None` for a zone the store does not hold.
+    pub(crate) fn zone(&self, apex: &Name) -> Option<Arc<ZoneAccess>> {
+        self.zones.load().get(apex).cloned()
+    }
+
+    /// Reads every zone's configuration from the store and publishes it. On a store error
+    /// the previous snapshot stays and the error is returned.
+    pub(crate) fn rebuild(&self, store: &Store) -> Result<(), StoreError> {
+        let _one_at_a_time = self.rebuild.lock().unwrap_or_else(|e| e.into_inner());
+        let mut acls: HashMap<String, Arc<Vec<Acl>>> = HashMap::new();
+        let mut out = HashMap::new();
+        for zone in store.zones()? {
+            let Ok(apex) = Name::parse(&zone.name) else {
+                continue;
+            };
+            let account_acls = match acls.get(&zone.account_id) {
+                Some(a) => a.clone(),
+                None => {
+                    let a = Arc::new(store.acls(&zone.account_id)?);
+                    acls.insert(zone.account_id.clone(), a.clone());
+                    a
+                }
+            };
+            let outgoing = store.outgoing_config(&zone.id)?;
+            let incoming = store.incoming_config(&zone.id)?;
+            let mut ring = KeyRing::new();
+            let mut side = |ids: &[String]| -> Result<Vec<PeerAccess>, StoreError> {
+                let mut peers = Vec::with_capacity(ids.len());
+                for id in ids {
+                    let Some(peer) = store.peer(&zone.account_id, id)? else {
+                        continue;
+                    };
+                    let key = peer_key(store, &peer)?;
+                    let key_name = key.as_ref().map(|k| k.name().clone());
+                    if let Some(k) = key {
+                        ring.insert(k);
+                    }
+                    peers.push(PeerAccess {
+                        name: peer.name,
+                        ip: peer.ip,
+                        keyed: peer.tsig_id.is_some(),
+                        key: key_name,
+                    });
+                }
+                Ok(peers)
+            };
+            let outgoing_peers = side(outgoing.as_ref().map_or(&[][..], |c| &c.peers))?;
+            let incoming_peers = side(incoming.as_ref().map_or(&[][..], |c| &c.peers))?;
+            out.insert(
+                apex,
+                Arc::new(ZoneAccess {
+                    outgoing: outgoing.map(|c| c.enabled),
+                    outgoing_peers,
+                    incoming: incoming.is_some(),
+                    incoming_peers,
+                    acls: account_acls,
+                    keys: Arc::new(ring),
+                }),
+            );
+        }
+        self.zones.store(Arc::new(out));
+        Ok(())
+    }
+}
+
+/// The TSIG key of a peer, ready to sign and verify with; `None` without one, or when the
+/// stored key cannot be used (logged).
+pub(crate) fn peer_key(store: &Store, peer: &Peer) -> Result<Option<TsigKey>, StoreError> {
+    let Some(id) = peer.tsig_id.as_deref() else {
+        return Ok(None);
+    };
+    let Some(key) = store.tsig_key(&peer.account_id, id)? else {
+        return Ok(None);
+    };
+    match TsigKey::new(&key.name, key.algorithm.as_str(), &key.secret) {
+        Ok(k) => Ok(Some(k)),
+        Err(e) => {
+            tracing::error!(key = %key.name, error = %e, "stored TSIG key unusable");
+            Ok(None)
+        }
+    }
+}
+
+/// The access rule of PRODUCT.md §1, for transfer requests to a zone (its outgoing peers)
+/// and NOTIFYs to a secondary zone (its incoming peers), given the linked peers:
+/// (a) signed with a valid key that belongs to a linked peer, from that peer's ip or from
+/// inside one of the account's ACL ranges; (b) unsigned, from the ip of a linked peer
+/// without a key, or from inside an ACL range while no linked peer has a key.
+pub(crate) fn access(
+    peers: &[PeerAccess],
+    acls: &[Acl],
+    source: IpAddr,
+    key: Option<&Name>,
+) -> Result<(), String> {
+    if let Some(key) = key {
+        let mut owners = peers
+            .iter()
+            .filter(|p| p.key.as_ref() == Some(key))
+            .peekable();
+        if owners.peek().is_none() {
+            return Err(format!("key {key} belongs to no linked peer of this zone"));
+        }
+        if owners.any(|p| p.ip == Some(source)) || acls.iter().any(|a| a.ip_range.contains(source))
+        {
+            return Ok(());
+        }
+        return Err(format!(
+            "{source} is not the address of the peer owning key {key} nor inside an ACL range"
+        ));
+    }
+    // Every linked peer is looked at: one peer with a key and another without may share
+    // an address, and the keyless one's unsigned requests are still to be served.
+    if peers.iter().any(|p| !p.keyed && p.ip == Some(source)) {
+        return Ok(());
+    }
+    if let Some(keyed) = peers.iter().find(|p| p.ip == Some(source)) {
+        return Err(format!(
+            "peer {} ({source}) must sign with its TSIG key",
+            keyed.name
+        ));
+    }
+    if let Some(acl) = acls.iter().find(|a| a.ip_range.contains(source)) {
+        if peers.iter().any(|p| p.keyed) {
+            return Err(format!(
+                "{source} is in ACL {} but linked peers use TSIG: the message must be signed",
+                acl.name
+            ));
+        }
+        return Ok(());
+    }
+    Err(format!(
+        "{source} is neither a linked peer nor inside an ACL range"
+    ))
+}
