@@ -97,6 +97,8 @@ pub struct Store {
     reader: Mutex<Connection>,
     /// Held open for the life of the store: the data directory's lock.
     _lock: std::fs::File,
+    /// Connections taken (reads and writes), so tests can prove a path never touches the store.
+    uses: std::sync::atomic::AtomicU64,
 }
 
 impl Store {
@@ -131,6 +133,7 @@ impl Store {
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
             _lock: lock,
+            uses: std::sync::atomic::AtomicU64::new(0),
         };
         store.ensure_default_account()?;
         Ok(store)
@@ -141,12 +144,19 @@ impl Store {
         &self.data_dir
     }
 
+    /// How many times a connection was taken since the store was opened.
+    pub fn uses(&self) -> u64 {
+        self.uses.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     fn write_conn(&self) -> MutexGuard<'_, Connection> {
+        self.uses.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         // A panic while holding the lock left no transaction open (it rolled back on drop).
         self.writer.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn read_conn(&self) -> MutexGuard<'_, Connection> {
+        self.uses.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.reader.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -181,3 +181,6 @@ pub(crate) fn access(
         "{source} is neither a linked peer nor inside an ACL range"
     ))
 }
+
+#[cfg(test)]
+mod tests;
