@@ -22,6 +22,7 @@ mod transfers;
 mod zonefile;
 mod zones;
 
+pub use auth::require_admin;
 pub use change::ZoneChange;
 pub use envelope::{ApiError, ApiMessage, Envelope, ResultInfo};
 pub use guard::catch_panics;

@@ -120,6 +120,16 @@ impl Store {
         &self.data_dir
     }
 
+    /// Reads one row of the zones table: the database file is there and answers.
+    pub fn check(&self) -> Result<(), StoreError> {
+        self.read_conn().query_row(
+            "SELECT count(*) FROM (SELECT 1 FROM zones LIMIT 1)",
+            [],
+            |r| r.get::<_, i64>(0),
+        )?;
+        Ok(())
+    }
+
     fn write_conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock left no transaction open (it rolled back on drop).
         self.writer.lock().unwrap_or_else(|e| e.into_inner())
