@@ -221,14 +221,23 @@ impl Api {
     }
 }
 
-/// `GET path` on `addr` without a token and outside `/client/v4` (e.g. `/metrics`).
+/// `GET path` on `addr` without a token and outside `/client/v4` (e.g. `/healthz`).
 pub fn http_get(addr: SocketAddr, path: &str) -> HttpResponse {
+    http_get_as(addr, path, None)
+}
+
+/// `GET path` on `addr` outside `/client/v4`, with `token` as bearer when given (`/metrics`
+/// needs the administrator's).
+pub fn http_get_as(addr: SocketAddr, path: &str, token: Option<&str>) -> HttpResponse {
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
         .unwrap_or_else(|e| panic!("connect to {addr}: {e}"));
     stream
         .set_read_timeout(Some(Duration::from_secs(60)))
         .unwrap();
-    let head = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let head = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n");
     stream
         .write_all(head.as_bytes())
         .unwrap_or_else(|e| panic!("GET {path}: write: {e}"));

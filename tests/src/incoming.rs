@@ -14,7 +14,7 @@ use domain::rdata::tsig::Time48;
 use domain::tsig::ClientTransaction;
 use serde_json::{json, Value};
 
-use crate::api::{http_get, Api};
+use crate::api::{http_get_as, Api};
 use crate::dns::{self, Query, Response};
 use crate::secondary::TsigKey;
 use crate::Tandem;
@@ -199,7 +199,7 @@ impl SecondaryZone {
 
     /// The whole `/metrics` text.
     pub fn metrics(&self) -> String {
-        http_get(self.api_addr, "/metrics").text()
+        http_get_as(self.api_addr, "/metrics", Some(crate::tandem::TOKEN)).text()
     }
 
     /// `tandem_transfers_in_total{zone, type, result}` (0 when absent).

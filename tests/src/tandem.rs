@@ -21,6 +21,8 @@ pub struct Tandem {
     process: Option<ChildProcess>,
     data_dir: tempfile::TempDir,
     extra_args: Vec<String>,
+    /// RLIMIT_NOFILE (soft and hard) of the server process, when limited.
+    nofile: Option<u64>,
     dns: SocketAddr,
     api: SocketAddr,
     starts: u32,
@@ -34,6 +36,11 @@ impl Tandem {
 
     /// Starts a server with extra command-line flags (e.g. `--tcp-max-per-client 4`).
     pub fn start_with(extra_args: &[&str]) -> Tandem {
+        Tandem::start_limited(None, extra_args)
+    }
+
+    /// Starts a server whose open-file limit (soft and hard) is `nofile`, when given.
+    pub fn start_limited(nofile: Option<u64>, extra_args: &[&str]) -> Tandem {
         let data_dir = tempfile::Builder::new()
             .prefix("tandem-test-")
             .tempdir()
@@ -42,6 +49,7 @@ impl Tandem {
             process: None,
             data_dir,
             extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+            nofile,
             dns: SocketAddr::from(([127, 0, 0, 1], 0)),
             api: SocketAddr::from(([127, 0, 0, 1], 0)),
             starts: 0,
@@ -65,6 +73,9 @@ impl Tandem {
             .args(["--api-token", TOKEN])
             .args(&self.extra_args)
             .env("RUST_BACKTRACE", "1");
+        if let Some(n) = self.nofile {
+            limit_open_files(&mut cmd, n);
+        }
         let mut process = ChildProcess::spawn("tandem", cmd, &log);
         let deadline = Instant::now() + START_TIMEOUT;
         let (dns, api) = loop {
@@ -147,6 +158,24 @@ impl Tandem {
         let zone_id = api.create_zone(name);
         api.import_ok(&zone_id, zone_text, true);
         zone_id
+    }
+}
+
+/// Sets RLIMIT_NOFILE of the child to `n`, soft and hard, so it cannot raise it.
+fn limit_open_files(cmd: &mut Command, n: u64) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setrlimit is async-signal-safe and touches only the child between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            let rl = libc::rlimit {
+                rlim_cur: n as libc::rlim_t,
+                rlim_max: n as libc::rlim_t,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &rl) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
     }
 }
 

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use domain::base::iana::Rtype;
 use serde_json::{json, Value};
-use tandem_tests::api::http_get;
+use tandem_tests::api::http_get_as;
 use tandem_tests::bind;
 use tandem_tests::process::free_port;
 use tandem_tests::secondary::{self, TsigKey};
@@ -635,7 +635,11 @@ fn scenario(knot_key: Option<TsigKey>) {
 
     // 4. Tandem's metrics count the transfers it served: the first two AXFRs, and the IXFRs
     //    (2 per secondary at least in steps 2 and 3, plus 2 for the SOA change).
-    let metrics = http_get(s.t.api_addr(), "/metrics");
+    let metrics = http_get_as(
+        s.t.api_addr(),
+        "/metrics",
+        Some(tandem_tests::tandem::TOKEN),
+    );
     assert_eq!(metrics.status, 200, "GET /metrics: {}", metrics.text());
     let metrics = metrics.text();
     let ixfr_ok = transfers_out(&metrics, "IXFR", "ok");

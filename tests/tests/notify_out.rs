@@ -117,7 +117,9 @@ fn get_metrics(addr: std::net::SocketAddr) -> String {
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     write!(
         s,
-        "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        "GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
+         Connection: close\r\n\r\n",
+        tandem_tests::tandem::TOKEN
     )
     .unwrap();
     let mut out = String::new();

@@ -56,6 +56,29 @@ impl FromRequestParts<ApiState> for Caller {
     }
 }
 
+/// Lets through only requests with the administrator's token: 401 without a valid token, 403
+/// with another one. For routes outside the API proper (the binary's `/metrics`).
+pub async fn require_admin(
+    store: std::sync::Arc<tandem_store::Store>,
+    headers: &axum::http::HeaderMap,
+) -> Result<(), ApiError> {
+    let value = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(bearer)
+        .ok_or_else(ApiError::unauthorized)?
+        .to_string();
+    let token = tokio::task::spawn_blocking(move || store.authenticate(&value))
+        .await
+        .map_err(ApiError::internal)??
+        .ok_or_else(ApiError::unauthorized)?;
+    if token.permission == Permission::Admin {
+        Ok(())
+    } else {
+        Err(ApiError::admin_only("read this"))
+    }
+}
+
 /// The token of an `Authorization: Bearer TOKEN` header (scheme case-insensitive).
 fn bearer(header: &str) -> Option<&str> {
     let (scheme, token) = header.trim().split_once(' ')?;

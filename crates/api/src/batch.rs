@@ -280,13 +280,13 @@ pub struct BatchId {
 /// posts.
 #[derive(Deserialize, ToSchema, Debug, Default)]
 pub struct BatchRequest {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::envelope::null_as_default")]
     pub deletes: Vec<BatchId>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::envelope::null_as_default")]
     pub patches: Vec<RecordInput>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::envelope::null_as_default")]
     pub puts: Vec<RecordInput>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::envelope::null_as_default")]
     pub posts: Vec<RecordInput>,
 }
 

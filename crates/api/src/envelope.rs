@@ -232,7 +232,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         return Err(ApiError::field("body", "a JSON object is required"));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let field = if path == "." {
             "body".to_string()
@@ -240,7 +240,22 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             path
         };
         ApiError::field(&field, e.into_inner())
-    })
+    })?;
+    // A body is one JSON value: `{..}xyz` or two objects in a row would otherwise be taken
+    // for their first value, and the rest silently dropped.
+    de.end()
+        .map_err(|e| ApiError::field("body", format!("more than one JSON value: {e}")))?;
+    Ok(value)
+}
+
+/// For fields that have a default: `null` means the same as leaving the field out.
+pub fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de> + Default,
+{
+    use serde::Deserialize;
+    Option::<T>::deserialize(d).map(Option::unwrap_or_default)
 }
 
 /// Maps a failure to read a body to our envelope.

@@ -13,6 +13,7 @@ mod change;
 mod content;
 mod dashboard;
 mod envelope;
+mod guard;
 mod openapi;
 mod records;
 mod routes;
@@ -21,8 +22,10 @@ mod transfers;
 mod zonefile;
 mod zones;
 
+pub use auth::require_admin;
 pub use change::ZoneChange;
 pub use envelope::{ApiError, ApiMessage, Envelope, ResultInfo};
+pub use guard::catch_panics;
 pub use openapi::openapi;
 pub use routes::{route_list, router};
 pub use transfers::incoming::IncomingPeerStatus;

@@ -4,11 +4,13 @@
 
 use crate::transfers::{acls, incoming, outgoing, peer_serials, peers, tsigs};
 use crate::{
-    accounts, batch, dashboard, envelope, openapi, records, tokens, zonefile, zones, ApiState,
+    accounts, batch, dashboard, envelope, guard, openapi, records, tokens, zonefile, zones,
+    ApiState,
 };
 use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
 use axum::http::Method;
+use axum::middleware;
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 use tower_http::trace::TraceLayer;
@@ -36,8 +38,11 @@ where
     }
 }
 
-/// Every route of the API. `import_limit` is the body limit of zone-file imports.
-fn table(import_limit: usize) -> Vec<Route> {
+/// The path of zone-file imports, the one route with its own (larger) body limit.
+const IMPORT: &str = "/zones/{zone_id}/dns_records/import";
+
+/// Every route of the API.
+fn table() -> Vec<Route> {
     use Method as M;
     const PEERS: &str = "/accounts/{account_id}/secondary_dns/peers";
     const PEER: &str = "/accounts/{account_id}/secondary_dns/peers/{peer_id}";
@@ -47,12 +52,6 @@ fn table(import_limit: usize) -> Vec<Route> {
     const ACL: &str = "/accounts/{account_id}/secondary_dns/acls/{acl_id}";
     const INCOMING: &str = "/zones/{zone_id}/secondary_dns/incoming";
     const OUTGOING: &str = "/zones/{zone_id}/secondary_dns/outgoing";
-    let mut import = route(
-        "/zones/{zone_id}/dns_records/import",
-        M::POST,
-        zonefile::import,
-    );
-    import.handler = import.handler.layer(DefaultBodyLimit::max(import_limit));
     vec![
         route("/accounts", M::GET, accounts::list),
         route("/accounts", M::POST, tokens::create_account),
@@ -89,7 +88,7 @@ fn table(import_limit: usize) -> Vec<Route> {
             M::GET,
             zonefile::export,
         ),
-        import,
+        route(IMPORT, M::POST, zonefile::import),
         route("/zones/{zone_id}/dns_records/batch", M::POST, batch::batch),
         route(
             "/zones/{zone_id}/dns_records/{record_id}",
@@ -156,7 +155,7 @@ fn table(import_limit: usize) -> Vec<Route> {
 /// Every `(path, method)` the API serves: full path (`/client/v4/zones/{zone_id}`) and
 /// lowercase method (`get`), as an OpenAPI document spells them.
 pub fn route_list() -> Vec<(String, String)> {
-    table(0)
+    table()
         .into_iter()
         .map(|r| {
             (
@@ -172,16 +171,27 @@ pub fn route_list() -> Vec<(String, String)> {
 /// it with the metrics route.
 pub fn router(state: ApiState) -> Router {
     let mut api = Router::new();
-    for r in table(state.config().max_body_bytes) {
-        api = api.route(r.path, r.handler);
+    for r in table() {
+        let limit = if r.path == IMPORT {
+            state.config().max_body_bytes
+        } else {
+            state.config().json_body_limit
+        };
+        let handler = r
+            .handler
+            .layer(DefaultBodyLimit::max(limit))
+            .layer(middleware::from_fn(move |req, next| {
+                guard::declared_length(limit, req, next)
+            }));
+        api = api.route(r.path, handler);
     }
     let api = api
         .fallback(envelope::no_route)
         .method_not_allowed_fallback(envelope::wrong_method)
         .layer(DefaultBodyLimit::max(state.config().json_body_limit));
-    Router::new()
+    let app = Router::new()
         .nest(BASE, api)
         .merge(dashboard::router())
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .layer(TraceLayer::new_for_http());
+    guard::catch_panics(app).with_state(state)
 }

@@ -149,6 +149,16 @@ impl Store {
         self.uses.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Reads one row of the zones table: the database file is there and answers.
+    pub fn check(&self) -> Result<(), StoreError> {
+        self.read_conn().query_row(
+            "SELECT count(*) FROM (SELECT 1 FROM zones LIMIT 1)",
+            [],
+            |r| r.get::<_, i64>(0),
+        )?;
+        Ok(())
+    }
+
     fn write_conn(&self) -> MutexGuard<'_, Connection> {
         self.uses.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         // A panic while holding the lock left no transaction open (it rolled back on drop).

@@ -115,6 +115,39 @@ pub struct ServeArgs {
     #[arg(long, env = "TANDEM_MAX_JSON_BYTES", value_name = "BYTES")]
     pub max_json_bytes: Option<usize>,
 
+    /// Open HTTP API connections allowed in all; more are closed at once. Lowered at start
+    /// when it would not fit under the open-file limit beside DNS. [default: 512]
+    #[arg(long, env = "TANDEM_API_MAX_CONNECTIONS", value_name = "N")]
+    pub api_max_connections: Option<usize>,
+
+    /// Open HTTP API connections allowed from one client address. [default: 64]
+    #[arg(long, env = "TANDEM_API_MAX_PER_CLIENT", value_name = "N")]
+    pub api_max_per_client: Option<usize>,
+
+    /// Longest time for a request's line and headers, from its first byte. [default: 10000]
+    #[arg(long, env = "TANDEM_API_HEADER_TIMEOUT_MS", value_name = "MS")]
+    pub api_header_timeout_ms: Option<u64>,
+
+    /// Longest time to receive a whole request body, from the end of its headers; a 64 MiB
+    /// import needs about 0.5 MiB/s at the default. [default: 120000]
+    #[arg(long, env = "TANDEM_API_BODY_TIMEOUT_MS", value_name = "MS")]
+    pub api_body_timeout_ms: Option<u64>,
+
+    /// Close an HTTP API connection with no request under way and nothing sent or received
+    /// for this long (new connections and keep-alive between requests). [default: 30000]
+    #[arg(long, env = "TANDEM_API_IDLE_TIMEOUT_MS", value_name = "MS")]
+    pub api_idle_timeout_ms: Option<u64>,
+
+    /// Serve `GET /metrics` without a token (it needs the administrator token otherwise).
+    #[arg(
+        long,
+        env = "TANDEM_METRICS_PUBLIC",
+        value_name = "BOOL",
+        num_args = 0..=1,
+        default_missing_value = "true"
+    )]
+    pub metrics_public: Option<bool>,
+
     /// Outgoing AXFR/IXFR transfers served at once; more are refused. [default: 10]
     #[arg(long, env = "TANDEM_MAX_TRANSFERS_OUT", value_name = "N")]
     pub max_transfers_out: Option<usize>,
@@ -180,6 +213,12 @@ pub struct FileConfig {
     pub tcp_max_connections: Option<usize>,
     pub max_import_bytes: Option<usize>,
     pub max_json_bytes: Option<usize>,
+    pub api_max_connections: Option<usize>,
+    pub api_max_per_client: Option<usize>,
+    pub api_header_timeout_ms: Option<u64>,
+    pub api_body_timeout_ms: Option<u64>,
+    pub api_idle_timeout_ms: Option<u64>,
+    pub metrics_public: Option<bool>,
     pub max_transfers_out: Option<usize>,
     pub xfr_message_size: Option<usize>,
     pub journal_max_depth: Option<usize>,
@@ -212,6 +251,12 @@ pub struct Config {
     pub tcp_max_connections: usize,
     pub max_import_bytes: usize,
     pub max_json_bytes: usize,
+    pub api_max_connections: usize,
+    pub api_max_per_client: usize,
+    pub api_header_timeout_ms: u64,
+    pub api_body_timeout_ms: u64,
+    pub api_idle_timeout_ms: u64,
+    pub metrics_public: bool,
     pub max_transfers_out: usize,
     pub xfr_message_size: usize,
     pub journal_max_depth: usize,
@@ -291,6 +336,27 @@ impl Config {
                 .max_json_bytes
                 .or(file.max_json_bytes)
                 .unwrap_or(1 << 20),
+            api_max_connections: args
+                .api_max_connections
+                .or(file.api_max_connections)
+                .unwrap_or(512),
+            api_max_per_client: args
+                .api_max_per_client
+                .or(file.api_max_per_client)
+                .unwrap_or(64),
+            api_header_timeout_ms: args
+                .api_header_timeout_ms
+                .or(file.api_header_timeout_ms)
+                .unwrap_or(10_000),
+            api_body_timeout_ms: args
+                .api_body_timeout_ms
+                .or(file.api_body_timeout_ms)
+                .unwrap_or(120_000),
+            api_idle_timeout_ms: args
+                .api_idle_timeout_ms
+                .or(file.api_idle_timeout_ms)
+                .unwrap_or(30_000),
+            metrics_public: args.metrics_public.or(file.metrics_public).unwrap_or(false),
             max_transfers_out: args
                 .max_transfers_out
                 .or(file.max_transfers_out)
@@ -372,6 +438,11 @@ impl Config {
             ("transfer_timeout_ms", self.transfer_timeout_ms),
             ("transfer_idle_timeout_ms", self.transfer_idle_timeout_ms),
             ("max_transfers_in", self.max_transfers_in as u64),
+            ("api_max_connections", self.api_max_connections as u64),
+            ("api_max_per_client", self.api_max_per_client as u64),
+            ("api_header_timeout_ms", self.api_header_timeout_ms),
+            ("api_body_timeout_ms", self.api_body_timeout_ms),
+            ("api_idle_timeout_ms", self.api_idle_timeout_ms),
         ] {
             if value == 0 {
                 return bad(format!("{name}: must be above 0"));
@@ -457,6 +528,19 @@ mod tests {
         .unwrap_err();
         assert!(err.to_string().contains("dns_lisen"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn metrics_public_is_a_switch_with_an_optional_value() {
+        let parse = |extra: &[&str]| {
+            let mut argv = vec!["tandem", "serve"];
+            argv.extend_from_slice(extra);
+            let Command::Serve(args) = Cli::try_parse_from(argv).unwrap().command;
+            Config::resolve(args).unwrap().metrics_public
+        };
+        assert!(!parse(&[]), "token needed by default");
+        assert!(parse(&["--metrics-public"]));
+        assert!(!parse(&["--metrics-public=false"]));
     }
 
     #[test]

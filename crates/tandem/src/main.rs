@@ -4,6 +4,8 @@
 mod access;
 mod config;
 mod dns;
+mod fds;
+mod http;
 mod metrics;
 mod probe;
 mod secondary;
@@ -140,7 +142,14 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         .with_soa_probe(Arc::new(probe::UdpSoaProbe {
             source: cfg.transfer_source,
         }));
-    let app = tandem_api::router(state).merge(metrics::router(zones.clone(), query_metrics));
+    let metrics = metrics::router(
+        zones.clone(),
+        query_metrics,
+        store.clone(),
+        cfg.metrics_public,
+    );
+    let app = tandem_api::router(state).merge(tandem_api::catch_panics(metrics));
+    let limits = http_limits(&cfg);
     let api = tokio::net::TcpListener::bind(cfg.api_listen)
         .await
         .with_context(|| format!("cannot bind the API listener on {}", cfg.api_listen))?;
@@ -155,11 +164,39 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         min_refresh_seconds = cfg.min_refresh_seconds,
         "serving"
     );
-    axum::serve(api, app)
-        .with_graceful_shutdown(shutdown())
-        .await
-        .context("API server failed")?;
+    http::serve(api, app, limits, shutdown()).await;
     Ok(())
+}
+
+/// The API listener's bounds, with its connection cap lowered when it would not fit under the
+/// open-file limit beside DNS over TCP.
+fn http_limits(cfg: &Config) -> http::HttpLimits {
+    use std::time::Duration;
+    let files = match fds::raise_nofile_limit() {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the open-file limit; assuming 1024");
+            1024
+        }
+    };
+    let cap = fds::api_cap(files, cfg.tcp_max_connections, cfg.api_max_connections);
+    if cap < cfg.api_max_connections {
+        tracing::warn!(
+            open_file_limit = files,
+            tcp_max_connections = cfg.tcp_max_connections,
+            reserve = fds::RESERVE,
+            configured = cfg.api_max_connections,
+            api_max_connections = cap,
+            "the API connection cap does not fit under the open-file limit beside DNS; lowered"
+        );
+    }
+    http::HttpLimits {
+        max_connections: cap,
+        max_per_client: cfg.api_max_per_client.min(cap),
+        header_timeout: Duration::from_millis(cfg.api_header_timeout_ms),
+        body_timeout: Duration::from_millis(cfg.api_body_timeout_ms),
+        idle_timeout: Duration::from_millis(cfg.api_idle_timeout_ms),
+    }
 }
 
 /// The secondary role's settings from the configuration (PRODUCT.md §5 limits).

@@ -1,14 +1,18 @@
-//! `GET /metrics`: Prometheus text for the query counters and per-zone gauges (no token needed).
+//! `GET /metrics`: Prometheus text for the query counters and per-zone gauges (administrator
+//! token unless `--metrics-public`), and `GET /healthz`: whether DNS and the store are up.
 
 use axum::extract::State;
-use axum::http::header;
-use axum::response::IntoResponse;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::Json;
 use axum::Router;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tandem_server::metrics::QueryMetrics;
+use tandem_store::Store;
 use tandem_zone::ZoneSet;
 
 /// The transfer and NOTIFY counters: events are rare, so one lock over all is fine.
@@ -147,15 +151,71 @@ pub fn count_soa_check(zone: &str, ok: bool) {
 struct MetricsState {
     zones: Arc<ZoneSet>,
     queries: Arc<QueryMetrics>,
+    store: Arc<Store>,
+    public: bool,
 }
 
-pub fn router(zones: Arc<ZoneSet>, queries: Arc<QueryMetrics>) -> Router {
+/// How long `/healthz` waits for the store before calling it down.
+const STORE_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// `/metrics` and `/healthz`. Zone names and counters tell a stranger what we host and for
+/// whom, so `/metrics` needs the administrator token unless `public`.
+pub fn router(
+    zones: Arc<ZoneSet>,
+    queries: Arc<QueryMetrics>,
+    store: Arc<Store>,
+    public: bool,
+) -> Router {
     Router::new()
         .route("/metrics", get(metrics))
-        .with_state(MetricsState { zones, queries })
+        .route("/healthz", get(healthz))
+        .with_state(MetricsState {
+            zones,
+            queries,
+            store,
+            public,
+        })
 }
 
-async fn metrics(State(s): State<MetricsState>) -> impl IntoResponse {
+/// 200 `{"dns":"up","store":"up"}`, or 503 with `"store":"down"` when a trivial read of the
+/// store fails or hangs. DNS is up while the process runs: its listeners were bound before this
+/// one and run on their own tasks and threads.
+async fn healthz(State(s): State<MetricsState>) -> Response {
+    let store = s.store.clone();
+    let check = tokio::task::spawn_blocking(move || store.check());
+    let store_up = match tokio::time::timeout(STORE_CHECK_TIMEOUT, check).await {
+        Ok(Ok(Ok(()))) => true,
+        Ok(Ok(Err(e))) => {
+            tracing::warn!(error = %e, "healthz: the store check failed");
+            false
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "healthz: the store check did not finish");
+            false
+        }
+        Err(_) => {
+            tracing::warn!("healthz: the store did not answer in time");
+            false
+        }
+    };
+    let status = if store_up {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = serde_json::json!({
+        "dns": "up",
+        "store": if store_up { "up" } else { "down" },
+    });
+    (status, Json(body)).into_response()
+}
+
+async fn metrics(State(s): State<MetricsState>, headers: HeaderMap) -> Response {
+    if !s.public {
+        if let Err(e) = tandem_api::require_admin(s.store.clone(), &headers).await {
+            return e.into_response();
+        }
+    }
     let mut out = String::new();
     s.queries.render(&mut out);
     out.push_str("# HELP tandem_zone_serial SOA serial of the served version.\n");
@@ -201,5 +261,5 @@ async fn metrics(State(s): State<MetricsState>) -> impl IntoResponse {
         NOTIFY_REFUSED.suppressed(),
         TRANSFER_REFUSED.suppressed()
     );
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }
