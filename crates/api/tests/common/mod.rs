@@ -119,7 +119,17 @@ impl Harness {
 
     /// Drops the router and store and opens the same directory again.
     pub fn reopen(self) -> Self {
-        let Harness { dir, config, .. } = self;
+        let Harness {
+            dir,
+            config,
+            store,
+            app,
+            ..
+        } = self;
+        // The store holds the data directory's lock until its last handle is gone, as a
+        // stopped server's does.
+        drop(app);
+        drop(store);
         Self::open(dir, config)
     }
 
