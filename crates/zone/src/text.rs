@@ -221,13 +221,16 @@ pub fn rdata_to_text(rtype: u16, rdata: &[u8]) -> String {
 
 /// Whether `text` reads back to `rdata`. The `domain` crate writes `"`, `(`, `)`, `;`, `@`
 /// and `$` inside names unescaped, which RFC 1035 §5.1 gives a meaning in a zone file (a
-/// label `a"b` becomes the start of a quoted string); RDATA without those octets is shown
-/// as it is, without the cost of a second parse.
+/// label `a"b` becomes the start of a quoted string), and its SVCB and HTTPS presentation
+/// (RFC 9460 §2.1) does not read back for every value (empty `alpn` ids, a `,` in the target
+/// name); other RDATA without those octets is shown as it is, without a second parse.
 fn faithful(rtype: u16, rdata: &[u8], text: &str) -> bool {
+    use crate::record::rtype::{HTTPS, SVCB};
     if text.starts_with("\\#")
-        || !rdata
-            .iter()
-            .any(|b| matches!(b, b'"' | b'(' | b')' | b';' | b'@' | b'$'))
+        || (!matches!(rtype, SVCB | HTTPS)
+            && !rdata
+                .iter()
+                .any(|b| matches!(b, b'"' | b'(' | b')' | b';' | b'@' | b'$')))
     {
         return true;
     }
