@@ -219,15 +219,17 @@ pub fn rdata_to_text(rtype: u16, rdata: &[u8]) -> String {
     }
 }
 
-/// Whether `text` reads back to `rdata`. The `domain` crate writes `"`, `(`, `)`, `;`, `@`
-/// and `$` inside names unescaped, which RFC 1035 §5.1 gives a meaning in a zone file (a
-/// label `a"b` becomes the start of a quoted string), and its SVCB and HTTPS presentation
-/// (RFC 9460 §2.1) does not read back for every value (empty `alpn` ids, a `,` in the target
-/// name); other RDATA without those octets is shown as it is, without a second parse.
+/// Whether `text` reads back to `rdata`. The `domain` crate's presentation does not always
+/// read back: it writes `"`, `(`, `)`, `;`, `@` and `$` inside names unescaped, which
+/// RFC 1035 §5.1 gives a meaning in a zone file (a label `a"b` becomes the start of a quoted
+/// string), and for other types some values come out as other RDATA or as no text at all
+/// (RFC 9460 SVCB/HTTPS with empty `alpn` ids or a `,` in the target; RFC 8659 CAA with an
+/// empty tag). So every type is read back, except the common ones whose text is only
+/// numbers, addresses and names, when their RDATA holds none of those octets.
 fn faithful(rtype: u16, rdata: &[u8], text: &str) -> bool {
-    use crate::record::rtype::{HTTPS, SVCB};
+    use crate::record::rtype::{A, AAAA, CNAME, DNAME, MX, NS, PTR, SOA, SRV};
     if text.starts_with("\\#")
-        || (!matches!(rtype, SVCB | HTTPS)
+        || (matches!(rtype, A | AAAA | NS | CNAME | PTR | DNAME | MX | SRV | SOA)
             && !rdata
                 .iter()
                 .any(|b| matches!(b, b'"' | b'(' | b')' | b';' | b'@' | b'$')))

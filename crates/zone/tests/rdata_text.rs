@@ -1,12 +1,13 @@
-//! SVCB and HTTPS RDATA (RFC 9460) shown as text read back to the same octets. Found by the
-//! `zone_text` and `record_json` fuzz targets: the `domain` crate's presentation of empty
-//! `alpn` ids and of a target name holding `,` reads back as other RDATA.
+//! RDATA shown as text reads back to the same octets. Found by the `zone_text` and
+//! `record_json` fuzz targets: the `domain` crate's presentation of SVCB and HTTPS (RFC 9460)
+//! with empty `alpn` ids or a target name holding `,` reads back as other RDATA, and of CAA
+//! (RFC 8659) with an empty tag does not read back at all.
 
 use tandem_zone::text::{parse_rdata, rdata_to_text};
 use tandem_zone::Name;
 
 #[test]
-fn svcb_and_https_text_reads_back_to_the_same_octets() {
+fn svcb_https_and_caa_text_reads_back_to_the_same_octets() {
     let o = Name::parse("example.test").unwrap();
     for (t, content) in [
         (
@@ -17,6 +18,8 @@ fn svcb_and_https_text_reads_back_to_the_same_octets() {
         ("SVCB", "\\# 6 0000 027a2c 00"),
         ("HTTPS", "1 . alpn=h2,h3"),
         ("SVCB", "1 sip.example.test. port=8443"),
+        ("CAA", "\\# 5 19 00 3876 00"),
+        ("CAA", "0 issue \"ca.example.net\""),
     ] {
         let rec =
             parse_rdata(&o, t, 300, content, &o).unwrap_or_else(|e| panic!("{t} {content}: {e}"));
