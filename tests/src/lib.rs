@@ -20,6 +20,7 @@ pub mod expect;
 pub mod fake_primary;
 pub mod fake_setup;
 mod fake_tsig;
+pub mod fuzz;
 pub mod incoming;
 pub mod knot;
 pub mod malformed;

@@ -183,7 +183,7 @@ fn gone(id: &str) -> ApiError {
 
 /// The row an operation asks for. `patch`: fields left out keep `base`'s values; otherwise
 /// (POST, PUT) they take their defaults and `type`, `name` and `content` are required.
-fn build_row(
+pub(crate) fn build_row(
     apex: &Name,
     zone: &ZoneRow,
     base: Option<&RecordRow>,

@@ -13,6 +13,9 @@ mod change;
 mod content;
 mod dashboard;
 mod envelope;
+/// The record input path without HTTP, for fuzzing; not part of the API.
+#[doc(hidden)]
+pub mod fuzzing;
 mod guard;
 mod openapi;
 mod records;

@@ -2,7 +2,8 @@
 //!
 //! The scanner of the `domain` crate does the tokenising and per-type RDATA parsing; this module
 //! adds what an uploaded file needs on top: line numbers in every error, no `$INCLUDE` (an upload
-//! must never read a local file), class IN only, TTLs within RFC 2181 §8.
+//! must never read a local file), class IN only, TTLs within RFC 2181 §8. RDATA written as
+//! text reads back to the same octets, the case of embedded names included (RFC 4343 §4.1).
 
 use crate::name::Name;
 use crate::record::{rtype_name, Record, CLASS_IN};
@@ -217,8 +218,39 @@ pub fn parse_rdata(
 }
 
 /// Presentation form of RDATA, as in a zone file (names absolute, with the trailing dot).
-/// Types the scanner does not know are shown in RFC 3597 `\# len hex` form.
+/// Types the scanner does not know are shown in RFC 3597 `\# len hex` form, and so is RDATA
+/// whose text would not read back to the same octets (see [`faithful`]).
 pub fn rdata_to_text(rtype: u16, rdata: &[u8]) -> String {
+    let text = typed_text(rtype, rdata);
+    if faithful(rtype, rdata, &text) {
+        text
+    } else {
+        unknown_form(rdata)
+    }
+}
+
+/// Whether `text` reads back to `rdata`. The `domain` crate's presentation does not always
+/// read back: it writes `"`, `(`, `)`, `;`, `@` and `$` inside names unescaped, which
+/// RFC 1035 §5.1 gives a meaning in a zone file (a label `a"b` becomes the start of a quoted
+/// string), and for other types some values come out as other RDATA or as no text at all
+/// (RFC 9460 SVCB/HTTPS with empty `alpn` ids or a `,` in the target; RFC 8659 CAA with an
+/// empty tag). So every type is read back, except the common ones whose text is only
+/// numbers, addresses and names, when their RDATA holds none of those octets.
+fn faithful(rtype: u16, rdata: &[u8], text: &str) -> bool {
+    use crate::record::rtype::{A, AAAA, CNAME, DNAME, MX, NS, PTR, SOA, SRV};
+    if text.starts_with("\\#")
+        || (matches!(rtype, A | AAAA | NS | CNAME | PTR | DNAME | MX | SRV | SOA)
+            && !rdata
+                .iter()
+                .any(|b| matches!(b, b'"' | b'(' | b')' | b';' | b'@' | b'$')))
+    {
+        return true;
+    }
+    let root = Name::root();
+    parse_rdata(&root, &rtype_name(rtype), 0, text, &root).is_ok_and(|r| r.rdata == rdata)
+}
+
+fn typed_text(rtype: u16, rdata: &[u8]) -> String {
     if rtype == crate::record::rtype::SRV {
         // The scanner's SRV display leaves the target without its trailing dot, which would
         // make it relative on re-import; RFC 2782 form is written here instead.
@@ -238,13 +270,20 @@ pub fn rdata_to_text(rtype: u16, rdata: &[u8]) -> String {
     }
 }
 
+/// The target is written as stored, case included (RFC 4343 §4.1: case is preserved in
+/// RDATA); a [`Name`] would lowercase it, and text read back would be other RDATA.
 fn srv_text(rdata: &[u8]) -> Option<String> {
     if rdata.len() < 7 {
         return None;
     }
     let n = |i: usize| u16::from_be_bytes([rdata[i], rdata[i + 1]]);
-    let target = Name::from_wire(&rdata[6..]).ok()?;
-    Some(format!("{} {} {} {}", n(0), n(2), n(4), target))
+    let target = &rdata[6..];
+    if crate::name::wire_len(target).ok()? != target.len() {
+        return None;
+    }
+    let mut text = format!("{} {} {} ", n(0), n(2), n(4));
+    crate::name::write_presentation(target, &mut text).ok()?;
+    Some(text)
 }
 
 /// A whole record as one zone-file line.
@@ -389,6 +428,25 @@ mod tests {
         }
         let rec = parse_rdata(&o, "MX", 300, "10 mail", &o).unwrap();
         assert_eq!(rdata_to_text(rec.rtype, &rec.rdata), "10 mail.example.com.");
+    }
+
+    /// Found by the `zone_text` and `record_json` fuzz targets: an SRV target lost its case
+    /// when shown, and a name holding `"` was shown as a quoted string.
+    #[test]
+    fn rdata_text_reads_back_to_the_same_octets() {
+        let o = origin();
+        for (t, content) in [
+            ("SRV", "0 5 5060 Sip.Example.COM."),
+            ("NS", "a\\\"b.example.com."),
+            ("CNAME", "x\\(y\\;z.example.com."),
+            ("MX", "10 at\\@dollar\\$.example.com."),
+        ] {
+            let rec = parse_rdata(&o, t, 300, content, &o).unwrap();
+            let shown = rdata_to_text(rec.rtype, &rec.rdata);
+            let again = parse_rdata(&o, t, 300, &shown, &o)
+                .unwrap_or_else(|e| panic!("{t} {content} shown as {shown}: {e}"));
+            assert_eq!(rec.rdata, again.rdata, "{t} {content} -> {shown}");
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The server side of TSIG: checking a request (RFC 8945 §5.2), answering its failures
-//! (§5.2.1–§5.2.4, §5.3.2) and signing the messages of an answer (§5.3, §5.3.1).
+//! (§5.2.1–§5.2.4, §5.3.2) and signing the messages of an answer (§5.3, §5.3.1). An error
+//! answer echoes the request's question only when its name is uncompressed (RFC 1035 §4.1.4).
 
 use super::wire::{
     append_tsig, digest_mac, digest_signed_message, digest_variables, find_tsig, mac_matches,
@@ -139,7 +140,10 @@ impl<K: AsRef<TsigKey>> Rejection<K> {
         let mut out = Vec::with_capacity(512);
         out.extend_from_slice(request.get(..2)?);
         out.extend_from_slice(&(QR | (flags & OPCODE_AND_RD) | rcode).to_be_bytes());
-        let question = request.get(12..self.question_end).unwrap_or_default();
+        let question = request
+            .get(12..self.question_end)
+            .filter(|q| is_plain_question(q))
+            .unwrap_or_default();
         out.extend_from_slice(&u16::from(!question.is_empty()).to_be_bytes());
         out.extend_from_slice(&[0; 6]);
         out.extend_from_slice(question);
@@ -169,6 +173,14 @@ impl<K: AsRef<TsigKey>> Rejection<K> {
         };
         ok.then_some(out)
     }
+}
+
+/// Whether a question can be echoed as it is: a name without compression pointers, then
+/// type and class. A pointer in the request's question can only lead back into the header
+/// (RFC 1035 §4.1.4 allows pointers to earlier octets only), which the answer rewrites, so the
+/// copy would name other octets; such a question is left out of the error answer.
+fn is_plain_question(q: &[u8]) -> bool {
+    tandem_zone::name::wire_len(q).is_ok_and(|n| n + 4 == q.len())
 }
 
 /// Signs an error answer as the first message after the request (§5.3.2: the request MAC

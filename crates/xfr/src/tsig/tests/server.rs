@@ -354,3 +354,35 @@ fn no_input_panics() {
         }
     }
 }
+
+/// Found by the `tsig_verify` fuzz target: a question whose name points back into the header
+/// was echoed into an error answer whose header differs, so it named other octets.
+#[test]
+fn compressed_question_is_not_echoed_in_an_error_answer() {
+    let keys = ring();
+    // Flags 0: the pointer to offset 3 reads the root name in the request, but a label of
+    // length 9 (NOTAUTH) in the answer.
+    let mut req = vec![
+        0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 3, 0, 6, 0, 1,
+    ];
+    let v = Variables {
+        time_signed: NOW,
+        fudge: 300,
+        error: 0,
+        other: &[],
+    };
+    let k = key("hmac-sha256.");
+    append_tsig(
+        &mut req,
+        k.name().as_wire(),
+        k.algorithm().wire(),
+        &v,
+        &[0; 32],
+    )
+    .unwrap();
+    let r = reject(&req, &keys, NOW);
+    assert_eq!(r.kind(), RejectKind::BadSig);
+    let ans = r.response(&req, NOW).unwrap();
+    assert_eq!(&ans[4..6], &[0, 0], "no question");
+    assert_eq!(tsig_of(&ans).error, error_code::BADSIG);
+}
