@@ -231,16 +231,10 @@ fn question_end(name: &Name) -> usize {
 fn axfr_messages(query: &[u8], max: usize) -> Vec<Vec<u8>> {
     let v = example_version(&new_text());
     let mut msgs = Vec::new();
-    tandem_xfr::axfr(
-        &v,
-        query,
-        question_end(&apex()),
-        XfrConfig::new(max),
-        |m| {
-            msgs.push(m.to_vec());
-            true
-        },
-    )
+    tandem_xfr::axfr(&v, query, question_end(&apex()), XfrConfig::new(max), |m| {
+        msgs.push(m.to_vec());
+        true
+    })
     .expect("axfr renders");
     msgs
 }
