@@ -1,5 +1,6 @@
-//! The control-plane side of outgoing transfers: the access rule of PRODUCT.md §1, the IXFR
-//! journal and NOTIFY targets, answered from the store; and the API events that plan NOTIFYs.
+//! The control-plane side of outgoing transfers: access decisions from the in-memory snapshot
+//! of `access` (PRODUCT.md §1), the IXFR journal and NOTIFY targets from the store; and the
+//! API events that republish the snapshot and plan NOTIFYs.
 
 use crate::access::{self, AccessSnapshot, ZoneAccess};
 use std::net::{IpAddr, SocketAddr};
