@@ -138,6 +138,11 @@ impl Tandem {
         self.launch();
     }
 
+    /// Replaces the extra command-line flags used from the next (re)start on.
+    pub fn set_args(&mut self, extra_args: &[&str]) {
+        self.extra_args = extra_args.iter().map(|s| s.to_string()).collect();
+    }
+
     /// Is the process still running?
     pub fn is_running(&mut self) -> bool {
         self.process.as_mut().is_some_and(|p| p.exited().is_none())

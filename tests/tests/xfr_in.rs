@@ -364,3 +364,33 @@ fn force_axfr_transfers_the_whole_zone_whatever_the_serials() {
     }
     s.assert_serves_n(since);
 }
+
+/// A transfer in keeps every TTL RFC 2181 §8 allows, 0 to 2147483647, as the primary serves
+/// it: only the API and zone-file imports hold tenants to 30 seconds and more.
+#[test]
+fn any_rfc2181_ttl_is_kept_as_the_primary_serves_it() {
+    let s = Setup::start(&[], false, None);
+    let since = Instant::now();
+    s.fake.set_version(
+        N + 1,
+        &(v(1) + "zero 0 A 192.0.2.30\nlongest 2147483647 A 192.0.2.31\n"),
+    );
+    notify_from(LOCALHOST, s.t.dns(), ZONE, Duration::from_secs(3))
+        .unwrap_or_else(|e| s.fail(&format!("NOTIFY: {e}"), since));
+    tandem_tests::incoming::wait_served(s.t.dns(), ZONE, N + 1, WAIT)
+        .unwrap_or_else(|e| s.fail(&e, since));
+    for (name, want) in [("zero", "192.0.2.30"), ("longest", "192.0.2.31")] {
+        let got = tandem_tests::secondary::answer(
+            s.t.dns(),
+            &format!("{name}.{ZONE}"),
+            domain::base::iana::Rtype::A,
+        )
+        .unwrap();
+        let ttl = if name == "zero" { 0 } else { 2_147_483_647 };
+        assert_eq!(
+            got,
+            format!("NOERROR aa=true [{name}.{ZONE}. {ttl} IN A {want}]"),
+            "{name}"
+        );
+    }
+}

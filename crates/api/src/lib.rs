@@ -56,6 +56,8 @@ pub struct ApiConfig {
     pub min_refresh_seconds: u32,
     /// IXFR history kept per zone (`--journal-max-depth`, `--journal-max-bytes`).
     pub journal: tandem_store::JournalLimits,
+    /// Where peers may point (`--peer-allow`): a peer's `ip` outside it is refused.
+    pub peer_allow: tandem_store::PeerAllow,
 }
 
 impl Default for ApiConfig {
@@ -67,6 +69,7 @@ impl Default for ApiConfig {
             json_body_limit: 1024 * 1024,
             min_refresh_seconds: 300,
             journal: tandem_store::JournalLimits::default(),
+            peer_allow: tandem_store::PeerAllow::any(),
         }
     }
 }
@@ -102,6 +105,7 @@ struct Shared {
     hook: OnceLock<ChangeHook>,
     events: OnceLock<Arc<dyn TransferEvents>>,
     soa_probe: OnceLock<Arc<dyn SoaProbe>>,
+    serial_cache: transfers::peer_serials::SerialCache,
 }
 
 impl ApiState {
@@ -135,6 +139,7 @@ impl ApiState {
                 hook: OnceLock::new(),
                 events: OnceLock::new(),
                 soa_probe: OnceLock::new(),
+                serial_cache: Default::default(),
             }),
         })
     }
@@ -171,6 +176,11 @@ impl ApiState {
     /// How peers are asked for their SOA serial, if the binary registered a way.
     pub(crate) fn soa_probe(&self) -> Option<Arc<dyn SoaProbe>> {
         self.inner.soa_probe.get().cloned()
+    }
+
+    /// The last peer_serials round of each zone.
+    pub(crate) fn serial_cache(&self) -> &transfers::peer_serials::SerialCache {
+        &self.inner.serial_cache
     }
 
     /// What the transfer roles are told.

@@ -284,3 +284,133 @@ async fn read_tokens_may_ask_and_other_accounts_zones_are_not_found() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_zones_answers_are_reused_and_concurrent_calls_share_one_round() {
+    let fake = probe(&[(5330, Answer::Serial(9)), (5331, Answer::Serial(8))]);
+    let h = Harness::with_probe(fake.clone());
+    let first = h
+        .peer(json!({"name": "first", "ip": "127.0.0.1", "port": 5330}))
+        .await;
+    let second = h
+        .peer(json!({"name": "second", "ip": "127.0.0.1", "port": 5331}))
+        .await;
+    let zone = h.zone("cached.test").await;
+    let outgoing = format!("/zones/{zone}/secondary_dns/outgoing");
+    h.ok("POST", &outgoing, Some(json!({"peers": [first]})))
+        .await;
+
+    // Ten calls, four of them at once: one query to the peer.
+    for _ in 0..6 {
+        assert_eq!(h.ok("GET", &path(&zone), None).await[0]["serial"], 9);
+    }
+    let together = futures_join4(&h, &zone).await;
+    assert!(together.iter().all(|v| v[0]["serial"] == 9), "{together:?}");
+    assert_eq!(fake.asked.lock().unwrap().len(), 1, "one round per zone");
+
+    // Our own serial is current even in a reused answer.
+    h.ok(
+        "POST",
+        &format!("/zones/{zone}/dns_records"),
+        Some(json!({"type": "A", "name": "www", "content": "192.0.2.1", "ttl": 300})),
+    )
+    .await;
+    assert_eq!(h.ok("GET", &path(&zone), None).await[0]["our_serial"], 2);
+    assert_eq!(fake.asked.lock().unwrap().len(), 1);
+
+    // A change of the linked peers is seen at once: both are asked afresh.
+    h.ok("PUT", &outgoing, Some(json!({"peers": [first, second]})))
+        .await;
+    let got = h.ok("GET", &path(&zone), None).await;
+    assert_eq!(got[1]["serial"], 8, "{got}");
+    assert_eq!(fake.asked.lock().unwrap().len(), 3);
+
+    // Another zone has rounds of its own.
+    let other = h.zone("other.test").await;
+    h.ok(
+        "POST",
+        &format!("/zones/{other}/secondary_dns/outgoing"),
+        Some(json!({"peers": [first]})),
+    )
+    .await;
+    h.ok("GET", &path(&other), None).await;
+    assert_eq!(fake.asked.lock().unwrap().len(), 4);
+}
+
+/// Four peer_serials calls for `zone` at the same time.
+async fn futures_join4(h: &Harness, zone: &str) -> Vec<Value> {
+    let p = path(zone);
+    let (a, b, c, d) = tokio::join!(
+        h.ok("GET", &p, None),
+        h.ok("GET", &p, None),
+        h.ok("GET", &p, None),
+        h.ok("GET", &p, None)
+    );
+    vec![a, b, c, d]
+}
+
+#[tokio::test]
+async fn peers_outside_peer_allow_are_refused_and_never_asked() {
+    let fake = probe(&[(5340, Answer::Serial(5)), (5341, Answer::Serial(6))]);
+    let config = tandem_api::ApiConfig {
+        peer_allow: tandem_store::PeerAllow::parse("192.0.2.0/24,2001:db8::/32").unwrap(),
+        ..tandem_api::ApiConfig::default()
+    };
+    let h = Harness::with_probe_and_config(fake.clone(), config);
+    let peers = format!("/accounts/{}/secondary_dns/peers", h.account_id());
+
+    // Creating or pointing a peer outside the ranges is a 400 on `ip` that writes nothing.
+    for ip in ["127.0.0.1", "10.1.2.3", "::1", "::ffff:127.0.0.1"] {
+        let message = h
+            .fails(
+                StatusCode::BAD_REQUEST,
+                "POST",
+                &peers,
+                Some(json!({"name": "loop", "ip": ip, "port": 5340})),
+            )
+            .await;
+        assert!(
+            message.contains("ip") && message.contains("--peer-allow"),
+            "{message}"
+        );
+    }
+    assert_eq!(h.ok("GET", &peers, None).await, json!([]));
+    let inside = h
+        .peer(json!({"name": "inside", "ip": "192.0.2.7", "port": 5341}))
+        .await;
+    let no_ip = h.peer(json!({"name": "later"})).await;
+    h.fails(
+        StatusCode::BAD_REQUEST,
+        "PUT",
+        &format!("{peers}/{inside}"),
+        Some(json!({"name": "inside", "ip": "127.0.0.1", "port": 5341})),
+    )
+    .await;
+    assert_eq!(
+        h.ok("GET", &format!("{peers}/{inside}"), None).await["ip"],
+        "192.0.2.7"
+    );
+
+    // A peer stored before the operator narrowed the ranges is never sent to.
+    let mut stale = h.store.peer(&h.account_id(), &no_ip).unwrap().unwrap();
+    stale.ip = Some("127.0.0.1".parse().unwrap());
+    stale.port = 5340;
+    h.store.replace_peer(&stale).unwrap();
+    let zone = h.zone("fenced.test").await;
+    h.ok(
+        "POST",
+        &format!("/zones/{zone}/secondary_dns/outgoing"),
+        Some(json!({"peers": [inside, no_ip]})),
+    )
+    .await;
+    let got = h.ok("GET", &path(&zone), None).await;
+    assert_eq!(got[0]["serial"], 6, "{got}");
+    assert_eq!(got[1]["serial"], Value::Null, "{got}");
+    assert!(
+        got[1]["error"].as_str().unwrap().contains("--peer-allow"),
+        "{got}"
+    );
+    let asked = fake.asked.lock().unwrap().clone();
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert_eq!(asked[0].1, "192.0.2.7:5341".parse().unwrap());
+}

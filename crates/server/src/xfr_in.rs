@@ -24,6 +24,9 @@ pub struct Primary {
     pub key: Option<TsigKey>,
     /// Ask for IXFR (falling back to AXFR) rather than AXFR only.
     pub ixfr: bool,
+    /// Why nothing may be sent to this primary (its address is outside the operator's
+    /// `--peer-allow`); a refresh then skips it with this as its result.
+    pub blocked: Option<String>,
 }
 
 /// Settings of incoming transfers.

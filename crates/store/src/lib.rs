@@ -26,8 +26,8 @@ pub use transfers::incoming_state::{
     IncomingPeerState, PeerCheck, RefreshRecord, SecondaryTimers, TransferContents, TransferWrite,
 };
 pub use transfers::model::{
-    Acl, Direction, IncomingConfig, IpRange, IpRangeError, OutgoingConfig, Peer, TsigAlgorithm,
-    TsigKey, DEFAULT_PEER_PORT, MAX_LINKED_PEERS,
+    Acl, Direction, IncomingConfig, IpRange, IpRangeError, OutgoingConfig, Peer, PeerAllow,
+    TsigAlgorithm, TsigKey, DEFAULT_PEER_PORT, MAX_LINKED_PEERS,
 };
 pub use transfers::status::OutgoingPeerState;
 pub use transfers::ZoneLink;

@@ -70,6 +70,17 @@ pub struct ServeArgs {
     #[arg(long, env = "TANDEM_NOTIFY_SOURCE", value_name = "ADDR")]
     pub notify_source: Option<IpAddr>,
 
+    /// Address ranges a tenant's peers may point at: SOA queries, transfer requests, NOTIFYs
+    /// and live serial probes go only there, and a peer `ip` outside them is refused by the
+    /// API. Comma-separated CIDRs. [default: any unicast address]
+    #[arg(
+        long,
+        env = "TANDEM_PEER_ALLOW",
+        value_name = "CIDR,...",
+        value_delimiter = ','
+    )]
+    pub peer_allow: Option<Vec<String>>,
+
     /// Apex NS records given to a new full zone, comma-separated. [default: ns1.<zone>.]
     #[arg(
         long,
@@ -203,6 +214,7 @@ pub struct FileConfig {
     pub api_token: Option<String>,
     pub transfer_source: Option<IpAddr>,
     pub notify_source: Option<IpAddr>,
+    pub peer_allow: Option<Vec<String>>,
     pub default_ns: Option<Vec<String>>,
     pub default_soa_rname: Option<String>,
     pub min_refresh_seconds: Option<u32>,
@@ -241,6 +253,7 @@ pub struct Config {
     pub api_token: Option<String>,
     pub transfer_source: Option<IpAddr>,
     pub notify_source: Option<IpAddr>,
+    pub peer_allow: tandem_store::PeerAllow,
     pub default_ns: Vec<String>,
     pub default_soa_rname: Option<String>,
     pub min_refresh_seconds: u32,
@@ -308,6 +321,14 @@ impl Config {
             api_token: args.api_token.or(file.api_token),
             transfer_source: args.transfer_source.or(file.transfer_source),
             notify_source: args.notify_source.or(file.notify_source),
+            peer_allow: tandem_store::PeerAllow::parse(
+                &args
+                    .peer_allow
+                    .or(file.peer_allow)
+                    .unwrap_or_default()
+                    .join(","),
+            )
+            .map_err(|e| ConfigError::Invalid(format!("peer_allow: {e}")))?,
             default_ns: args.default_ns.or(file.default_ns).unwrap_or_default(),
             default_soa_rname: args.default_soa_rname.or(file.default_soa_rname),
             min_refresh_seconds: args
@@ -557,5 +578,22 @@ mod tests {
         let Command::Serve(args) = cli.command;
         assert_eq!(args.dns_listen.unwrap().len(), 2);
         assert_eq!(args.default_ns.unwrap().len(), 2);
+    }
+
+    #[test]
+    fn peer_allow_reads_ranges_and_names_a_bad_one() {
+        let resolve = |extra: &[&str]| {
+            let mut argv = vec!["tandem", "serve"];
+            argv.extend_from_slice(extra);
+            let Command::Serve(args) = Cli::try_parse_from(argv).unwrap().command;
+            Config::resolve(args)
+        };
+        let any = resolve(&[]).unwrap();
+        assert!(any.peer_allow.is_any());
+        let cfg = resolve(&["--peer-allow", "192.0.2.0/24,2001:db8::/32"]).unwrap();
+        assert!(cfg.peer_allow.permits("192.0.2.1".parse().unwrap()));
+        assert!(!cfg.peer_allow.permits("127.0.0.1".parse().unwrap()));
+        let err = resolve(&["--peer-allow", "192.0.2.0/33"]).unwrap_err();
+        assert!(err.to_string().contains("peer_allow"), "{err}");
     }
 }

@@ -69,6 +69,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         store: store.clone(),
         journal,
         access: access::AccessSnapshot::default(),
+        peer_allow: cfg.peer_allow.clone(),
     });
     control.publish_access();
     let secondary = tandem_server::events::refresh::Secondary::new(
@@ -132,6 +133,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         json_body_limit: cfg.max_json_bytes,
         min_refresh_seconds: cfg.min_refresh_seconds,
         journal,
+        peer_allow: cfg.peer_allow.clone(),
     };
     let hook_triggers = triggers.clone();
     let state = tandem_api::ApiState::new(store.clone(), zones.clone(), api_cfg)?

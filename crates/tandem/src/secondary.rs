@@ -48,8 +48,14 @@ impl SecondaryControl for StoreTransferControl {
         let primaries = peers
             .into_iter()
             .filter_map(|p| {
-                let addr = SocketAddr::new(p.ip?, p.port);
+                let ip = p.ip?;
+                let addr = SocketAddr::new(ip, p.port);
+                let blocked = (!self.peer_allow.permits(ip)).then(|| {
+                    tracing::warn!(zone = %apex, peer = %p.id, %addr, allowed = %self.peer_allow, "primary skipped: its address is outside --peer-allow");
+                    format!("{ip} is outside --peer-allow; nothing is sent to it")
+                });
                 Some(Primary {
+                    blocked,
                     key: self.peer_key(&p),
                     peer_id: p.id,
                     name: p.name,

@@ -26,6 +26,8 @@ pub struct StoreTransferControl {
     pub journal: tandem_store::JournalLimits,
     /// What access decisions read: never the store, from a UDP or TCP worker.
     pub(crate) access: AccessSnapshot,
+    /// Where peers may be sent to (`--peer-allow`).
+    pub peer_allow: tandem_store::PeerAllow,
 }
 
 impl StoreTransferControl {
@@ -73,12 +75,15 @@ impl StoreTransferControl {
     }
 
     /// The account and linked peers of the zone, after checking that transfers are enabled.
-    fn enabled_peers(&self, apex: &Name) -> Result<(String, Vec<tandem_store::Peer>), String> {
+    fn enabled_peers(
+        &self,
+        apex: &Name,
+    ) -> Result<(String, String, Vec<tandem_store::Peer>), String> {
         let out = self.outgoing(apex)?;
         if !out.enabled {
             return Err("outgoing transfers are disabled for this zone".into());
         }
-        Ok((out.account, out.peers))
+        Ok((out.zone_id, out.account, out.peers))
     }
 
     /// The TSIG key of a peer, ready to sign and verify with.
@@ -181,14 +186,24 @@ impl StoreTransferControl {
 
 impl NotifyTargets for StoreTransferControl {
     fn notify_targets(&self, apex: &Name) -> Vec<(String, SocketAddr, Option<TsigKey>)> {
-        let Ok((_, peers)) = self.enabled_peers(apex) else {
+        let Ok((zone_id, _, peers)) = self.enabled_peers(apex) else {
             return Vec::new();
         };
         peers
             .into_iter()
             .filter_map(|p| {
+                let ip = p.ip?;
+                if !self.peer_allow.permits(ip) {
+                    tracing::warn!(zone = %apex, peer = %p.id, %ip, allowed = %self.peer_allow, "NOTIFY not sent: the peer's address is outside --peer-allow");
+                    // Its status says why it hears nothing (this runs on a blocking thread).
+                    let why = format!("{ip} is outside --peer-allow; no NOTIFY is sent to it");
+                    if let Err(e) = self.store.record_notify(&zone_id, &p.id, tandem_store::now(), &why) {
+                        tracing::error!(zone = %apex, error = %e, "cannot record the NOTIFY outcome");
+                    }
+                    return None;
+                }
                 let key = self.peer_key(&p);
-                Some((p.id, SocketAddr::new(p.ip?, p.port), key))
+                Some((p.id, SocketAddr::new(ip, p.port), key))
             })
             .collect()
     }

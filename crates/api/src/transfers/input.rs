@@ -6,7 +6,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use serde_json::Number;
 use std::net::IpAddr;
-use tandem_store::{IpRange, IpRangeError, TsigAlgorithm, ZoneRow, MAX_LINKED_PEERS};
+use tandem_store::{IpRange, IpRangeError, PeerAllow, TsigAlgorithm, ZoneRow, MAX_LINKED_PEERS};
 use tandem_zone::Name;
 
 /// Longest name of a peer or an ACL, in characters.
@@ -71,8 +71,9 @@ pub fn key_name(value: Option<&str>) -> Result<String, ApiError> {
     Ok(text.to_string())
 }
 
-/// A peer's optional address: `null`, absent or blank means none.
-pub fn peer_ip(value: Option<&str>) -> Result<Option<IpAddr>, ApiError> {
+/// A peer's optional address: `null`, absent or blank means none. It must lie inside the
+/// operator's `--peer-allow` ranges, since the server will send to it.
+pub fn peer_ip(value: Option<&str>, allow: &PeerAllow) -> Result<Option<IpAddr>, ApiError> {
     let text = value.map(str::trim).unwrap_or_default();
     if text.is_empty() {
         return Ok(None);
@@ -91,6 +92,15 @@ pub fn peer_ip(value: Option<&str>) -> Result<Option<IpAddr>, ApiError> {
         return Err(ApiError::field(
             "ip",
             format!("{ip} cannot be a name server's address (unspecified, multicast or broadcast)"),
+        ));
+    }
+    if !allow.permits(ip) {
+        return Err(ApiError::field(
+            "ip",
+            format!(
+                "{ip} is outside the addresses this server may send to (the operator's \
+                 --peer-allow setting)"
+            ),
         ));
     }
     Ok(Some(ip))

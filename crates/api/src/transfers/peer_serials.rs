@@ -6,6 +6,12 @@
 //! The live query is behind [`SoaProbe`], which the binary provides (a UDP SOA query, signed
 //! with the peer's TSIG key when it has one); the API only picks the peers and runs the queries
 //! in parallel, each bounded by [`PROBE_TIMEOUT`].
+//!
+//! Only the zone's linked peers are asked, only at addresses the operator's `--peer-allow`
+//! permits, and a zone's answers are kept for [`CACHE_FOR`]: however often a token calls, one
+//! zone causes at most one round of queries per [`CACHE_FOR`] (concurrent calls share the round
+//! in flight), so the endpoint cannot be turned into a packet cannon or a port scanner. A
+//! change of the linked peers (or their address, port or key) is seen at once.
 
 use super::served_serial;
 use crate::auth::{visible_zone, Caller};
@@ -14,16 +20,56 @@ use crate::{ApiError, ApiState};
 use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Serialize;
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tandem_store::{Peer, TsigKey};
+use tandem_store::{Peer, PeerAllow, TsigKey};
 use utoipa::ToSchema;
 
 /// How long one peer may take to answer.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long a zone's answers are reused.
+pub const CACHE_FOR: Duration = Duration::from_secs(5);
+
+/// Zones whose answers are kept at most (the oldest are dropped beyond it).
+const CACHE_ZONES: usize = 4096;
+
+/// What was asked (peer, role, address, key name) and when, with the answers.
+struct Round {
+    at: Instant,
+    asked: Vec<(String, &'static str, Option<SocketAddr>, Option<String>)>,
+    answers: Vec<PeerSerial>,
+}
+
+/// The last round of each zone, behind a per-zone lock so concurrent calls share one round.
+#[derive(Default)]
+pub(crate) struct SerialCache {
+    zones: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Round>>>>>,
+}
+
+impl SerialCache {
+    fn slot(&self, zone_id: &str) -> Arc<tokio::sync::Mutex<Option<Round>>> {
+        let mut zones = self.zones.lock().unwrap_or_else(|e| e.into_inner());
+        if zones.len() >= CACHE_ZONES && !zones.contains_key(zone_id) {
+            // Drop rounds nobody waits on and that are stale; if that frees nothing, start over.
+            zones.retain(|_, slot| {
+                Arc::strong_count(slot) > 1
+                    || slot
+                        .try_lock()
+                        .map(|r| r.as_ref().is_some_and(|r| r.at.elapsed() < CACHE_FOR))
+                        .unwrap_or(true)
+            });
+            if zones.len() >= CACHE_ZONES {
+                zones.clear();
+            }
+        }
+        zones.entry(zone_id.to_string()).or_default().clone()
+    }
+}
 
 /// What a probe answers: the serial, or why there is none.
 pub type ProbeResult = Pin<Box<dyn Future<Output = Result<u32, String>> + Send>>;
@@ -80,13 +126,14 @@ pub struct PeerSerial {
 /// One peer to ask.
 struct Probe {
     out: PeerSerial,
+    role: &'static str,
     addr: Option<SocketAddr>,
     key: Option<ProbeKey>,
 }
 
 #[utoipa::path(get, path = "/client/v4/zones/{zone_id}/secondary_dns/peer_serials", operation_id = "peer_serials", tag = "Zone transfers",
     params(("zone_id" = String, Path)),
-    responses((status = 200, description = "one entry per linked peer and role, each queried live (at most 2 s each, in parallel); empty without transfer configuration", body = Envelope<Vec<PeerSerial>>),
+    responses((status = 200, description = "one entry per linked peer and role, each queried live (at most 2 s each, in parallel; a zone's answers are reused for 5 s); empty without transfer configuration", body = Envelope<Vec<PeerSerial>>),
         (status = 404, body = Envelope<Option<String>>)),
     security(("bearer" = [])))]
 pub async fn list(
@@ -94,7 +141,7 @@ pub async fn list(
     caller: Caller,
     Path(zone_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (zone_name, probes) = state
+    let (zone_id, zone_name, our_serial, probes) = state
         .run(move |s| {
             let zone = visible_zone(s, &caller, &zone_id)?;
             let our_serial = served_serial(s, &zone);
@@ -106,7 +153,7 @@ pub async fn list(
                 linked.extend(cfg.peers.into_iter().map(|p| (p, "secondary")));
             }
             if linked.is_empty() {
-                return Ok((zone.name, Vec::new()));
+                return Ok((zone.id, zone.name, our_serial, Vec::new()));
             }
             let peers = s.store().peers(&zone.account_id)?;
             let keys = s.store().tsig_keys(&zone.account_id)?;
@@ -117,23 +164,51 @@ pub async fn list(
                     Some(probe_of(peer, role, &keys, our_serial))
                 })
                 .collect();
-            Ok((zone.name, probes))
+            Ok((zone.id, zone.name, our_serial, probes))
         })
         .await?;
+    if probes.is_empty() {
+        return Ok(ok(Vec::<PeerSerial>::new()));
+    }
+    let asked: Vec<_> = probes
+        .iter()
+        .map(|p: &Probe| {
+            let key = p.key.as_ref().map(|k| format!("{} {}", k.name, k.secret));
+            (p.out.peer_id.clone(), p.role, p.addr, key)
+        })
+        .collect();
+    let slot = state.serial_cache().slot(&zone_id);
+    // Held across the round: a second caller waits for it and then reads its answers.
+    let mut round = slot.lock().await;
+    if let Some(r) = round.as_ref() {
+        if r.at.elapsed() < CACHE_FOR && r.asked == asked {
+            let mut answers = r.answers.clone();
+            for a in &mut answers {
+                a.our_serial = our_serial;
+            }
+            return Ok(ok(answers));
+        }
+    }
     let prober = state.soa_probe();
+    let allow = state.config().peer_allow.clone();
     let handles: Vec<_> = probes
         .into_iter()
-        .map(|p| tokio::spawn(ask(prober.clone(), zone_name.clone(), p)))
+        .map(|p| tokio::spawn(ask(prober.clone(), allow.clone(), zone_name.clone(), p)))
         .collect();
     let mut out = Vec::with_capacity(handles.len());
     for handle in handles {
         out.push(handle.await.map_err(ApiError::internal)?);
     }
+    *round = Some(Round {
+        at: Instant::now(),
+        asked,
+        answers: out.clone(),
+    });
     Ok(ok(out))
 }
 
 /// What asking `peer` needs, with the answer still empty.
-fn probe_of(peer: &Peer, role: &str, keys: &[TsigKey], our_serial: Option<u32>) -> Probe {
+fn probe_of(peer: &Peer, role: &'static str, keys: &[TsigKey], our_serial: Option<u32>) -> Probe {
     let key = peer
         .tsig_id
         .as_deref()
@@ -155,14 +230,22 @@ fn probe_of(peer: &Peer, role: &str, keys: &[TsigKey], our_serial: Option<u32>) 
             rtt_ms: None,
             our_serial,
         },
+        role,
         addr: peer.ip.map(|ip| SocketAddr::new(ip, peer.port)),
         key,
     }
 }
 
 /// Asks one peer, within [`PROBE_TIMEOUT`], and fills in its answer.
-async fn ask(prober: Option<Arc<dyn SoaProbe>>, zone: String, probe: Probe) -> PeerSerial {
-    let Probe { mut out, addr, key } = probe;
+async fn ask(
+    prober: Option<Arc<dyn SoaProbe>>,
+    allow: PeerAllow,
+    zone: String,
+    probe: Probe,
+) -> PeerSerial {
+    let Probe {
+        mut out, addr, key, ..
+    } = probe;
     let Some(prober) = prober else {
         out.error = Some("peer probing is not available".into());
         return out;
@@ -171,6 +254,13 @@ async fn ask(prober: Option<Arc<dyn SoaProbe>>, zone: String, probe: Probe) -> P
         out.error = Some("the peer has no ip address to ask".into());
         return out;
     };
+    if !allow.permits(addr.ip()) {
+        out.error = Some(format!(
+            "{} is outside the addresses this server may send to (--peer-allow)",
+            addr.ip()
+        ));
+        return out;
+    }
     let started = Instant::now();
     match tokio::time::timeout(PROBE_TIMEOUT, prober.soa_serial(zone, addr, key)).await {
         Ok(Ok(serial)) => {

@@ -12,7 +12,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::Number;
-use tandem_store::{new_id, now, Peer};
+use tandem_store::{new_id, now, Peer, PeerAllow};
 use utoipa::ToSchema;
 
 /// A peer as the API shows it.
@@ -58,13 +58,18 @@ pub struct PeerInput {
 }
 
 /// The peer `input` describes, checked (all but the references, which the store checks).
-fn peer_from(account_id: &str, id: String, input: &PeerInput) -> Result<Peer, ApiError> {
+fn peer_from(
+    account_id: &str,
+    id: String,
+    input: &PeerInput,
+    allow: &PeerAllow,
+) -> Result<Peer, ApiError> {
     let now = now();
     Ok(Peer {
         id,
         account_id: account_id.to_string(),
         name: object_name(input.name.as_deref())?,
-        ip: peer_ip(input.ip.as_deref())?,
+        ip: peer_ip(input.ip.as_deref(), allow)?,
         port: port(input.port.as_ref())?,
         ixfr_enable: input.ixfr_enable.unwrap_or(false),
         tsig_id: optional_id(input.tsig_id.as_deref()),
@@ -110,7 +115,7 @@ pub async fn create(
     state
         .run(move |s| {
             let account = visible_account(s, &caller, &account_id)?;
-            let peer = peer_from(&account.id, new_id(), &input)?;
+            let peer = peer_from(&account.id, new_id(), &input, &s.config().peer_allow)?;
             s.store().create_peer(&peer)?;
             s.events().account_config_changed(&account.id);
             tracing::info!(account = %account.id, peer = %peer.id, name = %peer.name, "peer created");
@@ -158,7 +163,7 @@ pub async fn put(
             s.store()
                 .peer(&account.id, &peer_id)?
                 .ok_or_else(|| missing(&peer_id))?;
-            let peer = peer_from(&account.id, peer_id, &input)?;
+            let peer = peer_from(&account.id, peer_id, &input, &s.config().peer_allow)?;
             let stored = s.store().replace_peer(&peer)?;
             s.events().account_config_changed(&account.id);
             tracing::info!(account = %account.id, peer = %stored.id, "peer replaced");

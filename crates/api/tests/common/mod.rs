@@ -82,6 +82,12 @@ impl Harness {
         Self::open_with(dir, ApiConfig::default(), Some(probe))
     }
 
+    /// A harness with `config` whose peer_serials asks `probe`.
+    pub fn with_probe_and_config(probe: Arc<dyn SoaProbe>, config: ApiConfig) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        Self::open_with(dir, config, Some(probe))
+    }
+
     fn open_with(
         dir: tempfile::TempDir,
         config: ApiConfig,

@@ -305,6 +305,10 @@ impl Secondary {
         let mut succeeded = false;
         let mut applied = false;
         for primary in &incoming.primaries {
+            if let Some(why) = &primary.blocked {
+                attempts.push(attempt(primary, None, Err(why.clone())));
+                continue;
+            }
             let current = served.current();
             if !force {
                 if let Some(current) = &current {

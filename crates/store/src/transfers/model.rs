@@ -164,6 +164,65 @@ impl fmt::Display for IpRange {
     }
 }
 
+/// Where a tenant's peers may point the server's outgoing traffic (SOA queries, transfer
+/// requests, NOTIFYs, live serial probes): the operator's `--peer-allow` ranges. Empty means
+/// any unicast address (the API refuses unspecified, multicast and broadcast addresses anyway).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PeerAllow {
+    ranges: Vec<IpRange>,
+}
+
+impl PeerAllow {
+    /// Every address the API accepts for a peer.
+    pub fn any() -> PeerAllow {
+        PeerAllow::default()
+    }
+
+    /// Only addresses inside one of `ranges` (none: any).
+    pub fn ranges(ranges: Vec<IpRange>) -> PeerAllow {
+        PeerAllow { ranges }
+    }
+
+    /// Reads `CIDR,CIDR,...` (blank: any), naming the first entry that is not a range.
+    pub fn parse(text: &str) -> Result<PeerAllow, String> {
+        let mut ranges = Vec::new();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            ranges.push(IpRange::parse(part).map_err(|e| format!("{part:?}: {e}"))?);
+        }
+        Ok(PeerAllow { ranges })
+    }
+
+    /// Whether the server may send to `ip`.
+    pub fn permits(&self, ip: IpAddr) -> bool {
+        // An IPv4-mapped IPv6 address is judged as the IPv4 address it carries.
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        self.ranges.is_empty() || self.ranges.iter().any(|r| r.contains(ip))
+    }
+
+    /// Whether every address is permitted.
+    pub fn is_any(&self) -> bool {
+        self.ranges.is_empty()
+    }
+}
+
+impl fmt::Display for PeerAllow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.ranges.is_empty() {
+            return f.write_str("any unicast address");
+        }
+        for (i, r) in self.ranges.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            write!(f, "{r}")?;
+        }
+        Ok(())
+    }
+}
+
 fn max_prefix(addr: IpAddr) -> u8 {
     if addr.is_ipv4() {
         32
@@ -305,5 +364,30 @@ mod tests {
         );
         assert_eq!(TsigAlgorithm::parse("hmac-md5"), None);
         assert_eq!(TsigAlgorithm::HmacSha384.as_str(), "hmac-sha384.");
+    }
+}
+
+#[cfg(test)]
+mod peer_allow_tests {
+    use super::*;
+
+    #[test]
+    fn peer_allow_permits_only_its_ranges_and_everything_when_empty() {
+        let any = PeerAllow::parse(" ").unwrap();
+        assert!(any.is_any());
+        assert!(any.permits("127.0.0.1".parse().unwrap()));
+        let allow = PeerAllow::parse("192.0.2.0/24, 2001:db8::/32").unwrap();
+        assert!(allow.permits("192.0.2.77".parse().unwrap()));
+        assert!(allow.permits("2001:db8::5".parse().unwrap()));
+        assert!(allow.permits("::ffff:192.0.2.1".parse().unwrap()));
+        assert!(!allow.permits("127.0.0.1".parse().unwrap()));
+        assert!(!allow.permits("::ffff:127.0.0.1".parse().unwrap()));
+        assert!(!allow.permits("2001:db9::1".parse().unwrap()));
+        assert_eq!(allow.to_string(), "192.0.2.0/24,2001:db8::/32");
+        let err = PeerAllow::parse("192.0.2.0/24,10.0.0.1/8").unwrap_err();
+        assert!(
+            err.contains("10.0.0.1/8") && err.contains("10.0.0.0/8"),
+            "{err}"
+        );
     }
 }

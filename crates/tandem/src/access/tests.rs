@@ -74,6 +74,7 @@ fn setup() -> (tempfile::TempDir, StoreTransferControl, Name) {
         store,
         journal: tandem_store::JournalLimits::default(),
         access: AccessSnapshot::default(),
+        peer_allow: tandem_store::PeerAllow::any(),
     };
     control.publish_access();
     (dir, control, Name::parse("sec.test").unwrap())
