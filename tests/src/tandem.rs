@@ -20,6 +20,9 @@ pub const TOKEN: &str = "tandem-test-admin-token-0123456789";
 pub struct Tandem {
     process: Option<ChildProcess>,
     data_dir: tempfile::TempDir,
+    /// Where the server's stderr goes when not into the data dir (a data dir on a file system
+    /// a test fills has no room for logs).
+    log_dir: Option<tempfile::TempDir>,
     extra_args: Vec<String>,
     /// RLIMIT_NOFILE (soft and hard) of the server process, when limited.
     nofile: Option<u64>,
@@ -39,15 +42,39 @@ impl Tandem {
         Tandem::start_limited(None, extra_args)
     }
 
+    /// Starts a server whose data dir is a new directory inside `parent` (e.g. a small file
+    /// system a test fills).
+    pub fn start_in(parent: &Path, extra_args: &[&str]) -> Tandem {
+        let data_dir = tempfile::Builder::new()
+            .prefix("tandem-test-")
+            .tempdir_in(parent)
+            .expect("create data dir");
+        let logs = tempfile::Builder::new()
+            .prefix("tandem-test-logs-")
+            .tempdir()
+            .expect("create log dir");
+        Tandem::start_on(data_dir, Some(logs), None, extra_args)
+    }
+
     /// Starts a server whose open-file limit (soft and hard) is `nofile`, when given.
     pub fn start_limited(nofile: Option<u64>, extra_args: &[&str]) -> Tandem {
         let data_dir = tempfile::Builder::new()
             .prefix("tandem-test-")
             .tempdir()
             .expect("create data dir");
+        Tandem::start_on(data_dir, None, nofile, extra_args)
+    }
+
+    fn start_on(
+        data_dir: tempfile::TempDir,
+        log_dir: Option<tempfile::TempDir>,
+        nofile: Option<u64>,
+        extra_args: &[&str],
+    ) -> Tandem {
         let mut t = Tandem {
             process: None,
             data_dir,
+            log_dir,
             extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
             nofile,
             dns: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -63,7 +90,11 @@ impl Tandem {
         let listen = dir.join("listen.json");
         let _ = std::fs::remove_file(&listen);
         self.starts += 1;
-        let log = dir.join(format!("tandem-stderr-{}.log", self.starts));
+        let log = self
+            .log_dir
+            .as_ref()
+            .map_or(dir.as_path(), |d| d.path())
+            .join(format!("tandem-stderr-{}.log", self.starts));
         let mut cmd = Command::new(tandem_binary());
         cmd.arg("serve")
             .args(["--dns-listen", "127.0.0.1:0"])

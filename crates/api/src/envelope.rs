@@ -190,6 +190,10 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Rejected { field, message } => ApiError::field(&field, message),
             StoreError::Conflict(message) => ApiError::bad_request(message),
+            other if tandem_store::reserve::is_disk_full(&other) => ApiError::internal(
+                "the store cannot write: the data dir's file system is full; nothing was \
+                     changed (free space there and retry)",
+            ),
             other => ApiError::internal(other),
         }
     }

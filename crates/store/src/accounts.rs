@@ -207,7 +207,16 @@ impl Store {
     /// so a crash in between never leaves a token nobody knows.
     pub fn bootstrap_admin_token(&self, given: Option<&str>) -> Result<AdminToken, StoreError> {
         if let Some(value) = given {
-            self.replace_admin_token(value)?;
+            // The same token as last run writes nothing, so a restart needs no disk space.
+            let same: bool = self.read_conn().query_row(
+                "SELECT EXISTS (SELECT 1 FROM api_tokens
+                                WHERE account_id IS NULL AND name = ?1 AND hash = ?2)",
+                params![ADMIN_TOKEN_NAME, hash_token(value)],
+                |r| r.get(0),
+            )?;
+            if !same {
+                self.replace_admin_token(value)?;
+            }
             return Ok(AdminToken::Given);
         }
         let stored: bool = self.read_conn().query_row(

@@ -11,6 +11,7 @@ mod integrity;
 mod journal;
 mod model;
 mod records;
+pub mod reserve;
 mod schema;
 mod transfers;
 mod zones;

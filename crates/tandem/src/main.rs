@@ -17,10 +17,21 @@ use config::{Cli, Command, Config};
 use std::sync::Arc;
 use tandem_server::metrics::QueryMetrics;
 use tandem_server::AnswerConfig;
+use tandem_store::reserve::{self, Reserve};
 use tandem_store::{AdminToken, Store};
 use tandem_zone::ZoneSet;
 
-fn main() -> anyhow::Result<()> {
+fn main() {
+    if let Err(e) = run() {
+        // The same "Error: ..." report `main` returning an error prints, without the panic
+        // `eprintln!` raises when standard error cannot be written (a log file on a full disk).
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "Error: {e:?}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let Command::Serve(args) = cli.command;
     let cfg = Config::resolve(args)?;
@@ -38,15 +49,40 @@ fn init_logging(filter: &str) -> anyhow::Result<()> {
         .with_context(|| format!("log: bad filter {filter:?}"))?;
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| LossyStderr)
         .init();
     Ok(())
 }
 
+/// Standard error that drops what it cannot write. When the log goes to a file on a full
+/// disk, a failed write must cost a log line, never the server: tracing-subscriber reports
+/// a writer's error with `eprintln!`, which panics when standard error fails too.
+struct LossyStderr;
+
+impl std::io::Write for LossyStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let _ = std::io::stderr().lock().write_all(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let _ = std::io::stderr().lock().flush();
+        Ok(())
+    }
+}
+
 async fn serve(cfg: Config) -> anyhow::Result<()> {
-    let store = Store::open(&cfg.data_dir)
-        .with_context(|| format!("cannot open the store in {}", cfg.data_dir.display()))?;
-    match store.bootstrap_admin_token(cfg.api_token.as_deref())? {
+    let reserve = Reserve::in_dir(&cfg.data_dir);
+    let store = with_room(&reserve, "open the store", || {
+        Store::open(&cfg.data_dir).map_err(|e| (reserve::is_disk_full(&e), e))
+    })
+    .with_context(|| format!("cannot open the store in {}", cfg.data_dir.display()))?;
+    let token = with_room(&reserve, "set the administrator token", || {
+        store
+            .bootstrap_admin_token(cfg.api_token.as_deref())
+            .map_err(|e| (reserve::is_disk_full(&e), e))
+    })?;
+    match token {
         AdminToken::Given => tracing::info!("administrator token set from the configuration"),
         AdminToken::Kept => tracing::info!("administrator token: the stored one stays valid"),
         AdminToken::Generated(path) => tracing::info!(
@@ -157,7 +193,17 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot bind the API listener on {}", cfg.api_listen))?;
     let api_addr = api.local_addr()?;
 
-    write_listen_json(&cfg.data_dir, &dns_addrs, api_addr)?;
+    with_room(&reserve, "write listen.json", || {
+        write_listen_json(&cfg.data_dir, &dns_addrs, api_addr)
+            .map_err(|e| (reserve::io_is_disk_full(&e), e))
+    })
+    .with_context(|| {
+        format!(
+            "cannot write {}",
+            cfg.data_dir.join("listen.json").display()
+        )
+    })?;
+    tokio::spawn(keep_reserve(reserve));
     tracing::info!(
         dns = ?dns_addrs,
         api = %api_addr,
@@ -221,22 +267,76 @@ fn secondary_config(cfg: &Config) -> tandem_server::events::refresh::SecondaryCo
     }
 }
 
+/// Runs a start-up step; when it fails for want of disk space (`Err((true, _))`), releases
+/// the data dir's reserve and runs it once more, so a server that filled its disk can start
+/// again (`tandem_store::reserve`).
+fn with_room<T, E: std::fmt::Display>(
+    reserve: &Reserve,
+    what: &str,
+    mut step: impl FnMut() -> Result<T, (bool, E)>,
+) -> Result<T, E> {
+    match step() {
+        Ok(v) => Ok(v),
+        Err((true, e)) if reserve.release() => {
+            tracing::warn!(error = %e, "cannot {what}: the data dir's file system is full; released the {} MiB reserve and trying again (free space there: the reserve is put back once there is room)", reserve::RESERVE_BYTES >> 20);
+            step().map_err(|(_, e)| e)
+        }
+        Err((_, e)) => Err(e),
+    }
+}
+
+/// Puts the data dir's reserve back whenever it is missing and there is room for it.
+async fn keep_reserve(reserve: Reserve) {
+    let mut warned = false;
+    loop {
+        let r = reserve.clone();
+        match tokio::task::spawn_blocking(move || {
+            let had = r.is_held();
+            r.replenish().map(|held| (had, held))
+        })
+        .await
+        {
+            Ok(Ok((false, true))) => {
+                tracing::info!(
+                    bytes = reserve::RESERVE_BYTES,
+                    "disk space reserve for restarts in place"
+                );
+                warned = false;
+            }
+            Ok(Ok((_, false))) if !warned => {
+                tracing::warn!(bytes = reserve::RESERVE_BYTES, "the data dir's file system has no room for the restart reserve; a restart on a full disk may fail until space is freed");
+                warned = true;
+            }
+            Ok(Err(e)) if !warned => {
+                tracing::warn!(error = %e, "cannot write the restart reserve");
+                warned = true;
+            }
+            _ => {}
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+    }
+}
+
 /// `DATA_DIR/listen.json`: the bound addresses, written once everything listens
 /// (PRODUCT.md §3). Written to a temporary file and renamed so readers never see half of it.
 fn write_listen_json(
     dir: &std::path::Path,
     dns: &[std::net::SocketAddr],
     api: std::net::SocketAddr,
-) -> anyhow::Result<()> {
+) -> std::io::Result<()> {
     let body = serde_json::json!({
         "dns": dns.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
         "api": api.to_string(),
     });
     let tmp = dir.join("listen.json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec_pretty(&body)?)
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, dir.join("listen.json"))?;
-    Ok(())
+    let written = serde_json::to_vec_pretty(&body)
+        .map_err(std::io::Error::other)
+        .and_then(|bytes| std::fs::write(&tmp, bytes))
+        .and_then(|()| std::fs::rename(&tmp, dir.join("listen.json")));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 async fn shutdown() {
