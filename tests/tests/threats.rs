@@ -372,3 +372,89 @@ fn idle_half_closed_and_non_reading_tcp_clients_are_bounded() {
     still_answers(&mut c, s, "closing the non-reading client", true);
     c.finish();
 }
+
+/// THREATS.md "Many records or types at one name → bounded work per query" (CVE-2024-1737):
+/// an RRset of 3000 records, one of 5000 (too big for any message), and 300 types at one
+/// name. Each query gets one bounded answer: over UDP a truncated one, over TCP the whole
+/// RRset when it fits and otherwise TC with no partial RRset (RFC 2181 §9); one type of the
+/// 300 is exactly that record; ANY is one RRset (RFC 8482 §4.1). Bursts of such queries leave
+/// the server answering everything else.
+#[test]
+fn many_records_or_types_at_one_name_get_bounded_answers() {
+    let t = server(&[]);
+    let mut zone = String::from("$TTL 300\n@ NS ns1\nns1 A 192.0.2.1\nwww A 192.0.2.1\n");
+    for i in 0..3000u32 {
+        zone.push_str(&format!("fits A 10.1.{}.{}\n", i / 256, i % 256));
+    }
+    for i in 0..5000u32 {
+        zone.push_str(&format!("huge A 10.2.{}.{}\n", i / 256, i % 256));
+    }
+    for k in 0..300u32 {
+        zone.push_str(&format!("types TYPE{} \\# 2 {k:04x}\n", 65000 + k));
+    }
+    t.load_zone("many.test", &zone);
+    let s = t.dns();
+    let mut c = Checks::new();
+
+    let fits = Query::new("fits.many.test.", Rtype::A);
+    let r = dns::udp(s, &fits);
+    c.check(r.tc() && r.aa() && r.answer().is_empty(), || {
+        format!("3000 A over UDP: TC with an empty answer\n{r}")
+    });
+    let r = dns::tcp(s, &fits);
+    c.check(
+        !r.tc() && r.rcode() == rcode::NOERROR && r.answer().len() == 3000,
+        || {
+            format!(
+                "3000 A over TCP: the whole RRset ({} records)",
+                r.answer().len()
+            )
+        },
+    );
+
+    let huge = Query::new("huge.many.test.", Rtype::A);
+    for (transport, r) in [("UDP", dns::udp(s, &huge)), ("TCP", dns::tcp(s, &huge))] {
+        c.check(
+            r.tc() && r.rcode() == rcode::NOERROR && r.answer().is_empty(),
+            || format!("5000 A over {transport}: TC and no partial RRset\n{r}"),
+        );
+    }
+
+    let one = Query::new("types.many.test.", dns::rtype("TYPE65150"));
+    let r = dns::udp(s, &one);
+    c.check(
+        r.rcode() == rcode::NOERROR && r.answer().len() == 1 && r.answer()[0].rdata == [0, 150],
+        || format!("one of 300 types: exactly its record\n{r}"),
+    );
+    let any = Query::new("types.many.test.", Rtype::ANY);
+    let r = dns::udp(s, &any);
+    c.check(
+        r.rcode() == rcode::NOERROR && !r.tc() && r.answer().len() == 1,
+        || format!("ANY at 300 types: one RRset (RFC 8482)\n{r}"),
+    );
+
+    // A burst of the expensive questions, on both transports, then the ordinary one.
+    for i in 0..200 {
+        let q = match i % 3 {
+            0 => &huge,
+            1 => &fits,
+            _ => &any,
+        };
+        if dns::try_udp(s, q).is_err() {
+            c.fail(format!("query {i} of the burst got no answer"));
+            break;
+        }
+    }
+    for _ in 0..20 {
+        let r = dns::tcp(s, &fits);
+        if r.answer().len() != 3000 {
+            c.fail(format!(
+                "a TCP answer of the burst lost records: {}",
+                r.answer().len()
+            ));
+            break;
+        }
+    }
+    still_answers(&mut c, s, "bursts of large answers", true);
+    c.finish();
+}
