@@ -144,6 +144,11 @@ struct State {
 struct Shared {
     stop: AtomicBool,
     state: Mutex<State>,
+    /// Pause between the messages of a transfer answer, in milliseconds.
+    message_delay_ms: std::sync::atomic::AtomicU64,
+    /// Transfer answers being written right now, and the most there ever were at once.
+    active_transfers: std::sync::atomic::AtomicUsize,
+    max_active_transfers: std::sync::atomic::AtomicUsize,
 }
 
 /// The running fake primary; its threads stop on drop.
@@ -179,6 +184,9 @@ impl FakePrimary {
         let shared = Arc::new(Shared {
             stop: AtomicBool::new(false),
             state: Mutex::new(state),
+            message_delay_ms: Default::default(),
+            active_transfers: Default::default(),
+            max_active_transfers: Default::default(),
         });
         let (udp, tcp) = loop {
             let port = crate::process::free_port();
@@ -256,6 +264,17 @@ impl FakePrimary {
     /// Records per transfer message (default 4, so small zones make many messages).
     pub fn set_records_per_message(&self, n: usize) {
         self.state().per_message = n.max(1);
+    }
+
+    /// Pauses this long between the messages of a transfer answer, so transfers take time.
+    pub fn set_message_delay(&self, delay: Duration) {
+        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.shared.message_delay_ms.store(ms, Ordering::SeqCst);
+    }
+
+    /// The most transfer answers (of more than one message) ever written at the same time.
+    pub fn max_concurrent_transfers(&self) -> usize {
+        self.shared.max_active_transfers.load(Ordering::SeqCst)
     }
 
     /// Everything received so far.
@@ -451,9 +470,18 @@ fn tcp_conn(mut stream: TcpStream, from: SocketAddr, shared: Arc<Shared>) {
             }
             let msg: Vec<u8> = pending[2..2 + len].to_vec();
             pending.drain(..2 + len);
-            for out in handle(&shared, &msg, from, "tcp") {
+            let outs = handle(&shared, &msg, from, "tcp");
+            // An answer of several messages is a transfer: count it while it is written.
+            let _transfer = (outs.len() > 1).then(|| ActiveTransfer::start(&shared));
+            let delay = Duration::from_millis(shared.message_delay_ms.load(Ordering::SeqCst));
+            for (i, out) in outs.into_iter().enumerate() {
                 match out {
                     Out::Message(m) => {
+                        // The pause comes before every message but the first, so a transfer
+                        // counts as active only until its last message is written.
+                        if i > 0 && _transfer.is_some() && !delay.is_zero() {
+                            std::thread::sleep(delay);
+                        }
                         let mut framed = (m.len() as u16).to_be_bytes().to_vec();
                         framed.extend_from_slice(&m);
                         if stream.write_all(&framed).is_err() {
@@ -474,6 +502,23 @@ fn tcp_conn(mut stream: TcpStream, from: SocketAddr, shared: Arc<Shared>) {
 enum Out {
     Message(Vec<u8>),
     Close,
+}
+
+/// One transfer answer being written; counted in [`Shared::active_transfers`] until dropped.
+struct ActiveTransfer<'a>(&'a Shared);
+
+impl<'a> ActiveTransfer<'a> {
+    fn start(shared: &'a Shared) -> Self {
+        let now = shared.active_transfers.fetch_add(1, Ordering::SeqCst) + 1;
+        shared.max_active_transfers.fetch_max(now, Ordering::SeqCst);
+        ActiveTransfer(shared)
+    }
+}
+
+impl Drop for ActiveTransfer<'_> {
+    fn drop(&mut self) {
+        self.0.active_transfers.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Answers one received message.

@@ -394,3 +394,83 @@ fn any_rfc2181_ttl_is_kept_as_the_primary_serves_it() {
         );
     }
 }
+
+/// THREATS.md "an IXFR that ends early" (CVE-2022-27227): the primary closes the connection
+/// halfway through an incremental answer. No part of the difference is ever served: the zone
+/// is exactly version N until a complete transfer (here the AXFR fallback, which the fault
+/// does not touch) brings exactly version N+1.
+#[test]
+fn ixfr_closed_midway_never_serves_a_partial_difference() {
+    let s = Setup::start(&[], true, None);
+    s.fake.set_records_per_message(1);
+    s.fake.set_ixfr_fault(Some(Fault::CloseMidway));
+    let since = Instant::now();
+    s.fake.set_version(N + 1, &v(1));
+    notify_from(LOCALHOST, s.t.dns(), ZONE, Duration::from_secs(3))
+        .unwrap_or_else(|e| s.fail(&format!("NOTIFY: {e}"), since));
+    // Until N+1 is served whole, every look at the zone sees N whole.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        match tandem_tests::incoming::served(s.t.dns(), ZONE) {
+            Ok(serial) if serial == N + 1 => break,
+            Ok(serial) if serial == N => s.assert_serves_n(since),
+            other => s.fail(&format!("served {other:?} during the broken IXFR"), since),
+        }
+        if Instant::now() > deadline {
+            s.fail("N+1 never served", since);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    s.assert_serves(1, since);
+    let kinds: Vec<u16> = s
+        .fake
+        .transfers_since(since)
+        .iter()
+        .map(|t| t.qtype)
+        .collect();
+    assert_eq!(
+        kinds.first(),
+        Some(&251),
+        "an IXFR was asked first: {}",
+        s.fake.describe_since(since)
+    );
+    assert!(
+        kinds.contains(&252),
+        "the AXFR fallback brought N+1: {}",
+        s.fake.describe_since(since)
+    );
+}
+
+/// THREATS.md "many transfers in quick succession for one zone → one at a time, no crash"
+/// (CVE-2018-5736): ten new serials announced by NOTIFY, mixed with force_axfr calls, while
+/// each transfer takes a while. Transfers of the zone never overlap, and the last serial is
+/// served.
+#[test]
+fn transfers_in_quick_succession_run_one_at_a_time() {
+    let mut s = Setup::start(&[], false, None);
+    s.fake.set_records_per_message(2);
+    s.fake.set_message_delay(Duration::from_millis(30));
+    let since = Instant::now();
+    let api = s.t.api();
+    for k in 1..=10 {
+        s.fake.set_version(N + k, &v(k));
+        let _ = notify_from(LOCALHOST, s.t.dns(), ZONE, Duration::from_secs(3));
+        if k % 2 == 0 {
+            api.post_ok(
+                &format!("/zones/{}/secondary_dns/force_axfr", s.sz.zone_id),
+                &serde_json::json!({}),
+            );
+        }
+        std::thread::sleep(Duration::from_millis(60));
+    }
+    s.assert_serves(10, since);
+    assert!(s.t.is_running());
+    let transfers = s.fake.transfers_since(since).len();
+    assert!(transfers >= 1, "{}", s.fake.describe_since(since));
+    assert_eq!(
+        s.fake.max_concurrent_transfers(),
+        1,
+        "transfers of one zone overlapped ({transfers} in all): {}",
+        s.fake.describe_since(since)
+    );
+}
