@@ -28,7 +28,7 @@ pub struct AccountQuery {
 }
 
 #[utoipa::path(get, path = "/client/v4/accounts", operation_id = "accounts_list", tag = "Accounts", params(AccountQuery),
-    responses((status = 200, body = Envelope<Vec<AccountOut>>), (status = 401, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<Vec<AccountOut>>)),
     security(("bearer" = [])))]
 pub async fn list(
     State(state): State<ApiState>,

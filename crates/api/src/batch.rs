@@ -5,10 +5,10 @@
 use crate::auth::Caller;
 use crate::change::{apex_of, commit, editable, Edit};
 use crate::content::{parse_content, parse_owner, parse_priority, parse_ttl, parse_type, shown};
-use crate::envelope::{ok, ApiJson, Envelope};
+use crate::envelope::{ok, ApiJson, ApiPath, Envelope};
 use crate::records::{RecordInput, RecordOut};
 use crate::{ApiError, ApiState};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -301,12 +301,12 @@ pub struct BatchResult {
 
 #[utoipa::path(post, path = "/client/v4/zones/{zone_id}/dns_records/batch", operation_id = "dns_records_batch", tag = "DNS records",
     params(("zone_id" = String, Path)), request_body = BatchRequest,
-    responses((status = 200, body = Envelope<BatchResult>), (status = 400, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<BatchResult>)),
     security(("bearer" = [])))]
 pub async fn batch(
     State(state): State<ApiState>,
     caller: Caller,
-    Path(zone_id): Path<String>,
+    ApiPath(zone_id): ApiPath<String>,
     ApiJson(req): ApiJson<BatchRequest>,
 ) -> Result<Response, ApiError> {
     caller.require_write()?;

@@ -1,7 +1,7 @@
 //! The provider's response envelope, API errors, and extractors whose rejections use it
 //! (PRODUCT §3 "API conventions").
 
-use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -28,6 +28,37 @@ pub struct Envelope<T> {
 pub struct ApiMessage {
     pub code: u32,
     pub message: String,
+}
+
+// PRODUCT §3 "Errors". [`ApiError`] renders itself as this, so the documented schema is what
+// is sent; the doc comment below is the schema's description in the OpenAPI document.
+/// The answer to every refused or failed request: `success` false, at least one error, and a
+/// null `result`.
+#[derive(Serialize, ToSchema, Debug)]
+pub struct ErrorEnvelope {
+    /// Always false.
+    #[schema(schema_with = always_false)]
+    pub success: bool,
+    /// What went wrong: a code and a message naming the bad field, object or line.
+    #[schema(min_items = 1)]
+    pub errors: Vec<ApiMessage>,
+    pub messages: Vec<ApiMessage>,
+    /// Always null.
+    #[schema(schema_with = always_null)]
+    pub result: (),
+}
+
+fn always_false() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::Boolean)
+        .enum_values(Some([false]))
+        .build()
+}
+
+fn always_null() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::Null)
+        .build()
 }
 
 /// Where a page sits in a list.
@@ -201,15 +232,14 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Envelope::<Option<()>> {
+        let body = ErrorEnvelope {
             success: false,
             errors: vec![ApiMessage {
                 code: self.code,
                 message: self.message,
             }],
             messages: vec![],
-            result: None,
-            result_info: None,
+            result: (),
         };
         (self.status, Json(body)).into_response()
     }
@@ -268,6 +298,28 @@ pub fn body_error(status: StatusCode, text: String) -> ApiError {
         ApiError::too_large(format!("body: {text}"))
     } else {
         ApiError::field("body", text)
+    }
+}
+
+/// The parameters of a path (`/zones/{zone_id}`). A value that cannot be read (a
+/// percent-encoded id that is not UTF-8) names no object: 404 in the envelope, like any other
+/// id that does not exist, rather than axum's plain-text 400.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(p)| ApiPath(p))
+            .map_err(|e| {
+                if e.status().is_server_error() {
+                    ApiError::internal(e.body_text())
+                } else {
+                    ApiError::not_found(e.body_text())
+                }
+            })
     }
 }
 

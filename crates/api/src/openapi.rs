@@ -1,9 +1,16 @@
 //! The OpenAPI document of the API, generated from the handlers' annotations and served at
 //! `GET /client/v4/openapi.json` (no token needed: it documents, it reveals nothing).
+//!
+//! The annotations list each operation's answer and the errors only it gives; the errors that
+//! come from the shared layers are added to every operation they apply to by [`ErrorResponses`],
+//! and every error answer refers to the one [`ErrorEnvelope`] schema.
 
+use crate::envelope::ErrorEnvelope;
 use axum::Json;
+use utoipa::openapi::path::{HttpMethod, Operation, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::openapi::{ContentBuilder, Ref, Required, Response};
+use utoipa::{Modify, OpenApi, ToSchema};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -58,8 +65,8 @@ use utoipa::{Modify, OpenApi};
         crate::zonefile::export,
         serve,
     ),
-    components(schemas(crate::envelope::ApiMessage, crate::envelope::ResultInfo)),
-    modifiers(&BearerAuth),
+    components(schemas(crate::envelope::ApiMessage, crate::envelope::ResultInfo, ErrorEnvelope)),
+    modifiers(&BearerAuth, &ErrorResponses),
 )]
 struct ApiDoc;
 
@@ -73,6 +80,99 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// Adds to every operation the error answers of the layers every route shares (PRODUCT §3
+/// "Errors"), going by what the operation is:
+///
+/// - 401 where a token is required ([`crate::auth::Caller`]: none, or not a valid one);
+/// - 403 where that token changes something (every method but GET): a read token, or an
+///   account's token where only the administrator's may act;
+/// - 404 where the path names an object (`{zone_id}`, ...): it does not exist, belongs to
+///   another account, or its id cannot be read ([`crate::envelope::ApiPath`]);
+/// - 400 where a body must be given ([`crate::envelope::ApiJson`], the import's form) or a query
+///   is read ([`crate::envelope::ApiQuery`]): the message names the bad field;
+/// - 413 where a body is taken at all: the router refuses one over the route's limit
+///   ([`crate::guard::declared_length`]).
+///
+/// None gives 415: JSON bodies are read whatever their declared type (so `curl -d` works), and
+/// an import that is not a multipart form is a 400 naming `file`. None gives 405 either: that is
+/// the answer for a method no operation has. Errors an annotation lists itself keep its
+/// description; every error answer gets the [`ErrorEnvelope`] as `application/json`.
+struct ErrorResponses;
+
+impl Modify for ErrorResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let names_object = path.contains('{');
+            let operations = [
+                (HttpMethod::Get, &mut item.get),
+                (HttpMethod::Put, &mut item.put),
+                (HttpMethod::Post, &mut item.post),
+                (HttpMethod::Delete, &mut item.delete),
+                (HttpMethod::Patch, &mut item.patch),
+            ];
+            for (method, operation) in operations {
+                if let Some(operation) = operation {
+                    add_errors(operation, method == HttpMethod::Get, names_object);
+                }
+            }
+        }
+    }
+}
+
+fn add_errors(operation: &mut Operation, read_only: bool, names_object: bool) {
+    let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+    let body = operation.request_body.as_ref();
+    let body_required = body.is_some_and(|b| b.required == Some(Required::True));
+    let has_query = operation
+        .parameters
+        .iter()
+        .flatten()
+        .any(|p| p.parameter_in == ParameterIn::Query);
+    let shared = [
+        (
+            400,
+            body_required || has_query,
+            "the request is not valid: the message names the bad field, query parameter or \
+             zone-file line",
+        ),
+        (401, secured, "no valid bearer token"),
+        (
+            403,
+            secured && !read_only,
+            "the token may not do this: a read token, or an account's token where only the \
+             administrator's may act",
+        ),
+        (
+            404,
+            names_object,
+            "no such object: it does not exist, or it belongs to another account",
+        ),
+        (413, body.is_some(), "the body is over the size limit"),
+    ];
+    let responses = &mut operation.responses.responses;
+    for (status, applies, description) in shared {
+        if applies {
+            responses
+                .entry(status.to_string())
+                .or_insert_with(|| Response::new(description).into());
+        }
+    }
+    let envelope = ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name(ErrorEnvelope::name())))
+        .build();
+    for (status, response) in responses.iter_mut() {
+        let utoipa::openapi::RefOr::T(response) = response else {
+            continue;
+        };
+        if status.starts_with('4') || status.starts_with('5') {
+            response.content.clear();
+            response
+                .content
+                .insert("application/json".to_string(), envelope.clone());
+        }
     }
 }
 

@@ -5,9 +5,9 @@ use crate::auth::{visible_zone, Caller};
 use crate::batch::{run_ops, Op, Outcome};
 use crate::change::apex_of;
 use crate::content::{parse_owner, parse_type};
-use crate::envelope::{ok, ok_page, page_of, ApiJson, ApiQuery, Envelope};
+use crate::envelope::{ok, ok_page, page_of, ApiJson, ApiPath, ApiQuery, Envelope};
 use crate::{ApiError, ApiState};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::{Deserialize, Deserializer, Serialize};
 use tandem_store::{format_time, RecordFilter, RecordRow};
@@ -120,12 +120,12 @@ pub struct DeletedId {
 
 #[utoipa::path(get, path = "/client/v4/zones/{zone_id}/dns_records", operation_id = "dns_records_list", tag = "DNS records",
     params(("zone_id" = String, Path), RecordQuery),
-    responses((status = 200, body = Envelope<Vec<RecordOut>>), (status = 404, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<Vec<RecordOut>>)),
     security(("bearer" = [])))]
 pub async fn list(
     State(state): State<ApiState>,
     caller: Caller,
-    Path(zone_id): Path<String>,
+    ApiPath(zone_id): ApiPath<String>,
     ApiQuery(q): ApiQuery<RecordQuery>,
 ) -> Result<Response, ApiError> {
     let page = page_of(
@@ -155,12 +155,12 @@ pub async fn list(
 
 #[utoipa::path(get, path = "/client/v4/zones/{zone_id}/dns_records/{record_id}", operation_id = "dns_records_get", tag = "DNS records",
     params(("zone_id" = String, Path), ("record_id" = String, Path)),
-    responses((status = 200, body = Envelope<RecordOut>), (status = 404, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<RecordOut>)),
     security(("bearer" = [])))]
 pub async fn get(
     State(state): State<ApiState>,
     caller: Caller,
-    Path((zone_id, record_id)): Path<(String, String)>,
+    ApiPath((zone_id, record_id)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
     state
         .run(move |s| {
@@ -176,12 +176,12 @@ pub async fn get(
 
 #[utoipa::path(post, path = "/client/v4/zones/{zone_id}/dns_records", operation_id = "dns_records_create", tag = "DNS records",
     params(("zone_id" = String, Path)), request_body = RecordInput,
-    responses((status = 200, body = Envelope<RecordOut>), (status = 400, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<RecordOut>)),
     security(("bearer" = [])))]
 pub async fn create(
     State(state): State<ApiState>,
     caller: Caller,
-    Path(zone_id): Path<String>,
+    ApiPath(zone_id): ApiPath<String>,
     ApiJson(input): ApiJson<RecordInput>,
 ) -> Result<Response, ApiError> {
     one(state, caller, zone_id, Op::Post(input)).await
@@ -189,12 +189,12 @@ pub async fn create(
 
 #[utoipa::path(put, path = "/client/v4/zones/{zone_id}/dns_records/{record_id}", operation_id = "dns_records_put", tag = "DNS records",
     params(("zone_id" = String, Path), ("record_id" = String, Path)), request_body = RecordInput,
-    responses((status = 200, body = Envelope<RecordOut>), (status = 400, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<RecordOut>)),
     security(("bearer" = [])))]
 pub async fn put(
     State(state): State<ApiState>,
     caller: Caller,
-    Path((zone_id, record_id)): Path<(String, String)>,
+    ApiPath((zone_id, record_id)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<RecordInput>,
 ) -> Result<Response, ApiError> {
     one(state, caller, zone_id, Op::Put(record_id, input)).await
@@ -202,12 +202,12 @@ pub async fn put(
 
 #[utoipa::path(patch, path = "/client/v4/zones/{zone_id}/dns_records/{record_id}", operation_id = "dns_records_patch", tag = "DNS records",
     params(("zone_id" = String, Path), ("record_id" = String, Path)), request_body = RecordInput,
-    responses((status = 200, body = Envelope<RecordOut>), (status = 400, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<RecordOut>)),
     security(("bearer" = [])))]
 pub async fn patch(
     State(state): State<ApiState>,
     caller: Caller,
-    Path((zone_id, record_id)): Path<(String, String)>,
+    ApiPath((zone_id, record_id)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<RecordInput>,
 ) -> Result<Response, ApiError> {
     one(state, caller, zone_id, Op::Patch(record_id, input)).await
@@ -215,12 +215,13 @@ pub async fn patch(
 
 #[utoipa::path(delete, path = "/client/v4/zones/{zone_id}/dns_records/{record_id}", operation_id = "dns_records_delete", tag = "DNS records",
     params(("zone_id" = String, Path), ("record_id" = String, Path)),
-    responses((status = 200, body = Envelope<DeletedId>), (status = 404, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<DeletedId>),
+        (status = 400, description = "the record cannot go: it is the SOA, the zone would lose its apex NS, or the zone is a secondary zone")),
     security(("bearer" = [])))]
 pub async fn delete(
     State(state): State<ApiState>,
     caller: Caller,
-    Path((zone_id, record_id)): Path<(String, String)>,
+    ApiPath((zone_id, record_id)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
     one(state, caller, zone_id, Op::Delete(record_id)).await
 }

@@ -4,12 +4,12 @@
 
 use crate::accounts::AccountOut;
 use crate::auth::Caller;
-use crate::envelope::{ok, ok_list, ApiJson, Envelope};
+use crate::envelope::{ok, ok_list, ApiJson, ApiPath, Envelope};
 use crate::records::DeletedId;
 use crate::transfers::input::object_name;
 use crate::transfers::visible_account;
 use crate::{ApiError, ApiState};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use tandem_store::{format_time, ApiToken, Permission};
@@ -62,8 +62,7 @@ fn token_out(t: ApiToken) -> TokenOut {
 }
 
 #[utoipa::path(post, path = "/client/v4/accounts", operation_id = "accounts_create", tag = "Accounts", request_body = AccountCreate,
-    responses((status = 200, body = Envelope<AccountOut>), (status = 400, body = Envelope<Option<String>>),
-        (status = 403, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<AccountOut>)),
     security(("bearer" = [])))]
 pub async fn create_account(
     State(state): State<ApiState>,
@@ -90,12 +89,12 @@ pub async fn create_account(
 
 #[utoipa::path(get, path = "/client/v4/accounts/{account_id}/tokens", operation_id = "tokens_list", tag = "Accounts",
     params(("account_id" = String, Path)),
-    responses((status = 200, body = Envelope<Vec<TokenOut>>), (status = 404, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<Vec<TokenOut>>)),
     security(("bearer" = [])))]
 pub async fn list(
     State(state): State<ApiState>,
     caller: Caller,
-    Path(account_id): Path<String>,
+    ApiPath(account_id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     state
         .run(move |s| {
@@ -108,13 +107,12 @@ pub async fn list(
 
 #[utoipa::path(post, path = "/client/v4/accounts/{account_id}/tokens", operation_id = "tokens_create", tag = "Accounts",
     params(("account_id" = String, Path)), request_body = TokenCreate,
-    responses((status = 200, body = Envelope<TokenCreated>), (status = 400, body = Envelope<Option<String>>),
-        (status = 403, body = Envelope<Option<String>>), (status = 404, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<TokenCreated>)),
     security(("bearer" = [])))]
 pub async fn create(
     State(state): State<ApiState>,
     caller: Caller,
-    Path(account_id): Path<String>,
+    ApiPath(account_id): ApiPath<String>,
     ApiJson(body): ApiJson<TokenCreate>,
 ) -> Result<Response, ApiError> {
     caller.require_write()?;
@@ -144,13 +142,12 @@ pub async fn create(
 
 #[utoipa::path(delete, path = "/client/v4/accounts/{account_id}/tokens/{token_id}", operation_id = "tokens_delete", tag = "Accounts",
     params(("account_id" = String, Path), ("token_id" = String, Path)),
-    responses((status = 200, body = Envelope<DeletedId>), (status = 403, body = Envelope<Option<String>>),
-        (status = 404, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<DeletedId>)),
     security(("bearer" = [])))]
 pub async fn delete(
     State(state): State<ApiState>,
     caller: Caller,
-    Path((account_id, token_id)): Path<(String, String)>,
+    ApiPath((account_id, token_id)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
     caller.require_write()?;
     state

@@ -5,10 +5,10 @@
 use crate::auth::{visible_zone, Caller};
 use crate::change::{apex_of, commit, editable, has_rr, new_row, Edit};
 use crate::content::{AUTO_TTL, MIN_TTL};
-use crate::envelope::{body_error, ok, ApiQuery, Envelope};
+use crate::envelope::{body_error, ok, ApiPath, ApiQuery, Envelope};
 use crate::{ApiError, ApiState};
 use axum::extract::multipart::{Multipart, MultipartRejection};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -49,13 +49,12 @@ pub struct ImportResult {
 #[utoipa::path(post, path = "/client/v4/zones/{zone_id}/dns_records/import", operation_id = "dns_records_import", tag = "DNS records",
     params(("zone_id" = String, Path), ImportQuery),
     request_body(content = ImportForm, content_type = "multipart/form-data"),
-    responses((status = 200, body = Envelope<ImportResult>), (status = 400, body = Envelope<Option<String>>),
-        (status = 413, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<ImportResult>)),
     security(("bearer" = [])))]
 pub async fn import(
     State(state): State<ApiState>,
     caller: Caller,
-    Path(zone_id): Path<String>,
+    ApiPath(zone_id): ApiPath<String>,
     ApiQuery(q): ApiQuery<ImportQuery>,
     form: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
@@ -242,13 +241,12 @@ fn is_noop(version: &ZoneVersion, edit: &Edit) -> bool {
 
 #[utoipa::path(get, path = "/client/v4/zones/{zone_id}/dns_records/export", operation_id = "dns_records_export", tag = "DNS records",
     params(("zone_id" = String, Path)),
-    responses((status = 200, description = "The zone file", content_type = "text/plain", body = String),
-        (status = 404, body = Envelope<Option<String>>)),
+    responses((status = 200, description = "The zone file", content_type = "text/plain", body = String)),
     security(("bearer" = [])))]
 pub async fn export(
     State(state): State<ApiState>,
     caller: Caller,
-    Path(zone_id): Path<String>,
+    ApiPath(zone_id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let text = state
         .run(move |s| {

@@ -3,10 +3,10 @@
 
 use crate::auth::{visible_zone, Caller};
 use crate::change::{apex_of, new_row};
-use crate::envelope::{ok, ok_page, page_of, ApiJson, ApiQuery, Envelope};
+use crate::envelope::{ok, ok_page, page_of, ApiJson, ApiPath, ApiQuery, Envelope};
 use crate::records::DeletedId;
 use crate::{ApiError, ApiState};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -201,7 +201,7 @@ fn target_account(
 }
 
 #[utoipa::path(post, path = "/client/v4/zones", operation_id = "zones_create", tag = "Zones", request_body = ZoneCreate,
-    responses((status = 200, body = Envelope<ZoneOut>), (status = 400, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<ZoneOut>)),
     security(("bearer" = [])))]
 pub async fn create(
     State(state): State<ApiState>,
@@ -305,12 +305,12 @@ pub async fn list(
 }
 
 #[utoipa::path(get, path = "/client/v4/zones/{zone_id}", operation_id = "zones_get", tag = "Zones", params(("zone_id" = String, Path)),
-    responses((status = 200, body = Envelope<ZoneOut>), (status = 404, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<ZoneOut>)),
     security(("bearer" = [])))]
 pub async fn get(
     State(state): State<ApiState>,
     caller: Caller,
-    Path(zone_id): Path<String>,
+    ApiPath(zone_id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     state
         .run(move |s| {
@@ -322,12 +322,12 @@ pub async fn get(
 }
 
 #[utoipa::path(delete, path = "/client/v4/zones/{zone_id}", operation_id = "zones_delete", tag = "Zones", params(("zone_id" = String, Path)),
-    responses((status = 200, body = Envelope<DeletedId>), (status = 404, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<DeletedId>)),
     security(("bearer" = [])))]
 pub async fn delete(
     State(state): State<ApiState>,
     caller: Caller,
-    Path(zone_id): Path<String>,
+    ApiPath(zone_id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     caller.require_write()?;
     state

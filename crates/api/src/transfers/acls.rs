@@ -5,10 +5,10 @@
 use super::input::{ip_range, object_name};
 use super::visible_account;
 use crate::auth::Caller;
-use crate::envelope::{ok, ok_list, ApiJson, Envelope};
+use crate::envelope::{ok, ok_list, ApiJson, ApiPath, Envelope};
 use crate::records::DeletedId;
 use crate::{ApiError, ApiState};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use tandem_store::{new_id, now, Acl};
@@ -62,12 +62,12 @@ fn missing(acl_id: &str) -> ApiError {
 
 #[utoipa::path(get, path = "/client/v4/accounts/{account_id}/secondary_dns/acls", operation_id = "acls_list", tag = "Zone transfers",
     params(("account_id" = String, Path)),
-    responses((status = 200, body = Envelope<Vec<AclOut>>), (status = 404, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<Vec<AclOut>>)),
     security(("bearer" = [])))]
 pub async fn list(
     State(state): State<ApiState>,
     caller: Caller,
-    Path(account_id): Path<String>,
+    ApiPath(account_id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     state
         .run(move |s| {
@@ -80,13 +80,12 @@ pub async fn list(
 
 #[utoipa::path(post, path = "/client/v4/accounts/{account_id}/secondary_dns/acls", operation_id = "acls_create", tag = "Zone transfers",
     params(("account_id" = String, Path)), request_body = AclInput,
-    responses((status = 200, body = Envelope<AclOut>), (status = 400, body = Envelope<Option<String>>),
-        (status = 403, body = Envelope<Option<String>>), (status = 404, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<AclOut>)),
     security(("bearer" = [])))]
 pub async fn create(
     State(state): State<ApiState>,
     caller: Caller,
-    Path(account_id): Path<String>,
+    ApiPath(account_id): ApiPath<String>,
     ApiJson(input): ApiJson<AclInput>,
 ) -> Result<Response, ApiError> {
     caller.require_write()?;
@@ -104,12 +103,12 @@ pub async fn create(
 
 #[utoipa::path(get, path = "/client/v4/accounts/{account_id}/secondary_dns/acls/{acl_id}", operation_id = "acls_get", tag = "Zone transfers",
     params(("account_id" = String, Path), ("acl_id" = String, Path)),
-    responses((status = 200, body = Envelope<AclOut>), (status = 404, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<AclOut>)),
     security(("bearer" = [])))]
 pub async fn get(
     State(state): State<ApiState>,
     caller: Caller,
-    Path((account_id, acl_id)): Path<(String, String)>,
+    ApiPath((account_id, acl_id)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
     state
         .run(move |s| {
@@ -125,13 +124,12 @@ pub async fn get(
 
 #[utoipa::path(put, path = "/client/v4/accounts/{account_id}/secondary_dns/acls/{acl_id}", operation_id = "acls_put", tag = "Zone transfers",
     params(("account_id" = String, Path), ("acl_id" = String, Path)), request_body = AclInput,
-    responses((status = 200, body = Envelope<AclOut>), (status = 400, body = Envelope<Option<String>>),
-        (status = 403, body = Envelope<Option<String>>), (status = 404, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<AclOut>)),
     security(("bearer" = [])))]
 pub async fn put(
     State(state): State<ApiState>,
     caller: Caller,
-    Path((account_id, acl_id)): Path<(String, String)>,
+    ApiPath((account_id, acl_id)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<AclInput>,
 ) -> Result<Response, ApiError> {
     caller.require_write()?;
@@ -152,13 +150,12 @@ pub async fn put(
 
 #[utoipa::path(delete, path = "/client/v4/accounts/{account_id}/secondary_dns/acls/{acl_id}", operation_id = "acls_delete", tag = "Zone transfers",
     params(("account_id" = String, Path), ("acl_id" = String, Path)),
-    responses((status = 200, body = Envelope<DeletedId>),
-        (status = 403, body = Envelope<Option<String>>), (status = 404, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<DeletedId>)),
     security(("bearer" = [])))]
 pub async fn delete(
     State(state): State<ApiState>,
     caller: Caller,
-    Path((account_id, acl_id)): Path<(String, String)>,
+    ApiPath((account_id, acl_id)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
     caller.require_write()?;
     state

@@ -5,10 +5,10 @@
 use super::input::{auto_refresh, config_zone_name, peer_list};
 use super::{opt_time, served_serial};
 use crate::auth::{visible_zone, Caller};
-use crate::envelope::{ok, ApiJson, Envelope};
+use crate::envelope::{ok, ApiJson, ApiPath, Envelope};
 use crate::records::DeletedId;
 use crate::{ApiError, ApiState};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::Number;
@@ -150,13 +150,13 @@ fn checked(
 
 #[utoipa::path(get, path = "/client/v4/zones/{zone_id}/secondary_dns/incoming", operation_id = "incoming_get", tag = "Zone transfers",
     params(("zone_id" = String, Path)),
-    responses((status = 200, body = Envelope<IncomingOut>), (status = 400, body = Envelope<Option<String>>),
-        (status = 404, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<IncomingOut>),
+        (status = 400, description = "the zone is a full zone: incoming transfers are configured only on secondary zones")),
     security(("bearer" = [])))]
 pub async fn get(
     State(state): State<ApiState>,
     caller: Caller,
-    Path(zone_id): Path<String>,
+    ApiPath(zone_id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     state
         .run(move |s| {
@@ -170,13 +170,12 @@ pub async fn get(
 
 #[utoipa::path(post, path = "/client/v4/zones/{zone_id}/secondary_dns/incoming", operation_id = "incoming_create", tag = "Zone transfers",
     params(("zone_id" = String, Path)), request_body = IncomingInput,
-    responses((status = 200, body = Envelope<IncomingOut>), (status = 400, body = Envelope<Option<String>>),
-        (status = 403, body = Envelope<Option<String>>), (status = 404, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<IncomingOut>)),
     security(("bearer" = [])))]
 pub async fn create(
     State(state): State<ApiState>,
     caller: Caller,
-    Path(zone_id): Path<String>,
+    ApiPath(zone_id): ApiPath<String>,
     ApiJson(input): ApiJson<IncomingInput>,
 ) -> Result<Response, ApiError> {
     caller.require_write()?;
@@ -210,13 +209,12 @@ pub async fn create(
 
 #[utoipa::path(put, path = "/client/v4/zones/{zone_id}/secondary_dns/incoming", operation_id = "incoming_put", tag = "Zone transfers",
     params(("zone_id" = String, Path)), request_body = IncomingInput,
-    responses((status = 200, body = Envelope<IncomingOut>), (status = 400, body = Envelope<Option<String>>),
-        (status = 403, body = Envelope<Option<String>>), (status = 404, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<IncomingOut>)),
     security(("bearer" = [])))]
 pub async fn put(
     State(state): State<ApiState>,
     caller: Caller,
-    Path(zone_id): Path<String>,
+    ApiPath(zone_id): ApiPath<String>,
     ApiJson(input): ApiJson<IncomingInput>,
 ) -> Result<Response, ApiError> {
     caller.require_write()?;
@@ -239,13 +237,13 @@ pub async fn put(
 
 #[utoipa::path(delete, path = "/client/v4/zones/{zone_id}/secondary_dns/incoming", operation_id = "incoming_delete", tag = "Zone transfers",
     params(("zone_id" = String, Path)),
-    responses((status = 200, body = Envelope<DeletedId>), (status = 400, body = Envelope<Option<String>>),
-        (status = 403, body = Envelope<Option<String>>), (status = 404, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<DeletedId>),
+        (status = 400, description = "the zone is a full zone: incoming transfers are configured only on secondary zones")),
     security(("bearer" = [])))]
 pub async fn delete(
     State(state): State<ApiState>,
     caller: Caller,
-    Path(zone_id): Path<String>,
+    ApiPath(zone_id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     caller.require_write()?;
     state
@@ -268,13 +266,12 @@ pub async fn delete(
     params(("zone_id" = String, Path)),
     request_body(content = Option<serde_json::Value>, description = "ignored: no body, an empty body or any JSON"),
     responses((status = 200, description = "`OK`: the request is recorded", body = Envelope<String>),
-        (status = 400, body = Envelope<Option<String>>), (status = 403, body = Envelope<Option<String>>),
-        (status = 404, body = Envelope<Option<String>>)),
+        (status = 400, description = "the zone is a full zone: incoming transfers are configured only on secondary zones")),
     security(("bearer" = [])))]
 pub async fn force_axfr(
     State(state): State<ApiState>,
     caller: Caller,
-    Path(zone_id): Path<String>,
+    ApiPath(zone_id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     caller.require_write()?;
     state

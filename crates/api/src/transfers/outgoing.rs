@@ -7,10 +7,10 @@
 use super::input::{config_zone_name, peer_list};
 use super::{opt_time, served_serial};
 use crate::auth::{visible_zone, Caller};
-use crate::envelope::{ok, ApiJson, Envelope};
+use crate::envelope::{ok, ApiJson, ApiPath, Envelope};
 use crate::records::DeletedId;
 use crate::{ApiError, ApiState};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use tandem_store::{format_time, new_id, now, OutgoingConfig, ZoneRow};
@@ -123,12 +123,12 @@ fn status_text(enabled: bool) -> &'static str {
 
 #[utoipa::path(get, path = "/client/v4/zones/{zone_id}/secondary_dns/outgoing", operation_id = "outgoing_get", tag = "Zone transfers",
     params(("zone_id" = String, Path)),
-    responses((status = 200, body = Envelope<OutgoingOut>), (status = 404, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<OutgoingOut>)),
     security(("bearer" = [])))]
 pub async fn get(
     State(state): State<ApiState>,
     caller: Caller,
-    Path(zone_id): Path<String>,
+    ApiPath(zone_id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     state
         .run(move |s| {
@@ -141,14 +141,12 @@ pub async fn get(
 
 #[utoipa::path(post, path = "/client/v4/zones/{zone_id}/secondary_dns/outgoing", operation_id = "outgoing_create", tag = "Zone transfers",
     params(("zone_id" = String, Path)), request_body = OutgoingInput,
-    responses((status = 200, description = "created, disabled", body = Envelope<OutgoingOut>),
-        (status = 400, body = Envelope<Option<String>>), (status = 403, body = Envelope<Option<String>>),
-        (status = 404, body = Envelope<Option<String>>)),
+    responses((status = 200, description = "created, disabled", body = Envelope<OutgoingOut>)),
     security(("bearer" = [])))]
 pub async fn create(
     State(state): State<ApiState>,
     caller: Caller,
-    Path(zone_id): Path<String>,
+    ApiPath(zone_id): ApiPath<String>,
     ApiJson(input): ApiJson<OutgoingInput>,
 ) -> Result<Response, ApiError> {
     caller.require_write()?;
@@ -179,13 +177,12 @@ pub async fn create(
 
 #[utoipa::path(put, path = "/client/v4/zones/{zone_id}/secondary_dns/outgoing", operation_id = "outgoing_put", tag = "Zone transfers",
     params(("zone_id" = String, Path)), request_body = OutgoingInput,
-    responses((status = 200, body = Envelope<OutgoingOut>), (status = 400, body = Envelope<Option<String>>),
-        (status = 403, body = Envelope<Option<String>>), (status = 404, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<OutgoingOut>)),
     security(("bearer" = [])))]
 pub async fn put(
     State(state): State<ApiState>,
     caller: Caller,
-    Path(zone_id): Path<String>,
+    ApiPath(zone_id): ApiPath<String>,
     ApiJson(input): ApiJson<OutgoingInput>,
 ) -> Result<Response, ApiError> {
     caller.require_write()?;
@@ -208,13 +205,12 @@ pub async fn put(
 
 #[utoipa::path(delete, path = "/client/v4/zones/{zone_id}/secondary_dns/outgoing", operation_id = "outgoing_delete", tag = "Zone transfers",
     params(("zone_id" = String, Path)),
-    responses((status = 200, body = Envelope<DeletedId>), (status = 403, body = Envelope<Option<String>>),
-        (status = 404, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<DeletedId>)),
     security(("bearer" = [])))]
 pub async fn delete(
     State(state): State<ApiState>,
     caller: Caller,
-    Path(zone_id): Path<String>,
+    ApiPath(zone_id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     caller.require_write()?;
     state
@@ -235,13 +231,12 @@ pub async fn delete(
 #[utoipa::path(post, path = "/client/v4/zones/{zone_id}/secondary_dns/outgoing/enable", operation_id = "outgoing_enable", tag = "Zone transfers",
     params(("zone_id" = String, Path)),
     request_body(content = Option<serde_json::Value>, description = "ignored: no body, an empty body or any JSON"),
-    responses((status = 200, description = "`Enabled`; NOTIFY goes to every linked peer", body = Envelope<String>),
-        (status = 403, body = Envelope<Option<String>>), (status = 404, body = Envelope<Option<String>>)),
+    responses((status = 200, description = "`Enabled`; NOTIFY goes to every linked peer", body = Envelope<String>)),
     security(("bearer" = [])))]
 pub async fn enable(
     State(state): State<ApiState>,
     caller: Caller,
-    Path(zone_id): Path<String>,
+    ApiPath(zone_id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     caller.require_write()?;
     state
@@ -263,13 +258,12 @@ pub async fn enable(
 #[utoipa::path(post, path = "/client/v4/zones/{zone_id}/secondary_dns/outgoing/disable", operation_id = "outgoing_disable", tag = "Zone transfers",
     params(("zone_id" = String, Path)),
     request_body(content = Option<serde_json::Value>, description = "ignored: no body, an empty body or any JSON"),
-    responses((status = 200, description = "`Disabled`; transfer requests are refused and the IXFR backlog is cleared", body = Envelope<String>),
-        (status = 403, body = Envelope<Option<String>>), (status = 404, body = Envelope<Option<String>>)),
+    responses((status = 200, description = "`Disabled`; transfer requests are refused and the IXFR backlog is cleared", body = Envelope<String>)),
     security(("bearer" = [])))]
 pub async fn disable(
     State(state): State<ApiState>,
     caller: Caller,
-    Path(zone_id): Path<String>,
+    ApiPath(zone_id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     caller.require_write()?;
     state
@@ -290,13 +284,12 @@ pub async fn disable(
     params(("zone_id" = String, Path)),
     request_body(content = Option<serde_json::Value>, description = "ignored: no body, an empty body or any JSON"),
     responses((status = 200, description = "`OK`: NOTIFY to every linked peer is recorded", body = Envelope<String>),
-        (status = 400, description = "outgoing transfers are disabled", body = Envelope<Option<String>>),
-        (status = 403, body = Envelope<Option<String>>), (status = 404, body = Envelope<Option<String>>)),
+        (status = 400, description = "outgoing transfers are disabled")),
     security(("bearer" = [])))]
 pub async fn force_notify(
     State(state): State<ApiState>,
     caller: Caller,
-    Path(zone_id): Path<String>,
+    ApiPath(zone_id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     caller.require_write()?;
     state
@@ -322,13 +315,12 @@ pub async fn force_notify(
 
 #[utoipa::path(get, path = "/client/v4/zones/{zone_id}/secondary_dns/outgoing/status", operation_id = "outgoing_status", tag = "Zone transfers",
     params(("zone_id" = String, Path)),
-    responses((status = 200, description = "`Enabled` or `Disabled`", body = Envelope<String>),
-        (status = 404, body = Envelope<Option<String>>)),
+    responses((status = 200, description = "`Enabled` or `Disabled`", body = Envelope<String>)),
     security(("bearer" = [])))]
 pub async fn status(
     State(state): State<ApiState>,
     caller: Caller,
-    Path(zone_id): Path<String>,
+    ApiPath(zone_id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     state
         .run(move |s| {

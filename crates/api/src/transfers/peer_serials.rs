@@ -15,9 +15,9 @@
 
 use super::served_serial;
 use crate::auth::{visible_zone, Caller};
-use crate::envelope::{ok, Envelope};
+use crate::envelope::{ok, ApiPath, Envelope};
 use crate::{ApiError, ApiState};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -133,13 +133,12 @@ struct Probe {
 
 #[utoipa::path(get, path = "/client/v4/zones/{zone_id}/secondary_dns/peer_serials", operation_id = "peer_serials", tag = "Zone transfers",
     params(("zone_id" = String, Path)),
-    responses((status = 200, description = "one entry per linked peer and role, each queried live (at most 2 s each, in parallel; a zone's answers are reused for 5 s); empty without transfer configuration", body = Envelope<Vec<PeerSerial>>),
-        (status = 404, body = Envelope<Option<String>>)),
+    responses((status = 200, description = "one entry per linked peer and role, each queried live (at most 2 s each, in parallel; a zone's answers are reused for 5 s); empty without transfer configuration", body = Envelope<Vec<PeerSerial>>)),
     security(("bearer" = [])))]
 pub async fn list(
     State(state): State<ApiState>,
     caller: Caller,
-    Path(zone_id): Path<String>,
+    ApiPath(zone_id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let (zone_id, zone_name, our_serial, probes) = state
         .run(move |s| {

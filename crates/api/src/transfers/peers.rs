@@ -5,10 +5,10 @@
 use super::input::{object_name, optional_id, peer_ip, port};
 use super::visible_account;
 use crate::auth::Caller;
-use crate::envelope::{ok, ok_list, ApiJson, Envelope};
+use crate::envelope::{ok, ok_list, ApiJson, ApiPath, Envelope};
 use crate::records::DeletedId;
 use crate::{ApiError, ApiState};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::Number;
@@ -84,12 +84,12 @@ fn missing(peer_id: &str) -> ApiError {
 
 #[utoipa::path(get, path = "/client/v4/accounts/{account_id}/secondary_dns/peers", operation_id = "peers_list", tag = "Zone transfers",
     params(("account_id" = String, Path)),
-    responses((status = 200, body = Envelope<Vec<PeerOut>>), (status = 404, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<Vec<PeerOut>>)),
     security(("bearer" = [])))]
 pub async fn list(
     State(state): State<ApiState>,
     caller: Caller,
-    Path(account_id): Path<String>,
+    ApiPath(account_id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     state
         .run(move |s| {
@@ -102,13 +102,12 @@ pub async fn list(
 
 #[utoipa::path(post, path = "/client/v4/accounts/{account_id}/secondary_dns/peers", operation_id = "peers_create", tag = "Zone transfers",
     params(("account_id" = String, Path)), request_body = PeerInput,
-    responses((status = 200, body = Envelope<PeerOut>), (status = 400, body = Envelope<Option<String>>),
-        (status = 403, body = Envelope<Option<String>>), (status = 404, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<PeerOut>)),
     security(("bearer" = [])))]
 pub async fn create(
     State(state): State<ApiState>,
     caller: Caller,
-    Path(account_id): Path<String>,
+    ApiPath(account_id): ApiPath<String>,
     ApiJson(input): ApiJson<PeerInput>,
 ) -> Result<Response, ApiError> {
     caller.require_write()?;
@@ -126,12 +125,12 @@ pub async fn create(
 
 #[utoipa::path(get, path = "/client/v4/accounts/{account_id}/secondary_dns/peers/{peer_id}", operation_id = "peers_get", tag = "Zone transfers",
     params(("account_id" = String, Path), ("peer_id" = String, Path)),
-    responses((status = 200, body = Envelope<PeerOut>), (status = 404, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<PeerOut>)),
     security(("bearer" = [])))]
 pub async fn get(
     State(state): State<ApiState>,
     caller: Caller,
-    Path((account_id, peer_id)): Path<(String, String)>,
+    ApiPath((account_id, peer_id)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
     state
         .run(move |s| {
@@ -147,13 +146,12 @@ pub async fn get(
 
 #[utoipa::path(put, path = "/client/v4/accounts/{account_id}/secondary_dns/peers/{peer_id}", operation_id = "peers_put", tag = "Zone transfers",
     params(("account_id" = String, Path), ("peer_id" = String, Path)), request_body = PeerInput,
-    responses((status = 200, body = Envelope<PeerOut>), (status = 400, body = Envelope<Option<String>>),
-        (status = 403, body = Envelope<Option<String>>), (status = 404, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<PeerOut>)),
     security(("bearer" = [])))]
 pub async fn put(
     State(state): State<ApiState>,
     caller: Caller,
-    Path((account_id, peer_id)): Path<(String, String)>,
+    ApiPath((account_id, peer_id)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<PeerInput>,
 ) -> Result<Response, ApiError> {
     caller.require_write()?;
@@ -175,13 +173,12 @@ pub async fn put(
 #[utoipa::path(delete, path = "/client/v4/accounts/{account_id}/secondary_dns/peers/{peer_id}", operation_id = "peers_delete", tag = "Zone transfers",
     params(("account_id" = String, Path), ("peer_id" = String, Path)),
     responses((status = 200, body = Envelope<DeletedId>),
-        (status = 400, description = "the peer is linked to zones, which the message names", body = Envelope<Option<String>>),
-        (status = 403, body = Envelope<Option<String>>), (status = 404, body = Envelope<Option<String>>)),
+        (status = 400, description = "the peer is linked to zones, which the message names")),
     security(("bearer" = [])))]
 pub async fn delete(
     State(state): State<ApiState>,
     caller: Caller,
-    Path((account_id, peer_id)): Path<(String, String)>,
+    ApiPath((account_id, peer_id)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
     caller.require_write()?;
     state

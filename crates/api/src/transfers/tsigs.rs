@@ -6,10 +6,10 @@
 use super::input::{algorithm, key_name, secret};
 use super::visible_account;
 use crate::auth::Caller;
-use crate::envelope::{ok, ok_list, ApiJson, Envelope};
+use crate::envelope::{ok, ok_list, ApiJson, ApiPath, Envelope};
 use crate::records::DeletedId;
 use crate::{ApiError, ApiState};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use tandem_store::{new_id, now, TsigKey};
@@ -73,12 +73,12 @@ fn missing(tsig_id: &str) -> ApiError {
 
 #[utoipa::path(get, path = "/client/v4/accounts/{account_id}/secondary_dns/tsigs", operation_id = "tsigs_list", tag = "Zone transfers",
     params(("account_id" = String, Path)),
-    responses((status = 200, body = Envelope<Vec<TsigOut>>), (status = 404, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<Vec<TsigOut>>)),
     security(("bearer" = [])))]
 pub async fn list(
     State(state): State<ApiState>,
     caller: Caller,
-    Path(account_id): Path<String>,
+    ApiPath(account_id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     state
         .run(move |s| {
@@ -91,13 +91,12 @@ pub async fn list(
 
 #[utoipa::path(post, path = "/client/v4/accounts/{account_id}/secondary_dns/tsigs", operation_id = "tsigs_create", tag = "Zone transfers",
     params(("account_id" = String, Path)), request_body = TsigInput,
-    responses((status = 200, body = Envelope<TsigOut>), (status = 400, body = Envelope<Option<String>>),
-        (status = 403, body = Envelope<Option<String>>), (status = 404, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<TsigOut>)),
     security(("bearer" = [])))]
 pub async fn create(
     State(state): State<ApiState>,
     caller: Caller,
-    Path(account_id): Path<String>,
+    ApiPath(account_id): ApiPath<String>,
     ApiJson(input): ApiJson<TsigInput>,
 ) -> Result<Response, ApiError> {
     caller.require_write()?;
@@ -115,12 +114,12 @@ pub async fn create(
 
 #[utoipa::path(get, path = "/client/v4/accounts/{account_id}/secondary_dns/tsigs/{tsig_id}", operation_id = "tsigs_get", tag = "Zone transfers",
     params(("account_id" = String, Path), ("tsig_id" = String, Path)),
-    responses((status = 200, body = Envelope<TsigOut>), (status = 404, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<TsigOut>)),
     security(("bearer" = [])))]
 pub async fn get(
     State(state): State<ApiState>,
     caller: Caller,
-    Path((account_id, tsig_id)): Path<(String, String)>,
+    ApiPath((account_id, tsig_id)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
     state
         .run(move |s| {
@@ -136,13 +135,12 @@ pub async fn get(
 
 #[utoipa::path(put, path = "/client/v4/accounts/{account_id}/secondary_dns/tsigs/{tsig_id}", operation_id = "tsigs_put", tag = "Zone transfers",
     params(("account_id" = String, Path), ("tsig_id" = String, Path)), request_body = TsigInput,
-    responses((status = 200, body = Envelope<TsigOut>), (status = 400, body = Envelope<Option<String>>),
-        (status = 403, body = Envelope<Option<String>>), (status = 404, body = Envelope<Option<String>>)),
+    responses((status = 200, body = Envelope<TsigOut>)),
     security(("bearer" = [])))]
 pub async fn put(
     State(state): State<ApiState>,
     caller: Caller,
-    Path((account_id, tsig_id)): Path<(String, String)>,
+    ApiPath((account_id, tsig_id)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<TsigInput>,
 ) -> Result<Response, ApiError> {
     caller.require_write()?;
@@ -164,13 +162,12 @@ pub async fn put(
 #[utoipa::path(delete, path = "/client/v4/accounts/{account_id}/secondary_dns/tsigs/{tsig_id}", operation_id = "tsigs_delete", tag = "Zone transfers",
     params(("account_id" = String, Path), ("tsig_id" = String, Path)),
     responses((status = 200, body = Envelope<DeletedId>),
-        (status = 400, description = "peers use the key; the message names them and their zones", body = Envelope<Option<String>>),
-        (status = 403, body = Envelope<Option<String>>), (status = 404, body = Envelope<Option<String>>)),
+        (status = 400, description = "peers use the key; the message names them and their zones")),
     security(("bearer" = [])))]
 pub async fn delete(
     State(state): State<ApiState>,
     caller: Caller,
-    Path((account_id, tsig_id)): Path<(String, String)>,
+    ApiPath((account_id, tsig_id)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
     caller.require_write()?;
     state
