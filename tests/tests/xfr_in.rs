@@ -474,3 +474,24 @@ fn transfers_in_quick_succession_run_one_at_a_time() {
         s.fake.describe_since(since)
     );
 }
+
+/// THREATS.md "transfer larger than the zone size limit", in octets: with
+/// `--max-transfer-bytes` a transfer whose records would hold more memory is given up, and
+/// the old zone stays served.
+#[test]
+fn transfer_over_the_byte_limit_keeps_the_old_zone() {
+    let s = Setup::start(&["--max-transfer-bytes", "8000"], false, None);
+    let mut big = v(1);
+    for i in 0..100 {
+        big.push_str(&format!("bulk{i} TXT \"padding record number {i}\"\n"));
+    }
+    let since = Instant::now();
+    s.fake.set_version(N + 1, &big);
+    notify_from(LOCALHOST, s.t.dns(), ZONE, Duration::from_secs(3))
+        .unwrap_or_else(|e| s.fail(&format!("NOTIFY: {e}"), since));
+    let status =
+        s.sz.wait_error(&["8000 bytes", "limit"], WAIT)
+            .unwrap_or_else(|e| s.fail(&e, since));
+    s.assert_serves_n(since);
+    assert_eq!(status["soa_serial"], N, "{status:#}");
+}

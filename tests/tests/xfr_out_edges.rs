@@ -371,3 +371,36 @@ fn ixfr_requests_without_a_proper_soa_get_formerr() {
     assert_eq!(r.rcode(), rcode::NOERROR, "{r}");
     assert_eq!(soa_serials(r.answer()), vec![100]);
 }
+
+/// THREATS.md "AXFR or IXFR over UDP": even from a peer allowed to transfer the zone, an AXFR
+/// over UDP gets an error and no records (RFC 5936 §4.2: AXFR is TCP only), and an IXFR over
+/// UDP from a serial the journal cannot serve gets a single SOA (RFC 1995 §2), never a
+/// multi-message answer.
+#[test]
+fn transfers_over_udp_from_an_allowed_peer_get_no_zone() {
+    let t = Tandem::start();
+    serve(&t, false);
+    let server = t.dns();
+    let axfr = class_request(9, 252, 1);
+    let got = udp_raw(server, &axfr, std::time::Duration::from_secs(3)).expect("an answer");
+    let r = Response::parse(got).unwrap();
+    assert!(
+        [rcode::REFUSED, rcode::FORMERR, rcode::NOTIMP].contains(&r.rcode()),
+        "AXFR over UDP: {r}"
+    );
+    assert!(
+        r.answer().is_empty(),
+        "AXFR over UDP carries no records: {r}"
+    );
+
+    let ixfr = request(10, Some(50)).finish();
+    let got = udp_raw(server, &ixfr, std::time::Duration::from_secs(3)).expect("an answer");
+    let r = Response::parse(got).unwrap();
+    assert_eq!(r.rcode(), rcode::NOERROR, "{r}");
+    assert_eq!(
+        soa_serials(r.answer()),
+        vec![100],
+        "one SOA, the current one: {r}"
+    );
+    assert_eq!(r.answer().len(), 1, "{r}");
+}

@@ -246,6 +246,38 @@ fn compression_pointer_into_another_message_fails() {
     assert!(matches!(err, XfrInError::Malformed { .. }), "{err}");
 }
 
+/// THREATS.md "compression pointers reaching across messages of a multi-message transfer"
+/// (a Knot fix): each message is decompressed on its own (RFC 1035 §4.1.4), so a pointer in
+/// message 2 to an offset that holds a name only in message 1 is malformed.
+#[test]
+fn compression_pointer_across_messages_of_a_stream_fails() {
+    let first = message(7, rtype::AXFR, true, &[soa(5), ns()]);
+    // Offset 12 of message 1 is the question's name; message 2 has no question, and its
+    // offset 40 lies past its own end.
+    assert!(first.len() > 40);
+    let mut second = header(7, 0x8400, [0, 1, 0, 0]);
+    second.extend_from_slice(&[0xC0, 40]);
+    second.extend_from_slice(&rtype::A.to_be_bytes());
+    second.extend_from_slice(&CLASS_IN.to_be_bytes());
+    second.extend_from_slice(&300u32.to_be_bytes());
+    second.extend_from_slice(&4u16.to_be_bytes());
+    second.extend_from_slice(&[192, 0, 2, 1]);
+    assert!(second.len() < 40);
+    let last = message(7, rtype::AXFR, false, &[soa(5)]);
+    let err = run(
+        reader(Kind::Axfr, None),
+        &[first.clone(), second, last.clone()],
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, XfrInError::Malformed { message: 2, .. }),
+        "{err}"
+    );
+    // The same record with its owner written out is fine.
+    let whole = message(7, rtype::AXFR, false, &[a("x.example.com", 1)]);
+    assert!(run(reader(Kind::Axfr, None), &[first, whole, last]).is_ok());
+}
+
 #[test]
 fn incremental_answer() {
     let msgs = [
