@@ -9,8 +9,10 @@
 //! tandem-loadgen probe --server 127.0.0.1:5300 --min-serial 7 --interval-ms 20 --wait 30
 //! tandem-loadgen free-port
 //! tandem-loadgen reflect --listen 127.0.0.1:5300 --duration 30
+//! tandem-loadgen endless-axfr --listen 127.0.0.1:5301 --serial 2 --duration 60
 //! ```
 
+mod endless;
 mod engine;
 mod gen;
 mod reflect;
@@ -57,6 +59,21 @@ enum Cmd {
     FreePort,
     /// Answer every datagram (no DNS work): measures the load generator's ceiling.
     Reflect(ReflectArgs),
+    /// A primary whose AXFR never ends: the memory benchmark of incoming transfers.
+    EndlessAxfr(EndlessArgs),
+}
+
+#[derive(Args, Debug)]
+struct EndlessArgs {
+    /// Loopback address to serve on (UDP and TCP).
+    #[arg(long)]
+    listen: SocketAddr,
+    /// The serial of the SOA it answers and opens transfers with.
+    #[arg(long, default_value_t = 2)]
+    serial: u32,
+    /// Seconds to serve.
+    #[arg(long, default_value_t = 60.0)]
+    duration: f64,
 }
 
 #[derive(Args, Debug)]
@@ -334,6 +351,9 @@ fn main() -> ExitCode {
                 println!("{{\"answered\":{n}}}");
                 true
             }),
+        Some(Cmd::EndlessAxfr(a)) => secs(a.duration, "--duration")
+            .and_then(|d| endless::serve(a.listen, a.serial, d))
+            .map(|()| true),
         None => load(&cli.load).map(|_| true),
     };
     match res {

@@ -331,7 +331,12 @@ impl Secondary {
                 }
             }
             let _slot = self.slots.acquire().await;
-            match self.transfer(&served, primary, force, &mut attempts).await {
+            let pulled = self.transfer(&served, primary, force, &mut attempts).await;
+            // A transfer's records are freed by now (kept in the new version, or dropped);
+            // hand the allocator's free pages back, or a refused giant transfer would leave
+            // the process at its peak for good.
+            release_free_memory().await;
+            match pulled {
                 Pulled::Failed => continue,
                 Pulled::Current => {}
                 Pulled::Applied => {
@@ -599,6 +604,16 @@ impl crate::notify_in::NotifyReceiver for Secondary {
     }
 }
 
+/// Returns the heap's free pages to the system (glibc keeps freed memory of a large transfer
+/// in its arenas otherwise). Off the async workers: trimming walks the arenas.
+async fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: malloc_trim only reorganises the allocator's own free lists.
+        let _ = tokio::task::spawn_blocking(|| unsafe { libc::malloc_trim(0) }).await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::retry_delay;
@@ -619,3 +634,4 @@ mod tests {
         }
     }
 }
+
