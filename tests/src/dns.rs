@@ -278,6 +278,11 @@ impl Response {
     pub fn id(&self) -> u16 {
         self.msg.header().id()
     }
+
+    /// The message as received.
+    pub fn wire(&self) -> &[u8] {
+        &self.wire
+    }
     pub fn qr(&self) -> bool {
         self.msg.header().qr()
     }
