@@ -5,6 +5,8 @@
 //!   one from the peer's address is answered QR+AA NOERROR and causes exactly one SOA check;
 //! - a flood of NOTIFYs from the peer causes a bounded number of SOA checks, and Tandem keeps
 //!   answering queries meanwhile;
+//! - a flood of NOTIFYs from a stranger is answered REFUSED, every one is counted, and the log
+//!   gets at most its per-second budget of lines about them, the rest counted as suppressed;
 //! - a primary that stops answering: the zone is served until the SOA expire, then SERVFAIL
 //!   with state `expired` (and no AXFR of the expired copy), and served again once the
 //!   primary is back;
@@ -19,7 +21,8 @@ use tandem_tests::dns::Query;
 use tandem_tests::fake_primary::{FakePrimary, SoaTimers};
 use tandem_tests::fake_setup::{key, timers, v, v1, Setup, LOCALHOST, N, ZONE};
 use tandem_tests::incoming::{
-    notify_from, notify_signed, now_secs, parse_time, served, wait_served, SecondaryZone, WAIT,
+    metric, notify_from, notify_signed, notify_wire, now_secs, parse_time, served, wait_served,
+    SecondaryZone, WAIT,
 };
 use tandem_tests::secondary::TsigKey;
 use tandem_tests::Tandem;
@@ -186,6 +189,94 @@ fn notify_flood_is_rate_limited() {
     }
     assert_eq!(answered_queries, 5, "queries answered during the flood");
     assert!(s.t.is_running(), "tandem died");
+}
+
+/// Lines of Tandem's log (this run) that report a refused NOTIFY.
+fn refused_notify_lines(t: &Tandem) -> usize {
+    t.log_tail(usize::MAX)
+        .lines()
+        .filter(|l| l.contains("NOTIFY refused"))
+        .count()
+}
+
+/// `tandem_log_lines_suppressed_total{what="notify_refused"}` (0 when absent).
+fn suppressed_notify_lines(s: &Setup) -> f64 {
+    metric(
+        &s.sz.metrics(),
+        "tandem_log_lines_suppressed_total",
+        &[("what", "notify_refused")],
+    )
+    .unwrap_or(0.0)
+}
+
+#[test]
+fn refused_notify_flood_is_counted_and_logs_within_the_budget() {
+    // Log budget of refused NOTIFYs (tandem_server::log_budget::LINES_PER_SECOND).
+    const LINES_PER_SECOND: usize = 10;
+    const FLOOD: usize = 2000;
+    let s = Setup::start(&[], false, None);
+    let lines_before = refused_notify_lines(&s.t);
+    let suppressed_before = suppressed_notify_lines(&s);
+    let counted_before = s.sz.notifies_received("refused");
+
+    let socket = UdpSocket::bind(SocketAddr::new(STRANGER, 0)).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(1)))
+        .unwrap();
+    let (wire, _) = notify_wire(ZONE, None);
+    let since = Instant::now();
+    let mut refused = 0;
+    let mut buf = [0u8; 512];
+    for _ in 0..FLOOD {
+        socket.send_to(&wire, s.t.dns()).unwrap();
+        // One at a time, so none is lost to a full socket buffer.
+        if let Ok((n, _)) = socket.recv_from(&mut buf) {
+            refused += usize::from(n >= 4 && buf[..2] == wire[..2] && buf[3] & 0x0f == 5);
+        }
+    }
+    let flood = since.elapsed();
+    if refused < FLOOD * 9 / 10 {
+        s.fail(
+            &format!("only {refused} of {FLOOD} NOTIFYs from {STRANGER} answered REFUSED"),
+            since,
+        );
+    }
+    if served(s.t.dns(), ZONE) != Ok(N) {
+        s.fail("the zone is not served after the NOTIFY flood", since);
+    }
+    if s.fake.soa_queries_since(since) != 0 {
+        s.fail("NOTIFYs from a stranger caused an SOA query", since);
+    }
+    // Every refusal is counted once, and takes one line from the budget or is counted as
+    // left out.
+    let counted = (s.sz.notifies_received("refused") - counted_before) as usize;
+    let lines = refused_notify_lines(&s.t) - lines_before;
+    let suppressed = (suppressed_notify_lines(&s) - suppressed_before) as usize;
+    if counted < refused || counted > FLOOD {
+        s.fail(
+            &format!("{counted} refused NOTIFYs counted; {refused} answered REFUSED of {FLOOD}"),
+            since,
+        );
+    }
+    if lines + suppressed != counted {
+        s.fail(
+            &format!(
+                "{lines} log lines + {suppressed} suppressed != {counted} refused NOTIFYs counted"
+            ),
+            since,
+        );
+    }
+    // The flood spans at most this many budget seconds (and a partial one at each end).
+    let bound = LINES_PER_SECOND * (flood.as_secs() as usize + 2);
+    if lines == 0 || lines > bound {
+        s.fail(
+            &format!(
+                "{lines} log lines about {counted} refused NOTIFYs in {flood:?}; expected 1 to \
+                 {bound}"
+            ),
+            since,
+        );
+    }
 }
 
 #[test]

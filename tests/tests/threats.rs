@@ -1,7 +1,8 @@
 //! THREATS.md, "From the network, to the query path": malformed packets over UDP and TCP get
 //! FORMERR (or BADVERS/REFUSED/NOTIMP where that is the right error) or no answer at all, never
 //! a crash; after each one the server still answers a good query. TCP connection limits, idle
-//! timeouts, half-closed and non-reading clients stay bounded.
+//! timeouts, half-closed and non-reading clients stay bounded, and a table full of idle
+//! connections makes room for a new client by closing the one idle the longest.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -9,8 +10,11 @@ use std::time::{Duration, Instant};
 
 use domain::base::iana::Rtype;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+use tandem_tests::api::http_get_as;
 use tandem_tests::dns::{self, raw, rcode, Edns, Query, Response};
+use tandem_tests::incoming::metric;
 use tandem_tests::malformed::{judge, malformed_packets, XorShift, FORMERR_ONLY};
+use tandem_tests::tandem::TOKEN;
 use tandem_tests::zones::{example_zone, ORIGIN};
 use tandem_tests::{Checks, ExampleServer, Tandem};
 
@@ -456,5 +460,106 @@ fn many_records_or_types_at_one_name_get_bounded_answers() {
         }
     }
     still_answers(&mut c, s, "bursts of large answers", true);
+    c.finish();
+}
+
+/// An answer or why there is none, for a failure message.
+fn shown(r: &Result<Response, String>) -> String {
+    match r {
+        Ok(r) => r.to_string(),
+        Err(e) => e.clone(),
+    }
+}
+
+#[test]
+fn a_full_tcp_table_closes_the_longest_idle_connection_for_a_new_client() {
+    // Four slots, one per address, and an idle timeout far beyond the test: only eviction
+    // can free a slot.
+    let tandem = server(&[
+        "--tcp-max-connections",
+        "4",
+        "--tcp-max-per-client",
+        "1",
+        "--tcp-idle-timeout-ms",
+        "120000",
+    ]);
+    let s = tandem.dns();
+    let mut c = Checks::new();
+    let www = Query::new("www.example.test.", Rtype::A);
+    let answered = |r: &Result<Response, String>| matches!(r, Ok(r) if r.rcode() == rcode::NOERROR && r.answer().len() == 1);
+    // Loopback sources 127.0.0.2 to .5, each answered once, in that order, so each is idle
+    // longer than the next.
+    let mut held = Vec::new();
+    for host in 2..=5u8 {
+        let mut stream = match connect_from([127, 0, 0, host], s) {
+            Ok(stream) => stream,
+            Err(e) => {
+                eprintln!("NOTE: cannot bind 127.0.0.{host} ({e}); eviction test skipped");
+                return;
+            }
+        };
+        let r = query_on(&mut stream, &www);
+        c.check(answered(&r), || format!("127.0.0.{host}: {}", shown(&r)));
+        held.push((host, stream));
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    // 127.0.0.2 asks again: now 127.0.0.3 is the one idle the longest.
+    let r = query_on(&mut held[0].1, &www);
+    c.check(answered(&r), || {
+        format!("127.0.0.2, second query: {}", shown(&r))
+    });
+    std::thread::sleep(Duration::from_millis(300));
+
+    // A second connection from 127.0.0.4 is over its address's limit: refused, and it makes
+    // nobody go.
+    if let Ok(mut over) = connect_from([127, 0, 0, 4], s) {
+        over.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        match query_on(&mut over, &www) {
+            Ok(r) => c.fail(format!(
+                "a connection over the per-client limit was answered\n{r}"
+            )),
+            Err(e) if is_timeout(&e) => c.fail(format!(
+                "a connection over the per-client limit was neither refused nor closed: {e}"
+            )),
+            Err(_) => {}
+        }
+    }
+
+    // A new client while the table is full of idle connections: served.
+    match connect_from([127, 0, 0, 6], s) {
+        Ok(mut new) => {
+            let r = query_on(&mut new, &www);
+            c.check(answered(&r), || {
+                format!(
+                    "a new client was not served while the table was full of idle connections: {}",
+                    shown(&r)
+                )
+            });
+            held.push((6, new));
+        }
+        Err(e) => c.fail(format!("connect from 127.0.0.6: {e}")),
+    }
+    // 127.0.0.3, idle the longest, was closed for it.
+    let (_, longest_idle) = &mut held[1];
+    c.check(closed_within(longest_idle, Duration::from_secs(10)), || {
+        "the connection idle the longest (127.0.0.3) was not closed".into()
+    });
+    // Every other connection is still open and answered, the recently active one included.
+    for (host, stream) in held.iter_mut().filter(|(host, _)| *host != 3) {
+        stream.set_read_timeout(Some(dns::TIMEOUT)).unwrap();
+        let r = query_on(stream, &www);
+        c.check(answered(&r), || {
+            format!(
+                "127.0.0.{host} lost its connection or its answer: {}",
+                shown(&r)
+            )
+        });
+    }
+    let metrics = http_get_as(tandem.api_addr(), "/metrics", Some(TOKEN)).text();
+    c.check(
+        metric(&metrics, "tandem_tcp_connections_evicted_total", &[]) == Some(1.0),
+        || format!("one eviction expected in /metrics:\n{metrics}"),
+    );
     c.finish();
 }

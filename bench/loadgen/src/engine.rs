@@ -5,11 +5,13 @@
 //!
 //! Each thread owns some sockets; each socket has its own 16-bit id space,
 //! handed out from a shuffled FIFO so an id is reused as late as possible.
+//! With a rate, each thread sends at most its share of it (so a run can
+//! offer a fixed load, and CPU per message can be compared at equal load).
 
 use std::collections::VecDeque;
 use std::io;
 use std::mem;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
@@ -34,6 +36,10 @@ pub struct Config {
     pub threads: usize,
     pub timeout: Duration,
     pub seed: u64,
+    /// Messages per second over all threads; 0 for as many as the window allows.
+    pub rate: f64,
+    /// Loopback address to send from (the system's choice when `None`).
+    pub source: Option<IpAddr>,
 }
 
 /// Counters of a run (summed over threads).
@@ -100,7 +106,7 @@ impl Stats {
             "{{\"sent\":{},\"received\":{},\"qps\":{:.0},\"rcodes\":{{{}}},\"lost\":{},\
              \"duration\":{:.3},\"truncated\":{},\"mismatched\":{},\"unexpected\":{},\
              \"send_errors\":{},\"latency_avg_us\":{:.1},\"server\":\"{}\",\"in_flight\":{},\
-             \"batch\":{},\"sockets\":{},\"threads\":{}}}",
+             \"batch\":{},\"sockets\":{},\"threads\":{},\"rate\":{},\"source\":{}}}",
             self.sent,
             self.received,
             self.qps(),
@@ -117,6 +123,9 @@ impl Stats {
             cfg.batch,
             cfg.sockets,
             cfg.threads,
+            cfg.rate,
+            cfg.source
+                .map_or_else(|| "null".to_string(), |ip| format!("\"{ip}\"")),
         )
     }
 }
@@ -284,8 +293,9 @@ fn set_buf(fd: RawFd, force: libc::c_int, plain: libc::c_int, size: libc::c_int)
     }
 }
 
-/// Opens a non-blocking UDP socket connected to `server`.
-fn connect_udp(server: &SocketAddr) -> Result<OwnedFd> {
+/// Opens a non-blocking UDP socket connected to `server`, bound to `source`
+/// (any port) when given.
+fn connect_udp(server: &SocketAddr, source: Option<IpAddr>) -> Result<OwnedFd> {
     let family = if server.is_ipv4() {
         libc::AF_INET
     } else {
@@ -306,6 +316,14 @@ fn connect_udp(server: &SocketAddr) -> Result<OwnedFd> {
     let owned = unsafe { OwnedFd::from_raw_fd(fd) };
     set_buf(fd, libc::SO_RCVBUFFORCE, libc::SO_RCVBUF, 8 << 20);
     set_buf(fd, libc::SO_SNDBUFFORCE, libc::SO_SNDBUF, 4 << 20);
+    if let Some(ip) = source {
+        let (ss, len) = sockaddr_of(&SocketAddr::new(ip, 0));
+        // SAFETY: ss holds a valid address of length len.
+        let rc = unsafe { libc::bind(fd, &ss as *const _ as *const libc::sockaddr, len) };
+        if rc != 0 {
+            return Err(io::Error::last_os_error()).with_context(|| format!("bind {ip}"));
+        }
+    }
     let (ss, len) = sockaddr_of(server);
     // SAFETY: ss holds a valid address of length len.
     let rc = unsafe { libc::connect(fd, &ss as *const _ as *const libc::sockaddr, len) };
@@ -357,6 +375,8 @@ struct Worker<'a> {
     b: Batches,
     stats: Stats,
     start: Instant,
+    /// This thread's share of the rate, per second; 0 for no limit.
+    rate: f64,
 }
 
 fn is_transient(err: &io::Error) -> bool {
@@ -371,11 +391,21 @@ impl Worker<'_> {
         self.start.elapsed().as_nanos() as u64
     }
 
+    /// Messages the rate allows now (all of them without a rate).
+    fn rate_allows(&self) -> usize {
+        if self.rate <= 0.0 {
+            return usize::MAX;
+        }
+        let due = (self.start.elapsed().as_secs_f64() * self.rate) as u64 + 1;
+        due.saturating_sub(self.stats.sent) as usize
+    }
+
     /// Sends up to one batch on socket `s`; returns how many went out.
     fn send(&mut self, s: usize) -> usize {
+        let allowed = self.rate_allows();
         let sock = &mut self.socks[s];
         let room = sock.window.saturating_sub(sock.tracker.outstanding());
-        let n = room.min(self.b.batch);
+        let n = room.min(self.b.batch).min(allowed);
         if n == 0 {
             return 0;
         }
@@ -554,6 +584,18 @@ pub fn run(cfg: &Config, queries: &QuerySet) -> Result<Stats> {
     if cfg.threads > cfg.sockets {
         bail!("--threads must not exceed --sockets");
     }
+    if !(cfg.rate >= 0.0 && cfg.rate.is_finite()) {
+        bail!("--rate must be a non-negative number");
+    }
+    if let Some(ip) = cfg.source {
+        ensure_loopback(&SocketAddr::new(ip, 0))?;
+        if ip.is_ipv4() != cfg.server.is_ipv4() {
+            bail!(
+                "--source {ip} and --server {} are of different families",
+                cfg.server
+            );
+        }
+    }
     let per_socket = cfg.in_flight.div_ceil(cfg.sockets);
     if per_socket > MAX_WINDOW_PER_SOCKET {
         bail!("--in-flight per socket above {MAX_WINDOW_PER_SOCKET}; add --sockets");
@@ -564,7 +606,7 @@ pub fn run(cfg: &Config, queries: &QuerySet) -> Result<Stats> {
     }
     for i in 0..cfg.sockets {
         all[i % cfg.threads].push(Sock {
-            fd: connect_udp(&cfg.server)?,
+            fd: connect_udp(&cfg.server, cfg.source)?,
             tracker: Tracker::new(cfg.seed.wrapping_add(i as u64)),
             window: per_socket,
             next_query: i * queries.len() / cfg.sockets,
@@ -582,6 +624,7 @@ pub fn run(cfg: &Config, queries: &QuerySet) -> Result<Stats> {
                         b: Batches::new(batch),
                         stats: Stats::default(),
                         start: Instant::now(),
+                        rate: cfg.rate / cfg.threads as f64,
                     };
                     w.run(cfg.duration, cfg.timeout);
                     w.stats
@@ -704,6 +747,8 @@ mod tests {
             // as soon as every answer is in.
             timeout: Duration::from_secs(5),
             seed: 3,
+            rate: 0.0,
+            source: None,
         };
         let st = run(&cfg, &qs).unwrap();
         stop.store(true, Ordering::Relaxed);
@@ -716,6 +761,42 @@ mod tests {
         let json = st.to_json(&cfg);
         assert!(json.starts_with("{\"sent\":"), "{json}");
         assert!(json.contains("\"NXDOMAIN\":"), "{json}");
+    }
+
+    #[test]
+    fn a_rate_caps_what_is_sent_and_a_source_is_used() {
+        let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+        server
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut qs = QuerySet::default();
+        qs.push_notify("sec.test").unwrap();
+        let cfg = Config {
+            server: server.local_addr().unwrap(),
+            duration: Duration::from_millis(300),
+            in_flight: 1000,
+            batch: 64,
+            sockets: 1,
+            threads: 1,
+            timeout: Duration::from_millis(50),
+            seed: 5,
+            rate: 100.0,
+            source: Some("127.0.0.2".parse().unwrap()),
+        };
+        let st = run(&cfg, &qs).unwrap();
+        // At most one message more than the rate allows over the run (and its
+        // end is measured after the last send).
+        let bound = (st.window.as_secs_f64() * cfg.rate) as u64 + 1;
+        assert!(
+            st.sent >= 1 && st.sent <= bound,
+            "{} sent, bound {bound}",
+            st.sent
+        );
+        let mut buf = [0u8; 512];
+        let (n, from) = server.recv_from(&mut buf).unwrap();
+        assert_eq!(from.ip(), cfg.source.unwrap());
+        assert_eq!(&buf[2..4], &[0x24, 0], "a NOTIFY");
+        assert_eq!(n, qs.message(0).len());
     }
 
     #[test]
@@ -733,6 +814,8 @@ mod tests {
             threads: 1,
             timeout: Duration::from_millis(50),
             seed: 0,
+            rate: 0.0,
+            source: None,
         };
         let st = run(&cfg, &qs).unwrap();
         assert_eq!(st.received, 0);

@@ -4,6 +4,8 @@
 //!
 //! ```text
 //! tandem-loadgen --server 127.0.0.1:5300 --queries q.txt --duration 10
+//! tandem-loadgen --server 127.0.0.1:5300 --queries q.txt --rate 20000
+//! tandem-loadgen --server 127.0.0.1:5300 --notify sec.test --source 127.0.0.2 --rate 20000
 //! tandem-loadgen gen-zone --records 100000 --origin bench.test --queries-out q.txt > z.zone
 //! tandem-loadgen probe --server 127.0.0.1:5300 --name bench.test --type SOA --wait 60
 //! tandem-loadgen probe --server 127.0.0.1:5300 --min-serial 7 --interval-ms 20 --wait 30
@@ -20,7 +22,7 @@ mod wire;
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::net::{SocketAddr, UdpSocket};
+use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -98,6 +100,19 @@ struct LoadArgs {
     /// for a zone made by `gen-zone` with the same --origin/--records.
     #[arg(long)]
     queries: Option<PathBuf>,
+    /// Send NOTIFYs for ZONE instead of queries (opcode NOTIFY, AA, question
+    /// ZONE SOA, as a primary sends them); repeatable, the zones take turns.
+    /// With --source, a flood from an address the server should refuse.
+    #[arg(long, value_name = "ZONE", conflicts_with = "queries")]
+    notify: Vec<String>,
+    /// Loopback address to send from (e.g. 127.0.0.2); the system's choice
+    /// without it.
+    #[arg(long)]
+    source: Option<IpAddr>,
+    /// Messages per second over all threads, for a fixed offered load; 0
+    /// sends as many as --in-flight allows.
+    #[arg(long, default_value_t = 0.0)]
+    rate: f64,
     /// Origin for built-in queries.
     #[arg(long, default_value = "bench.test")]
     origin: String,
@@ -220,6 +235,13 @@ fn load(a: &LoadArgs) -> Result<()> {
     };
     ensure_loopback(&server)?;
     let queries = match &a.queries {
+        None if !a.notify.is_empty() => {
+            let mut set = QuerySet::default();
+            for zone in &a.notify {
+                set.push_notify(zone)?;
+            }
+            set
+        }
         Some(p) => {
             let text =
                 std::fs::read_to_string(p).with_context(|| format!("read {}", p.display()))?;
@@ -249,6 +271,8 @@ fn load(a: &LoadArgs) -> Result<()> {
         threads: a.threads,
         timeout: secs(a.timeout, "--timeout")?,
         seed: a.seed,
+        rate: a.rate,
+        source: a.source,
     };
     let stats = engine::run(&cfg, &queries)?;
     println!("{}", stats.to_json(&cfg));

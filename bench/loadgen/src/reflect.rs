@@ -115,6 +115,8 @@ mod tests {
             threads: 1,
             timeout: Duration::from_secs(2),
             seed: 9,
+            rate: 0.0,
+            source: None,
         };
         let st = run(&cfg, &qs).unwrap();
         let answered = h.join().unwrap().unwrap();

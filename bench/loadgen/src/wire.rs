@@ -186,6 +186,10 @@ pub fn soa_serial(resp: &[u8], question_end: usize) -> Option<u32> {
     None
 }
 
+/// Header flags of a NOTIFY as a primary sends it (RFC 1996 §3.7): opcode
+/// NOTIFY (4), AA set.
+const NOTIFY_FLAGS: [u8; 2] = [4 << 3 | 0x04, 0];
+
 /// All queries of a run, encoded back to back.
 #[derive(Debug, Default, Clone)]
 pub struct QuerySet {
@@ -204,6 +208,15 @@ impl QuerySet {
             bail!("query set too large");
         }
         self.index.push((start as u32, len as u16, qend as u16));
+        Ok(())
+    }
+
+    /// Encodes and appends a NOTIFY for `zone`: its question is the zone's
+    /// apex, type SOA (RFC 1996 §3.7).
+    pub fn push_notify(&mut self, zone: &str) -> Result<()> {
+        let start = self.data.len();
+        self.push(zone, 6, false)?;
+        self.data[start + 2..start + 4].copy_from_slice(&NOTIFY_FLAGS);
         Ok(())
     }
 
@@ -355,6 +368,17 @@ mod tests {
         assert!(check_response(&r[..14], set.question(0)).is_none());
         let nx = respond(set.message(1), 7, 3);
         assert_eq!(check_response(&nx, set.question(1)).unwrap().rcode, 3);
+    }
+
+    #[test]
+    fn notify_is_opcode_4_with_aa_and_an_soa_question() {
+        let mut set = QuerySet::default();
+        set.push_notify("sec.test").unwrap();
+        let m = set.message(0);
+        assert_eq!(&m[2..4], &[0x24, 0x00]);
+        assert_eq!(&m[m.len() - 4..], &[0, 6, 0, 1]);
+        let r = respond(m, 9, 5);
+        assert_eq!(check_response(&r, set.question(0)).unwrap().rcode, 5);
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Query counters by transport and response code, kept per worker so the query path never
-//! shares a cache line with another core (`tandem_queries_total{transport,rcode}`).
+//! shares a cache line with another core (`tandem_queries_total{transport,rcode}`), and the
+//! TCP accept loop's connection counters (`tandem_tcp_connections_evicted_total`,
+//! `tandem_tcp_connections_refused_total{reason}`).
 
 use crate::answer::Transport;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,12 +13,36 @@ const RCODES: usize = 24;
 /// The counters of one worker.
 pub struct QueryCounters {
     counts: [[AtomicU64; RCODES]; 2],
+    /// Kept by a TCP accept loop; zero for a UDP worker.
+    pub connections: ConnectionCounters,
+}
+
+/// What a TCP accept loop did with the connections it could not simply take.
+#[derive(Default)]
+pub struct ConnectionCounters {
+    /// Idle connections closed to make room for a new one (RFC 7766 §6.2.3).
+    pub evicted: AtomicU64,
+    /// New connections closed because their address had its share already.
+    pub refused_per_client: AtomicU64,
+    /// New connections closed because every slot was taken and none was idle.
+    pub refused_full: AtomicU64,
+}
+
+impl ConnectionCounters {
+    fn totals(&self) -> [u64; 3] {
+        [
+            self.evicted.load(Ordering::Relaxed),
+            self.refused_per_client.load(Ordering::Relaxed),
+            self.refused_full.load(Ordering::Relaxed),
+        ]
+    }
 }
 
 impl QueryCounters {
     fn new() -> Self {
         QueryCounters {
             counts: std::array::from_fn(|_| std::array::from_fn(|_| AtomicU64::new(0))),
+            connections: ConnectionCounters::default(),
         }
     }
 
@@ -64,7 +90,23 @@ impl QueryMetrics {
         out
     }
 
-    /// Prometheus text for `tandem_queries_total`.
+    /// Sums over workers of [`ConnectionCounters`]: evicted, refused per client, refused full.
+    pub fn connection_totals(&self) -> [u64; 3] {
+        let mut out = [0u64; 3];
+        for w in self
+            .workers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            for (o, n) in out.iter_mut().zip(w.connections.totals()) {
+                *o += n;
+            }
+        }
+        out
+    }
+
+    /// Prometheus text for `tandem_queries_total` and the TCP connection counters.
     pub fn render(&self, out: &mut String) {
         use std::fmt::Write;
         out.push_str(
@@ -83,6 +125,19 @@ impl QueryMetrics {
                 }
             }
         }
+        let [evicted, per_client, full] = self.connection_totals();
+        let _ = writeln!(
+            out,
+            "# HELP tandem_tcp_connections_evicted_total Idle DNS TCP connections closed to make \
+             room for a new one when every slot was taken.\n\
+             # TYPE tandem_tcp_connections_evicted_total counter\n\
+             tandem_tcp_connections_evicted_total {evicted}\n\
+             # HELP tandem_tcp_connections_refused_total New DNS TCP connections closed at once, \
+             by reason.\n\
+             # TYPE tandem_tcp_connections_refused_total counter\n\
+             tandem_tcp_connections_refused_total{{reason=\"per_client\"}} {per_client}\n\
+             tandem_tcp_connections_refused_total{{reason=\"full\"}} {full}"
+        );
     }
 }
 

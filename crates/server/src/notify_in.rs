@@ -6,18 +6,21 @@
 
 use crate::answer::Asker;
 use crate::log_budget::{Budget, NOTIFY_REFUSED};
+use crate::refusal::Refusal;
 use crate::wire::{rcode, Query};
 use std::net::IpAddr;
+use tandem_zone::name::{wire_len, WireName};
 use tandem_zone::record::rtype;
 use tandem_zone::{Name, ZoneSet};
 
 /// Decides on a NOTIFY and, when it is obeyed, plans the SOA check.
 pub trait NotifyReceiver: Send + Sync + 'static {
     /// `key`: the TSIG key the NOTIFY was verified with. `Err` says why it is refused.
-    fn notify(&self, apex: &Name, source: IpAddr, key: Option<&Name>) -> Result<(), String>;
+    fn notify(&self, apex: &Name, source: IpAddr, key: Option<&Name>) -> Result<(), Refusal>;
 }
 
-/// The response code for a NOTIFY query (allocates: NOTIFY is not the hot path).
+/// The response code for a NOTIFY query. A refused NOTIFY allocates nothing and takes no
+/// lock: anyone can send a flood of them.
 pub fn answer(
     zones: &ZoneSet,
     q: &Query,
@@ -35,26 +38,29 @@ pub fn answer(
         }
         return rcode::FORMERR;
     }
-    let Ok(apex) = Name::from_wire(q.qname()) else {
+    // The question name is already lowercase wire form, checked by the parser.
+    if wire_len(q.qname()) != Ok(q.qname().len()) {
         return rcode::FORMERR;
-    };
+    }
     let Some(receiver) = receiver else {
         return rcode::REFUSED;
     };
-    if zones.get(&apex).is_none() {
+    let Some(zone) = zones.get(q.qname()) else {
         if let Budget::Log { suppressed } = NOTIFY_REFUSED.take() {
-            tracing::info!(zone = %apex, %source, suppressed, "NOTIFY refused: not a zone of this server");
+            let zone = WireName(q.qname());
+            tracing::info!(%zone, %source, suppressed, "NOTIFY refused: not a zone of this server");
         }
         return rcode::REFUSED;
-    }
-    match receiver.notify(&apex, source, key) {
+    };
+    let apex = zone.apex();
+    match receiver.notify(apex, source, key) {
         Ok(()) => {
             tracing::info!(zone = %apex, %source, "NOTIFY accepted; SOA check planned");
             rcode::NOERROR
         }
         Err(why) => {
             if let Budget::Log { suppressed } = NOTIFY_REFUSED.take() {
-                tracing::warn!(zone = %apex, %source, reason = %why, suppressed, "NOTIFY refused");
+                tracing::warn!(zone = %apex, %source, key = key.map(tracing::field::display), reason = %why, suppressed, "NOTIFY refused");
             }
             rcode::REFUSED
         }

@@ -6,6 +6,7 @@
 use crate::answer::{unix_now, Asker};
 use crate::ixfr_request::client_serial;
 use crate::log_budget::{Budget, TRANSFER_REFUSED};
+use crate::refusal::Refusal;
 use crate::wire::{flags, rcode, Query};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -25,10 +26,10 @@ use tokio::time::timeout;
 pub trait TransferControl: Send + Sync + 'static {
     /// The access rule of PRODUCT.md §1 for an unsigned request from `source`: `Err` carries
     /// the reason, which is logged.
-    fn authorize(&self, apex: &Name, source: IpAddr) -> Result<(), String>;
+    fn authorize(&self, apex: &Name, source: IpAddr) -> Result<(), Refusal>;
     /// The rule for a request signed (validly) with the key named `key`: the key belongs to a
     /// linked peer and the source is that peer's ip or inside an ACL range.
-    fn authorize_signed(&self, apex: &Name, source: IpAddr, key: &Name) -> Result<(), String>;
+    fn authorize_signed(&self, apex: &Name, source: IpAddr, key: &Name) -> Result<(), Refusal>;
     /// The keys requests for `apex` may be signed with (those of its linked peers).
     fn keys(&self, apex: &Name) -> Arc<KeyRing>;
     /// The journaled differences leading from serial `from` to `to`, oldest first, or `None`

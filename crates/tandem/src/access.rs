@@ -9,20 +9,29 @@ use arc_swap::ArcSwap;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
-use tandem_store::{Acl, Peer, Store, StoreError};
+use tandem_server::refusal::Refusal;
+use tandem_store::{IpRange, Peer, Store, StoreError};
 use tandem_xfr::tsig::{KeyRing, TsigKey};
 use tandem_zone::Name;
 
-/// A linked peer as the access rule sees it.
+/// A linked peer as the access rule sees it. Names are shared so that a refusal can name the
+/// peer without allocating.
 #[derive(Clone, Debug)]
 pub(crate) struct PeerAccess {
-    pub name: String,
+    pub name: Arc<str>,
     pub ip: Option<IpAddr>,
     /// The peer has a TSIG key configured (usable or not: an unusable key still means its
     /// unsigned requests are refused).
     pub keyed: bool,
     /// The name of its usable key.
     pub key: Option<Name>,
+}
+
+/// An ACL range of the zone's account as the access rule sees it.
+#[derive(Clone, Debug)]
+pub(crate) struct AclAccess {
+    pub name: Arc<str>,
+    pub ip_range: IpRange,
 }
 
 /// One zone's transfer configuration, frozen.
@@ -34,7 +43,7 @@ pub(crate) struct ZoneAccess {
     /// Configured incoming transfers (a secondary zone).
     pub incoming: bool,
     pub incoming_peers: Vec<PeerAccess>,
-    pub acls: Arc<Vec<Acl>>,
+    pub acls: Arc<[AclAccess]>,
     /// Keys of every peer linked to the zone, in either direction.
     pub keys: Arc<KeyRing>,
 }
@@ -56,7 +65,7 @@ impl AccessSnapshot {
     /// the previous snapshot stays and the error is returned.
     pub(crate) fn rebuild(&self, store: &Store) -> Result<(), StoreError> {
         let _one_at_a_time = self.rebuild.lock().unwrap_or_else(|e| e.into_inner());
-        let mut acls: HashMap<String, Arc<Vec<Acl>>> = HashMap::new();
+        let mut acls: HashMap<String, Arc<[AclAccess]>> = HashMap::new();
         let mut out = HashMap::new();
         for zone in store.zones()? {
             let Ok(apex) = Name::parse(&zone.name) else {
@@ -65,7 +74,14 @@ impl AccessSnapshot {
             let account_acls = match acls.get(&zone.account_id) {
                 Some(a) => a.clone(),
                 None => {
-                    let a = Arc::new(store.acls(&zone.account_id)?);
+                    let a: Arc<[AclAccess]> = store
+                        .acls(&zone.account_id)?
+                        .into_iter()
+                        .map(|a| AclAccess {
+                            name: a.name.into(),
+                            ip_range: a.ip_range,
+                        })
+                        .collect();
                     acls.insert(zone.account_id.clone(), a.clone());
                     a
                 }
@@ -85,7 +101,7 @@ impl AccessSnapshot {
                         ring.insert(k);
                     }
                     peers.push(PeerAccess {
-                        name: peer.name,
+                        name: peer.name.into(),
                         ip: peer.ip,
                         keyed: peer.tsig_id.is_some(),
                         key: key_name,
@@ -134,28 +150,27 @@ pub(crate) fn peer_key(store: &Store, peer: &Peer) -> Result<Option<TsigKey>, St
 /// and NOTIFYs to a secondary zone (its incoming peers), given the linked peers:
 /// (a) signed with a valid key that belongs to a linked peer, from that peer's ip or from
 /// inside one of the account's ACL ranges; (b) unsigned, from the ip of a linked peer
-/// without a key, or from inside an ACL range while no linked peer has a key.
+/// without a key, or from inside an ACL range while no linked peer has a key. Allocates
+/// nothing, refusing or not.
 pub(crate) fn access(
     peers: &[PeerAccess],
-    acls: &[Acl],
+    acls: &[AclAccess],
     source: IpAddr,
     key: Option<&Name>,
-) -> Result<(), String> {
+) -> Result<(), Refusal> {
     if let Some(key) = key {
         let mut owners = peers
             .iter()
             .filter(|p| p.key.as_ref() == Some(key))
             .peekable();
         if owners.peek().is_none() {
-            return Err(format!("key {key} belongs to no linked peer of this zone"));
+            return Err(Refusal::KeyNotLinked);
         }
         if owners.any(|p| p.ip == Some(source)) || acls.iter().any(|a| a.ip_range.contains(source))
         {
             return Ok(());
         }
-        return Err(format!(
-            "{source} is not the address of the peer owning key {key} nor inside an ACL range"
-        ));
+        return Err(Refusal::KeyFromElsewhere);
     }
     // Every linked peer is looked at: one peer with a key and another without may share
     // an address, and the keyless one's unsigned requests are still to be served.
@@ -163,23 +178,19 @@ pub(crate) fn access(
         return Ok(());
     }
     if let Some(keyed) = peers.iter().find(|p| p.ip == Some(source)) {
-        return Err(format!(
-            "peer {} ({source}) must sign with its TSIG key",
-            keyed.name
-        ));
+        return Err(Refusal::PeerMustSign {
+            peer: keyed.name.clone(),
+        });
     }
     if let Some(acl) = acls.iter().find(|a| a.ip_range.contains(source)) {
         if peers.iter().any(|p| p.keyed) {
-            return Err(format!(
-                "{source} is in ACL {} but linked peers use TSIG: the message must be signed",
-                acl.name
-            ));
+            return Err(Refusal::AclMustSign {
+                acl: acl.name.clone(),
+            });
         }
         return Ok(());
     }
-    Err(format!(
-        "{source} is neither a linked peer nor inside an ACL range"
-    ))
+    Err(Refusal::Stranger)
 }
 
 #[cfg(test)]

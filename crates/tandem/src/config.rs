@@ -114,7 +114,8 @@ pub struct ServeArgs {
     #[arg(long, env = "TANDEM_TCP_MAX_PER_CLIENT", value_name = "N")]
     pub tcp_max_per_client: Option<usize>,
 
-    /// Open DNS TCP connections allowed in all. [default: 1024]
+    /// Open DNS TCP connections allowed in all, per listen address; when all are open, a new
+    /// one closes the one idle the longest (RFC 7766 §6.2.3). [default: 1024]
     #[arg(long, env = "TANDEM_TCP_MAX_CONNECTIONS", value_name = "N")]
     pub tcp_max_connections: Option<usize>,
 

@@ -2,6 +2,8 @@
 //! DNS and HTTP listeners and runs until stopped. It only wires the library crates together.
 
 mod access;
+#[cfg(test)]
+mod alloc_count;
 mod config;
 mod dns;
 mod fds;

@@ -1,23 +1,82 @@
 //! `GET /metrics`: Prometheus text for the query counters and per-zone gauges (administrator
 //! token unless `--metrics-public`), and `GET /healthz`: whether DNS and the store are up.
 
+use arc_swap::ArcSwap;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Json;
 use axum::Router;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 use tandem_server::metrics::QueryMetrics;
 use tandem_store::Store;
-use tandem_zone::ZoneSet;
+use tandem_zone::{Name, ZoneSet};
 
-/// The transfer and NOTIFY counters: events are rare, so one lock over all is fine.
-/// Key: (metric, label text), e.g. `("tandem_notify_sent_total", "zone=\"a\",result=\"ok\"")`.
+/// The transfer and sent-NOTIFY counters: these events are ours and rare, so one lock over
+/// all is fine. Key: (metric, label text), e.g.
+/// `("tandem_notify_sent_total", "zone=\"a\",result=\"ok\"")`.
 static COUNTERS: Mutex<BTreeMap<(&'static str, String), u64>> = Mutex::new(BTreeMap::new());
+
+/// `tandem_notify_received_total{zone,result}`. Anyone can send NOTIFYs, so counting one
+/// takes no lock and allocates nothing once its zone has counters (made at the zone's first
+/// NOTIFY; only hosted zones are counted, so there are no more of them than zones).
+static NOTIFY_RECEIVED: LazyLock<NotifyReceived> = LazyLock::new(NotifyReceived::default);
+
+/// Accepted and refused NOTIFYs by zone.
+#[derive(Default)]
+struct NotifyReceived {
+    zones: ArcSwap<HashMap<Name, Arc<[AtomicU64; 2]>>>,
+    /// Held while a zone's counters are added (the map is copied, the counters shared).
+    adding: Mutex<()>,
+}
+
+impl NotifyReceived {
+    const ACCEPTED: usize = 0;
+    const REFUSED: usize = 1;
+
+    fn count(&self, zone: &Name, accepted: bool) {
+        let i = if accepted {
+            Self::ACCEPTED
+        } else {
+            Self::REFUSED
+        };
+        if let Some(c) = self.zones.load().get(zone) {
+            c[i].fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let _one_at_a_time = self.adding.lock().unwrap_or_else(|e| e.into_inner());
+        let mut zones = HashMap::clone(&self.zones.load());
+        zones
+            .entry(zone.clone())
+            .or_insert_with(|| Arc::new([AtomicU64::new(0), AtomicU64::new(0)]))[i]
+            .fetch_add(1, Ordering::Relaxed);
+        self.zones.store(Arc::new(zones));
+    }
+
+    /// The sample lines, ordered by zone then result.
+    fn render(&self, out: &mut String) {
+        let zones = self.zones.load();
+        let mut rows: Vec<(String, &[AtomicU64; 2])> =
+            zones.iter().map(|(z, c)| (z.to_api(), &**c)).collect();
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        for (zone, c) in rows {
+            for (i, result) in [(Self::ACCEPTED, "accepted"), (Self::REFUSED, "refused")] {
+                let n = c[i].load(Ordering::Relaxed);
+                if n > 0 {
+                    let _ = writeln!(
+                        out,
+                        "tandem_notify_received_total{{zone=\"{zone}\",result=\"{result}\"}} {n}"
+                    );
+                }
+            }
+        }
+    }
+}
 
 /// The counter families, in output order, with their help text.
 const FAMILIES: &[(&str, &str)] = &[
@@ -129,13 +188,21 @@ pub fn count_notify_sent(zone: &str, ok: bool) {
     );
 }
 
-/// Counts one NOTIFY received for `tandem_notify_received_total`.
-pub fn count_notify_received(zone: &str, accepted: bool) {
-    let result = if accepted { "accepted" } else { "refused" };
-    count(
-        "tandem_notify_received_total",
-        format!("zone=\"{zone}\",result=\"{result}\""),
-    );
+/// NOTIFYs counted for `zone` so far: (accepted, refused).
+#[cfg(test)]
+pub(crate) fn notify_received(zone: &Name) -> (u64, u64) {
+    NOTIFY_RECEIVED.zones.load().get(zone).map_or((0, 0), |c| {
+        (
+            c[NotifyReceived::ACCEPTED].load(Ordering::Relaxed),
+            c[NotifyReceived::REFUSED].load(Ordering::Relaxed),
+        )
+    })
+}
+
+/// Counts one NOTIFY received for a hosted zone, for `tandem_notify_received_total`.
+/// Lock-free and allocation-free after the zone's first NOTIFY.
+pub fn count_notify_received(zone: &Name, accepted: bool) {
+    NOTIFY_RECEIVED.count(zone, accepted);
 }
 
 /// Counts one SOA check for `tandem_soa_checks_total`.
@@ -240,6 +307,9 @@ async fn metrics(State(s): State<MetricsState>, headers: HeaderMap) -> Response 
         let _ = writeln!(out, "# HELP {family} {help}\n# TYPE {family} counter");
         for ((_, labels), n) in counters.iter().filter(|((f, _), _)| f == family) {
             let _ = writeln!(out, "{family}{{{labels}}} {n}");
+        }
+        if *family == "tandem_notify_received_total" {
+            NOTIFY_RECEIVED.render(&mut out);
         }
     }
     drop(counters);

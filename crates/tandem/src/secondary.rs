@@ -7,6 +7,7 @@ use crate::transfer::{store_error, StoreTransferControl};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, SystemTime};
 use tandem_server::events::refresh::{Change, Commit, Incoming, Outcome, Resume, SecondaryControl};
+use tandem_server::refusal::Refusal;
 use tandem_server::xfr_in::Primary;
 use tandem_store::{
     JournalWrite, PeerCheck, RefreshRecord, TransferContents, TransferWrite, ZoneKind,
@@ -160,16 +161,15 @@ impl SecondaryControl for StoreTransferControl {
         apex: &Name,
         source: IpAddr,
         key: Option<&Name>,
-    ) -> Result<(), String> {
-        // From the snapshot: a NOTIFY flood from anywhere never reaches the store.
+    ) -> Result<(), Refusal> {
+        // From the snapshot, into lock-free counters: a NOTIFY flood from anywhere never
+        // reaches the store, takes no lock and allocates nothing.
         let result = match self.access.zone(apex) {
-            None => Err("zone not in the store".to_string()),
-            Some(z) if !z.incoming => {
-                Err("incoming transfers are not configured for this zone".into())
-            }
+            None => Err(Refusal::UnknownZone),
+            Some(z) if !z.incoming => Err(Refusal::IncomingNotConfigured),
             Some(z) => crate::access::access(&z.incoming_peers, &z.acls, source, key),
         };
-        metrics::count_notify_received(&apex.to_api(), result.is_ok());
+        metrics::count_notify_received(apex, result.is_ok());
         result
     }
 

@@ -10,6 +10,7 @@ use tandem_api::TransferEvents;
 use tandem_server::answer::ZoneKeys;
 use tandem_server::events::notify::NotifyTargets;
 use tandem_server::events::{Scheduler, ZoneEvent};
+use tandem_server::refusal::Refusal;
 use tandem_server::xfr_out::TransferControl;
 use tandem_store::Store;
 use tandem_xfr::tsig::{KeyRing, TsigKey};
@@ -100,11 +101,11 @@ impl StoreTransferControl {
     }
 
     /// The zone's snapshot, after checking that outgoing transfers are enabled.
-    fn outgoing_access(&self, apex: &Name) -> Result<Arc<ZoneAccess>, String> {
-        let zone = self.access.zone(apex).ok_or("zone not in the store")?;
+    fn outgoing_access(&self, apex: &Name) -> Result<Arc<ZoneAccess>, Refusal> {
+        let zone = self.access.zone(apex).ok_or(Refusal::UnknownZone)?;
         match zone.outgoing {
-            None => Err("outgoing transfers are not configured for this zone".into()),
-            Some(false) => Err("outgoing transfers are disabled for this zone".into()),
+            None => Err(Refusal::OutgoingNotConfigured),
+            Some(false) => Err(Refusal::OutgoingDisabled),
             Some(true) => Ok(zone),
         }
     }
@@ -129,12 +130,12 @@ impl TransferControl for StoreTransferControl {
         self.zone_keys(apex)
     }
 
-    fn authorize_signed(&self, apex: &Name, source: IpAddr, key: &Name) -> Result<(), String> {
+    fn authorize_signed(&self, apex: &Name, source: IpAddr, key: &Name) -> Result<(), Refusal> {
         let zone = self.outgoing_access(apex)?;
         access::access(&zone.outgoing_peers, &zone.acls, source, Some(key))
     }
 
-    fn authorize(&self, apex: &Name, source: IpAddr) -> Result<(), String> {
+    fn authorize(&self, apex: &Name, source: IpAddr) -> Result<(), Refusal> {
         let zone = self.outgoing_access(apex)?;
         access::access(&zone.outgoing_peers, &zone.acls, source, None)
     }

@@ -138,6 +138,16 @@ impl fmt::Debug for Name {
     }
 }
 
+/// Valid wire-form name bytes shown in presentation form, without making a [`Name`] of them
+/// (for log lines about names a peer sent).
+pub struct WireName<'a>(pub &'a [u8]);
+
+impl fmt::Display for WireName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_presentation(self.0, f)
+    }
+}
+
 /// Writes uncompressed wire bytes in presentation form, escaping as RFC 1035 §5.1 says.
 pub fn write_presentation(wire: &[u8], f: &mut impl fmt::Write) -> fmt::Result {
     let mut pos = 0;

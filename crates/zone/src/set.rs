@@ -111,7 +111,13 @@ impl ZoneSet {
         });
     }
 
-    pub fn get(&self, apex: &Name) -> Option<Arc<ServedZone>> {
+    /// The zone whose apex is `apex`: a [`Name`], or its lowercase wire form (so that the
+    /// query path can look a question name up without making a `Name` of it).
+    pub fn get<Q>(&self, apex: &Q) -> Option<Arc<ServedZone>>
+    where
+        Name: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
         self.zones.load().get(apex).cloned()
     }
 

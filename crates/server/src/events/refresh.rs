@@ -11,6 +11,7 @@
 //! one more refresh, no sooner than the per-zone check interval.
 
 use super::{Scheduler, ZoneEvent};
+use crate::refusal::Refusal;
 use crate::xfr_in::{fetch, query_soa, Primary, XfrInConfig};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -92,13 +93,15 @@ pub trait SecondaryControl: Send + Sync + 'static {
     fn record(&self, apex: &Name, outcome: &Outcome);
     /// Records that the zone expired.
     fn expired(&self, apex: &Name);
-    /// PRODUCT.md §1: may `source`, signed with `key`, NOTIFY this zone?
+    /// PRODUCT.md §1: may `source`, signed with `key`, NOTIFY this zone? Called for every
+    /// NOTIFY to a hosted zone, so a refusal must cost no more than a query: no store read,
+    /// no lock, no allocation.
     fn authorize_notify(
         &self,
         apex: &Name,
         source: IpAddr,
         key: Option<&Name>,
-    ) -> Result<(), String>;
+    ) -> Result<(), Refusal>;
     /// Every secondary zone with its persisted timers.
     fn resume(&self) -> Vec<Resume>;
 }
@@ -597,7 +600,7 @@ fn apply_blocking(
 }
 
 impl crate::notify_in::NotifyReceiver for Secondary {
-    fn notify(&self, apex: &Name, source: IpAddr, key: Option<&Name>) -> Result<(), String> {
+    fn notify(&self, apex: &Name, source: IpAddr, key: Option<&Name>) -> Result<(), Refusal> {
         self.control.authorize_notify(apex, source, key)?;
         self.notified(apex);
         Ok(())

@@ -1,14 +1,21 @@
 //! Hardening row 9: access decisions never read the store, and they follow the snapshot the
-//! API republishes.
+//! API republishes; a refused NOTIFY, from the wire to its counter, allocates nothing.
 
 use super::*;
 use crate::transfer::StoreTransferControl;
 use std::net::Ipv4Addr;
 use tandem_server::events::refresh::SecondaryControl;
+use tandem_server::refusal::Refusal;
 use tandem_server::xfr_out::TransferControl;
 use tandem_store::{IncomingConfig, OutgoingConfig, ZoneKind, ZoneRow};
 
 fn setup() -> (tempfile::TempDir, StoreTransferControl, Name) {
+    setup_zone("sec.test")
+}
+
+/// A store with the secondary zone `name`, its primary 127.0.0.9 (no key) linked both ways,
+/// and the control reading its published snapshot.
+fn setup_zone(name: &str) -> (tempfile::TempDir, StoreTransferControl, Name) {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open(dir.path()).unwrap());
     let account = store.default_account().unwrap().id;
@@ -16,7 +23,7 @@ fn setup() -> (tempfile::TempDir, StoreTransferControl, Name) {
     let zone = ZoneRow {
         id: tandem_store::new_id(),
         account_id: account.clone(),
-        name: "sec.test".into(),
+        name: name.into(),
         kind: ZoneKind::Secondary,
         status: "pending".into(),
         serial: 0,
@@ -77,7 +84,7 @@ fn setup() -> (tempfile::TempDir, StoreTransferControl, Name) {
         peer_allow: tandem_store::PeerAllow::any(),
     };
     control.publish_access();
-    (dir, control, Name::parse("sec.test").unwrap())
+    (dir, control, Name::parse(name).unwrap())
 }
 
 #[test]
@@ -118,5 +125,77 @@ fn the_snapshot_follows_what_is_published() {
     assert!(control.authorize(&apex, primary).is_ok());
     control.publish_access();
     let err = control.authorize(&apex, primary).unwrap_err();
-    assert!(err.contains("disabled"), "{err}");
+    assert_eq!(err, Refusal::OutgoingDisabled);
+}
+
+/// A NOTIFY (opcode 4, AA) for `zone` (wire form), type `qtype`.
+fn notify_wire(zone: &[u8], qtype: u16) -> Vec<u8> {
+    let mut m = vec![0x4e, 0x01, 0x24, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+    m.extend_from_slice(zone);
+    m.extend_from_slice(&qtype.to_be_bytes());
+    m.extend_from_slice(&[0, 1]);
+    m
+}
+
+#[test]
+fn a_refused_notify_reads_no_store_and_allocates_nothing() {
+    use tandem_server::events::refresh::{Secondary, SecondaryConfig};
+    use tandem_server::{respond, AnswerConfig, Transport};
+    use tandem_zone::ZoneSet;
+
+    // A zone of its own: the NOTIFY counters are the process's, shared with other tests.
+    let (_dir, control, apex) = setup_zone("quiet.test");
+    let control = Arc::new(control);
+    let zones = Arc::new(ZoneSet::new());
+    zones.insert(apex.clone(), None);
+    let cfg = AnswerConfig {
+        notify: Some(Secondary::new(
+            zones.clone(),
+            control.clone(),
+            SecondaryConfig::default(),
+        )),
+        ..AnswerConfig::default()
+    };
+    let stranger = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 66));
+    let refused = [
+        // A secondary zone of ours, from an address that is no linked peer's.
+        notify_wire(b"\x05quiet\x04test\x00", 6),
+        // A zone we do not host.
+        notify_wire(b"\x05other\x04test\x00", 6),
+    ];
+    let formerr = notify_wire(b"\x05quiet\x04test\x00", 1);
+    let mut buf = Vec::with_capacity(65536);
+    let mut ask = |msg: &[u8]| {
+        respond(&zones, msg, &mut buf, Transport::Udp, stranger, &cfg);
+        buf[3] & 0x0f
+    };
+    // Warm up: the zone's counters are made at its first NOTIFY.
+    for msg in &refused {
+        assert_eq!(ask(msg), 5, "REFUSED");
+    }
+    let (_, counted_before) = crate::metrics::notify_received(&apex);
+    let uses = control.store.uses();
+    let allocations = crate::alloc_count::allocations();
+    for _ in 0..1000 {
+        for msg in &refused {
+            assert_eq!(ask(msg), 5, "REFUSED");
+        }
+        assert_eq!(ask(&formerr), 1, "FORMERR");
+    }
+    assert_eq!(
+        crate::alloc_count::allocations() - allocations,
+        0,
+        "heap allocations answering refused NOTIFYs"
+    );
+    assert_eq!(
+        control.store.uses(),
+        uses,
+        "a refused NOTIFY read the store"
+    );
+    let (accepted, counted) = crate::metrics::notify_received(&apex);
+    assert_eq!(
+        (accepted, counted - counted_before),
+        (0, 1000),
+        "refusals counted for the hosted zone"
+    );
 }
