@@ -68,11 +68,26 @@ fn transfer_configuration_survives_kill_9() {
     t.restart();
     let api = t.api();
     for (p, want) in paths.iter().zip(&before) {
-        assert_eq!(&api.get_ok(p), want, "GET {p} after kill -9");
+        assert_eq!(
+            configuration(api.get_ok(p)),
+            configuration(want.clone()),
+            "GET {p} after kill -9"
+        );
     }
     // The token made before the crash still works, read-only.
     let reader = tandem_tests::Api::new(t.api_addr(), token["value"].as_str().unwrap());
     expect_success("read token after restart", &reader.get(&paths[0]));
     let refused = reader.post_json(&format!("{base}/peers"), &json!({"name": "x"}));
     assert_eq!(refused.status, 403, "{}", refused.text());
+}
+
+/// What was configured, without the refresh status that changes by itself: every secondary
+/// zone is SOA-checked right after a start, which moves its check times and next refresh.
+fn configuration(mut v: Value) -> Value {
+    if let Some(o) = v.as_object_mut() {
+        for volatile in ["peer_status", "next_refresh_time", "checked_time"] {
+            o.remove(volatile);
+        }
+    }
+    v
 }
