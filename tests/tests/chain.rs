@@ -129,9 +129,17 @@ fn primary_to_middle_to_third_by_ixfr() {
         );
     }
     // The middle served that IXFR to the third from its own journal.
-    let out = middle
-        .api()
-        .get_ok(&format!("/zones/{}/secondary_dns/outgoing", mid.zone_id));
+    // The middle records its outgoing transfer after the last message is written, so the
+    // third may serve the serial a moment before that record exists.
+    let outgoing = format!("/zones/{}/secondary_dns/outgoing", mid.zone_id);
+    let deadline = Instant::now() + WAIT;
+    let out = loop {
+        let out = middle.api().get_ok(&outgoing);
+        if out["peer_status"][0]["last_transfer_serial"] == serial || Instant::now() > deadline {
+            break out;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
     assert_eq!(
         out["peer_status"][0]["last_transfer_type"], "IXFR",
         "middle's outgoing status: {out:#}"
