@@ -83,10 +83,11 @@ pub struct ZoneQuery {
     #[param(rename = "account.name")]
     pub account_name: Option<String>,
     /// `active`, `pending` or `expired` (the provider's `initializing` and `moved` match none).
+    #[param(inline, value_type = Option<ZoneStatusParam>)]
     pub status: Option<String>,
     /// `full` or `secondary` (the provider's `partial` and `internal` match none).
     #[serde(rename = "type")]
-    #[param(rename = "type")]
+    #[param(rename = "type", inline, value_type = Option<ZoneTypeParam>)]
     pub kind: Option<String>,
     /// `all` (default): every filter must hold; `any`: at least one.
     #[serde(rename = "match")]
@@ -131,6 +132,29 @@ pub enum ZoneOrderParam {
     AccountId,
     #[serde(rename = "account.name")]
     AccountName,
+}
+
+/// `status` filter of the zone list.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum ZoneStatusParam {
+    Active,
+    Pending,
+    Expired,
+    Initializing,
+    Moved,
+}
+
+/// `type` filter of the zone list.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum ZoneTypeParam {
+    Full,
+    Secondary,
+    Partial,
+    Internal,
 }
 
 /// The store's filter from a zone query (the caller's own account is added by the caller).

@@ -109,6 +109,7 @@ async fn name_filters() {
     );
     // Wildcards of SQL are plain characters here.
     assert_eq!(count(&h, &z, "name.contains=%25").await, 0);
+    assert_eq!(count(&h, &z, "name.contains=%5C").await, 0);
     assert_eq!(count(&h, &z, "name.startswith=_").await, 2);
     assert_eq!(count(&h, &z, "name.startswith=_cme").await, 0);
 }

@@ -387,6 +387,15 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn like_patterns_escape_the_wildcards() {
+        use super::like_pattern;
+        assert_eq!(like_pattern(TextOp::Exact, "a%b_c\\d"), "a\\%b\\_c\\\\d");
+        assert_eq!(like_pattern(TextOp::Contains, "x"), "%x%");
+        assert_eq!(like_pattern(TextOp::StartsWith, "x"), "x%");
+        assert_eq!(like_pattern(TextOp::EndsWith, "x"), "%x");
+    }
+
+    #[test]
     fn change_is_all_or_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
