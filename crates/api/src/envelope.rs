@@ -337,6 +337,47 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
+/// The parameters a list endpoint knows; any other is refused rather than ignored.
+pub trait KnownParams {
+    /// Every parameter the endpoint reads.
+    const KNOWN: &'static [&'static str];
+
+    /// Why a parameter the provider documents but we do not take yet is refused, if it is one.
+    fn unsupported(_key: &str) -> Option<&'static str> {
+        None
+    }
+}
+
+/// A query string whose every key the endpoint knows: an unknown key is a 400 naming it, never
+/// a silently wider list. Otherwise like [`ApiQuery`].
+pub struct StrictQuery<T>(pub T);
+
+impl<T: DeserializeOwned + KnownParams, S: Send + Sync> FromRequestParts<S> for StrictQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Query(pairs) = Query::<Vec<(String, String)>>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::bad_request(e.body_text()))?;
+        for (key, _) in &pairs {
+            if let Some(why) = T::unsupported(key) {
+                return Err(ApiError::field(key, why));
+            }
+            if !T::KNOWN.contains(&key.as_str()) {
+                return Err(ApiError::field(
+                    key,
+                    format!(
+                        "unknown query parameter; this endpoint takes {}",
+                        T::KNOWN.join(", ")
+                    ),
+                ));
+            }
+        }
+        let ApiQuery(q) = ApiQuery::<T>::from_request_parts(parts, state).await?;
+        Ok(StrictQuery(q))
+    }
+}
+
 /// Reads `page` and `per_page` (given as text so a bad value is named), with defaults.
 pub fn page_of(
     page: Option<&str>,

@@ -4,14 +4,17 @@
 use crate::auth::{visible_zone, Caller};
 use crate::batch::{run_ops, Op, Outcome};
 use crate::change::apex_of;
-use crate::content::{parse_owner, parse_type};
-use crate::envelope::{ok, ok_page, page_of, ApiJson, ApiPath, ApiQuery, Envelope};
+use crate::content::{parse_content, parse_owner, parse_type, AUTO_TTL};
+use crate::envelope::{ok, ok_page, page_of, ApiJson, ApiPath, Envelope, KnownParams, StrictQuery};
 use crate::{ApiError, ApiState};
 use axum::extract::State;
 use axum::response::Response;
 use serde::{Deserialize, Deserializer, Serialize};
-use tandem_store::{format_time, RecordFilter, RecordRow};
+use tandem_store::{format_time, RecordFilter, RecordOrder, RecordRow, TextFilter, TextOp};
+use tandem_zone::record::rtype;
 use tandem_zone::record::rtype_name;
+use tandem_zone::text::api_content;
+use tandem_zone::{Name, Record};
 use utoipa::{IntoParams, ToSchema};
 
 /// Default and largest page of records.
@@ -92,7 +95,8 @@ fn some_or_null<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>
     Option::<String>::deserialize(d).map(Some)
 }
 
-/// Filters and paging of a record list.
+/// Filters, order and paging of a record list (README "Listing records"). Text filters ignore
+/// ASCII case; every filter given must hold, or with `match=any` at least one.
 #[derive(Deserialize, IntoParams, Debug, Default)]
 #[into_params(parameter_in = Query)]
 pub struct RecordQuery {
@@ -100,16 +104,301 @@ pub struct RecordQuery {
     #[serde(rename = "type")]
     #[param(rename = "type")]
     pub rtype: Option<String>,
-    /// Owner name, fully qualified with or without the dot (or relative).
+    /// Exact owner name: relative (`www`), `@`, or fully qualified with or without the dot.
     pub name: Option<String>,
     /// Same as `name`.
     #[serde(rename = "name.exact")]
     #[param(rename = "name.exact")]
     pub name_exact: Option<String>,
+    /// The fully qualified name (no trailing dot) contains this.
+    #[serde(rename = "name.contains")]
+    #[param(rename = "name.contains")]
+    pub name_contains: Option<String>,
+    /// The fully qualified name (no trailing dot) starts with this.
+    #[serde(rename = "name.startswith")]
+    #[param(rename = "name.startswith")]
+    pub name_startswith: Option<String>,
+    /// The fully qualified name (no trailing dot) ends with this.
+    #[serde(rename = "name.endswith")]
+    #[param(rename = "name.endswith")]
+    pub name_endswith: Option<String>,
+    /// The content, as the list returns it, equals (same as `.exact`) this.
+    #[serde(rename = "content")]
+    #[param(rename = "content")]
+    pub content: Option<String>,
+    /// The content, as the list returns it, equals this.
+    #[serde(rename = "content.exact")]
+    #[param(rename = "content.exact")]
+    pub content_exact: Option<String>,
+    /// The content, as the list returns it, contains this.
+    #[serde(rename = "content.contains")]
+    #[param(rename = "content.contains")]
+    pub content_contains: Option<String>,
+    /// The content, as the list returns it, starts with this.
+    #[serde(rename = "content.startswith")]
+    #[param(rename = "content.startswith")]
+    pub content_startswith: Option<String>,
+    /// The content, as the list returns it, ends with this.
+    #[serde(rename = "content.endswith")]
+    #[param(rename = "content.endswith")]
+    pub content_endswith: Option<String>,
+    /// The comment equals (same as `.exact`) this.
+    #[serde(rename = "comment")]
+    #[param(rename = "comment")]
+    pub comment: Option<String>,
+    /// The comment equals this.
+    #[serde(rename = "comment.exact")]
+    #[param(rename = "comment.exact")]
+    pub comment_exact: Option<String>,
+    /// The comment contains this.
+    #[serde(rename = "comment.contains")]
+    #[param(rename = "comment.contains")]
+    pub comment_contains: Option<String>,
+    /// The comment starts with this.
+    #[serde(rename = "comment.startswith")]
+    #[param(rename = "comment.startswith")]
+    pub comment_startswith: Option<String>,
+    /// The comment ends with this.
+    #[serde(rename = "comment.endswith")]
+    #[param(rename = "comment.endswith")]
+    pub comment_endswith: Option<String>,
+    /// Given (any value): only records without a comment.
+    #[serde(rename = "comment.absent")]
+    #[param(rename = "comment.absent")]
+    pub comment_absent: Option<String>,
+    /// Given (any value): only records with a comment.
+    #[serde(rename = "comment.present")]
+    #[param(rename = "comment.present")]
+    pub comment_present: Option<String>,
+    /// Substring of the name, the content or the comment (ignoring ASCII case); applies
+    /// whatever `match` says.
+    pub search: Option<String>,
+    /// `all` (default): every filter must hold; `any`: at least one.
+    #[serde(rename = "match")]
+    #[param(rename = "match", inline, value_type = Option<MatchParam>)]
+    pub match_: Option<String>,
+    /// Nothing is proxied here: `true` matches no record, `false` every one.
+    #[param(value_type = Option<bool>)]
+    pub proxied: Option<String>,
+    /// Sort by `type` (its code), `name` (default), `content`, `ttl` or `proxied`.
+    #[param(inline, value_type = Option<RecordOrderParam>)]
+    pub order: Option<String>,
+    /// `asc` (default) or `desc`.
+    #[param(inline, value_type = Option<DirectionParam>)]
+    pub direction: Option<String>,
     /// 1-based page number.
     pub page: Option<String>,
     /// Records per page (default 100, at most 50000).
     pub per_page: Option<String>,
+}
+
+impl KnownParams for RecordQuery {
+    const KNOWN: &'static [&'static str] = &[
+        "type",
+        "name",
+        "name.exact",
+        "name.contains",
+        "name.startswith",
+        "name.endswith",
+        "content",
+        "content.exact",
+        "content.contains",
+        "content.startswith",
+        "content.endswith",
+        "comment",
+        "comment.exact",
+        "comment.contains",
+        "comment.startswith",
+        "comment.endswith",
+        "comment.absent",
+        "comment.present",
+        "search",
+        "match",
+        "proxied",
+        "order",
+        "direction",
+        "page",
+        "per_page",
+    ];
+
+    fn unsupported(key: &str) -> Option<&'static str> {
+        (key == "tag" || key == "tag_match" || key.starts_with("tag."))
+            .then_some("tag filters are not supported yet (records carry no tags)")
+    }
+}
+
+/// `match`: whether every filter must hold or at least one.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum MatchParam {
+    All,
+    Any,
+}
+
+/// `order` of a record list.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum RecordOrderParam {
+    Type,
+    Name,
+    Content,
+    Ttl,
+    Proxied,
+}
+
+/// `direction` of a list's order.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum DirectionParam {
+    Asc,
+    Desc,
+}
+
+/// Reads `match`: `true` for `any`.
+pub fn match_any(text: Option<&str>) -> Result<bool, ApiError> {
+    match text {
+        None | Some("all") => Ok(false),
+        Some("any") => Ok(true),
+        Some(_) => Err(ApiError::field("match", "must be `all` or `any`")),
+    }
+}
+
+/// Reads `direction`: `true` for `desc`.
+pub fn descending(text: Option<&str>) -> Result<bool, ApiError> {
+    match text {
+        None | Some("asc") => Ok(false),
+        Some("desc") => Ok(true),
+        Some(_) => Err(ApiError::field("direction", "must be `asc` or `desc`")),
+    }
+}
+
+/// The spellings a content filter's value matches: as given; read as TXT content, as the list
+/// shows it (quoted character-strings), so `content=TOKEN` finds the TXT record created with
+/// content `TOKEN`; read as content of the queried `type`, as the list shows it; and for a
+/// whole value or a suffix, with a trailing dot (names in content are listed with one).
+fn content_forms(apex: &Name, rtype: Option<u16>, op: TextOp, value: &str) -> Vec<String> {
+    let mut forms = vec![value.to_string()];
+    let mut add = |form: String| {
+        if !form.is_empty() && !forms.contains(&form) {
+            forms.push(form);
+        }
+    };
+    let shown = |t: u16| {
+        // MX, SRV and URI content needs a priority; the list shows it apart.
+        parse_content(apex, apex, t, value, None)
+            .or_else(|_| parse_content(apex, apex, t, value, Some(0)))
+            .ok()
+            .map(|rdata| api_content(&Record::new(apex.clone(), t, AUTO_TTL, rdata)).0)
+    };
+    if let Some(txt) =
+        shown(rtype::TXT).filter(|s| s.len() >= 2 && s.starts_with('"') && s.ends_with('"'))
+    {
+        add(match op {
+            TextOp::Exact => txt.clone(),
+            TextOp::StartsWith => txt[..txt.len() - 1].to_string(),
+            TextOp::EndsWith => txt[1..].to_string(),
+            TextOp::Contains => txt[1..txt.len() - 1].to_string(),
+        });
+    }
+    if op == TextOp::Exact {
+        if let Some(form) = rtype.and_then(shown) {
+            add(form);
+        }
+    }
+    if matches!(op, TextOp::Exact | TextOp::EndsWith) && !value.ends_with('.') {
+        add(format!("{value}."));
+    }
+    forms
+}
+
+/// The store's filter from a record query, names read against the zone's apex.
+fn record_filter(apex: &Name, q: &RecordQuery) -> Result<RecordFilter, ApiError> {
+    let text = |op: TextOp, value: &Option<String>| {
+        value.as_ref().map(|v| TextFilter {
+            op,
+            values: vec![v.clone()],
+        })
+    };
+    let mut name = Vec::new();
+    for (key, value) in [("name", &q.name), ("name.exact", &q.name_exact)] {
+        if let Some(v) = value {
+            let owner = parse_owner(apex, v)
+                .map_err(|e| ApiError::field(key, e.message.trim_start_matches("name: ")))?;
+            name.push(TextFilter {
+                op: TextOp::Exact,
+                values: vec![owner.to_api()],
+            });
+        }
+    }
+    name.extend(text(TextOp::Contains, &q.name_contains));
+    name.extend(text(TextOp::StartsWith, &q.name_startswith));
+    // The API form has no trailing dot.
+    name.extend(q.name_endswith.as_deref().map(|v| TextFilter {
+        op: TextOp::EndsWith,
+        values: vec![v.strip_suffix('.').unwrap_or(v).to_string()],
+    }));
+    let rtype = q.rtype.as_deref().map(parse_type).transpose()?;
+    let content_filter = |op: TextOp, value: &Option<String>| {
+        value.as_ref().map(|v| TextFilter {
+            op,
+            values: content_forms(apex, rtype, op, v),
+        })
+    };
+    let content = [
+        content_filter(TextOp::Exact, &q.content),
+        content_filter(TextOp::Exact, &q.content_exact),
+        content_filter(TextOp::Contains, &q.content_contains),
+        content_filter(TextOp::StartsWith, &q.content_startswith),
+        content_filter(TextOp::EndsWith, &q.content_endswith),
+    ];
+    let comment = [
+        text(TextOp::Exact, &q.comment),
+        text(TextOp::Exact, &q.comment_exact),
+        text(TextOp::Contains, &q.comment_contains),
+        text(TextOp::StartsWith, &q.comment_startswith),
+        text(TextOp::EndsWith, &q.comment_endswith),
+    ];
+    let mut comment_present = Vec::new();
+    if q.comment_present.is_some() {
+        comment_present.push(true);
+    }
+    if q.comment_absent.is_some() {
+        comment_present.push(false);
+    }
+    let proxied = match q.proxied.as_deref() {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(_) => return Err(ApiError::field("proxied", "must be `true` or `false`")),
+    };
+    let order = match q.order.as_deref() {
+        None | Some("name") => RecordOrder::Name,
+        Some("type") => RecordOrder::Type,
+        Some("content") => RecordOrder::Content,
+        Some("ttl") => RecordOrder::Ttl,
+        Some("proxied") => RecordOrder::Proxied,
+        Some(_) => {
+            return Err(ApiError::field(
+                "order",
+                "must be one of type, name, content, ttl, proxied",
+            ))
+        }
+    };
+    Ok(RecordFilter {
+        rtype,
+        name,
+        content: content.into_iter().flatten().collect(),
+        comment: comment.into_iter().flatten().collect(),
+        comment_present,
+        search: q.search.clone(),
+        proxied,
+        match_any: match_any(q.match_.as_deref())?,
+        order,
+        descending: descending(q.direction.as_deref())?,
+    })
 }
 
 /// `{"id"}` of a deleted object.
@@ -126,7 +415,7 @@ pub async fn list(
     State(state): State<ApiState>,
     caller: Caller,
     ApiPath(zone_id): ApiPath<String>,
-    ApiQuery(q): ApiQuery<RecordQuery>,
+    StrictQuery(q): StrictQuery<RecordQuery>,
 ) -> Result<Response, ApiError> {
     let page = page_of(
         q.page.as_deref(),
@@ -138,14 +427,7 @@ pub async fn list(
         .run(move |s| {
             let zone = visible_zone(s, &caller, &zone_id)?;
             let apex = apex_of(&zone)?;
-            let name = q.name_exact.as_deref().or(q.name.as_deref());
-            let filter = RecordFilter {
-                rtype: q.rtype.as_deref().map(parse_type).transpose()?,
-                name: name
-                    .map(|n| parse_owner(&apex, n))
-                    .transpose()?
-                    .map(|n| n.to_api()),
-            };
+            let filter = record_filter(&apex, &q)?;
             let (rows, total) = s.store().list_records(&zone.id, &filter, page)?;
             let out = rows.iter().map(|r| RecordOut::new(r, &zone.name)).collect();
             Ok(ok_page::<RecordOut>(out, page, total))

@@ -3,8 +3,8 @@
 
 use crate::auth::{visible_zone, Caller};
 use crate::change::{apex_of, new_row};
-use crate::envelope::{ok, ok_page, page_of, ApiJson, ApiPath, ApiQuery, Envelope};
-use crate::records::DeletedId;
+use crate::envelope::{ok, ok_page, page_of, ApiJson, ApiPath, Envelope, KnownParams, StrictQuery};
+use crate::records::{descending, match_any, DeletedId, DirectionParam, MatchParam};
 use crate::{ApiError, ApiState};
 use axum::extract::State;
 use axum::response::Response;
@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tandem_store::{
-    format_time, new_id, now, Account, Page, RecordRow, ZoneFilter, ZoneKind, ZoneRow,
+    format_time, new_id, now, Account, Page, RecordRow, ZoneFilter, ZoneKind, ZoneOrder, ZoneRow,
 };
 use tandem_zone::record::rtype;
 use tandem_zone::{Name, Record, Soa, ZoneVersion};
@@ -67,19 +67,148 @@ pub struct ZoneCreate {
     pub kind: Option<String>,
 }
 
-/// Filters and paging of the zone list.
+/// Filters, order and paging of the zone list. Every filter given must hold, or with
+/// `match=any` at least one; a token of one account only ever sees that account's zones.
 #[derive(Deserialize, IntoParams, Debug, Default)]
 #[into_params(parameter_in = Query)]
 pub struct ZoneQuery {
-    /// Exact zone name.
+    /// Exact zone name (with or without the trailing dot).
     pub name: Option<String>,
     /// Only zones of this account.
     #[serde(rename = "account.id")]
     #[param(rename = "account.id")]
     pub account_id: Option<String>,
+    /// Only zones of the account with exactly this name.
+    #[serde(rename = "account.name")]
+    #[param(rename = "account.name")]
+    pub account_name: Option<String>,
+    /// `active`, `pending` or `expired` (the provider's `initializing` and `moved` match none).
+    #[param(inline, value_type = Option<ZoneStatusParam>)]
+    pub status: Option<String>,
+    /// `full` or `secondary` (the provider's `partial` and `internal` match none).
+    #[serde(rename = "type")]
+    #[param(rename = "type", inline, value_type = Option<ZoneTypeParam>)]
+    pub kind: Option<String>,
+    /// `all` (default): every filter must hold; `any`: at least one.
+    #[serde(rename = "match")]
+    #[param(rename = "match", inline, value_type = Option<MatchParam>)]
+    pub match_: Option<String>,
+    /// Sort by `name` (default), `status`, `account.id` or `account.name`.
+    #[param(inline, value_type = Option<ZoneOrderParam>)]
+    pub order: Option<String>,
+    /// `asc` (default) or `desc`.
+    #[param(inline, value_type = Option<DirectionParam>)]
+    pub direction: Option<String>,
+    /// 1-based page number.
     pub page: Option<String>,
     /// Zones per page (default 20, at most 1000).
     pub per_page: Option<String>,
+}
+
+impl KnownParams for ZoneQuery {
+    const KNOWN: &'static [&'static str] = &[
+        "name",
+        "account.id",
+        "account.name",
+        "status",
+        "type",
+        "match",
+        "order",
+        "direction",
+        "page",
+        "per_page",
+    ];
+}
+
+/// `order` of the zone list.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub enum ZoneOrderParam {
+    #[serde(rename = "name")]
+    Name,
+    #[serde(rename = "status")]
+    Status,
+    #[serde(rename = "account.id")]
+    AccountId,
+    #[serde(rename = "account.name")]
+    AccountName,
+}
+
+/// `status` filter of the zone list.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum ZoneStatusParam {
+    Active,
+    Pending,
+    Expired,
+    Initializing,
+    Moved,
+}
+
+/// `type` filter of the zone list.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum ZoneTypeParam {
+    Full,
+    Secondary,
+    Partial,
+    Internal,
+}
+
+/// The store's filter from a zone query (the caller's own account is added by the caller).
+fn zone_filter(q: &ZoneQuery) -> Result<ZoneFilter, ApiError> {
+    let status = match q.status.as_deref() {
+        None => None,
+        Some(s @ ("active" | "pending" | "expired" | "initializing" | "moved")) => {
+            Some(s.to_string())
+        }
+        Some(_) => {
+            return Err(ApiError::field(
+                "status",
+                "must be one of active, pending, expired, initializing, moved",
+            ))
+        }
+    };
+    let kind = match q.kind.as_deref() {
+        None => None,
+        Some(k @ ("full" | "secondary" | "partial" | "internal")) => Some(k.to_string()),
+        Some(_) => {
+            return Err(ApiError::field(
+                "type",
+                "must be one of full, secondary, partial, internal",
+            ))
+        }
+    };
+    let order = match q.order.as_deref() {
+        None | Some("name") => ZoneOrder::Name,
+        Some("status") => ZoneOrder::Status,
+        Some("account.id") => ZoneOrder::AccountId,
+        Some("account.name") => ZoneOrder::AccountName,
+        Some(_) => {
+            return Err(ApiError::field(
+                "order",
+                "must be one of name, status, account.id, account.name",
+            ))
+        }
+    };
+    Ok(ZoneFilter {
+        account_id: None,
+        name: q
+            .name
+            .as_deref()
+            .map(zone_name)
+            .transpose()?
+            .map(|n| n.to_api()),
+        account: q.account_id.clone(),
+        account_name: q.account_name.clone(),
+        status,
+        kind,
+        match_any: match_any(q.match_.as_deref())?,
+        order,
+        descending: descending(q.direction.as_deref())?,
+    })
 }
 
 fn zone_out(state: &ApiState, zone: &ZoneRow, account: Option<&Account>) -> ZoneOut {
@@ -263,7 +392,7 @@ pub async fn create(
 pub async fn list(
     State(state): State<ApiState>,
     caller: Caller,
-    ApiQuery(q): ApiQuery<ZoneQuery>,
+    StrictQuery(q): StrictQuery<ZoneQuery>,
 ) -> Result<Response, ApiError> {
     let page: Page = page_of(
         q.page.as_deref(),
@@ -273,22 +402,9 @@ pub async fn list(
     )?;
     state
         .run(move |s| {
-            let name = q
-                .name
-                .as_deref()
-                .map(zone_name)
-                .transpose()?
-                .map(|n| n.to_api());
-            let account_id = match (caller.account_scope(), q.account_id) {
-                (Some(own), Some(asked)) if own != asked => {
-                    return Ok(ok_page(Vec::<ZoneOut>::new(), page, 0))
-                }
-                (Some(own), _) => Some(own),
-                (None, asked) => asked,
-            };
-            let (zones, total) = s
-                .store()
-                .list_zones(&ZoneFilter { account_id, name }, page)?;
+            let mut filter = zone_filter(&q)?;
+            filter.account_id = caller.account_scope();
+            let (zones, total) = s.store().list_zones(&filter, page)?;
             let accounts: HashMap<String, Account> = s
                 .store()
                 .accounts()?

@@ -20,8 +20,8 @@ pub use accounts::{hash_token, AdminToken, ADMIN_TOKEN_FILE, DEFAULT_ACCOUNT};
 pub use integrity::{LOCK_FILE, MARKER_FILE};
 pub use journal::{JournalLimits, JournalWrite};
 pub use model::{
-    Account, ApiToken, Page, Permission, RecordChange, RecordFilter, RecordRow, ZoneFilter,
-    ZoneKind, ZoneRow,
+    Account, ApiToken, Page, Permission, RecordChange, RecordFilter, RecordOrder, RecordRow,
+    TextFilter, TextOp, ZoneFilter, ZoneKind, ZoneOrder, ZoneRow,
 };
 pub use transfers::incoming_state::{
     IncomingPeerState, PeerCheck, RefreshRecord, SecondaryTimers, TransferContents, TransferWrite,

@@ -125,19 +125,85 @@ impl RecordRow {
     }
 }
 
-/// Filters for listing records; `None` matches everything.
+/// How a text filter compares a column with its value. Comparisons ignore ASCII case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextOp {
+    Exact,
+    Contains,
+    StartsWith,
+    EndsWith,
+}
+
+/// One text filter on a column: `op` applied to the value; it holds when the column matches
+/// any of `values`, the value's equivalent spellings (a TXT text unquoted and quoted).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextFilter {
+    pub op: TextOp,
+    pub values: Vec<String>,
+}
+
+/// What a record list is sorted by (ties go by name, type and age).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RecordOrder {
+    #[default]
+    Name,
+    /// By type code.
+    Type,
+    Content,
+    Ttl,
+    /// Nothing is proxied, so this is the default order.
+    Proxied,
+}
+
+/// Filters for listing records. Every filter given is one condition; `match_any` decides
+/// whether all of them must hold (the default) or at least one. `search` always applies.
+/// Nothing given matches everything.
 #[derive(Clone, Debug, Default)]
 pub struct RecordFilter {
     pub rtype: Option<u16>,
-    /// API form of the owner (`www.example.com`).
-    pub name: Option<String>,
+    /// On the API form of the owner (`www.example.com`).
+    pub name: Vec<TextFilter>,
+    /// On the content as the API returns it.
+    pub content: Vec<TextFilter>,
+    pub comment: Vec<TextFilter>,
+    /// `Some(true)`: a comment is set; `Some(false)`: none (or an empty one).
+    pub comment_present: Vec<bool>,
+    /// Substring of the name, the content or the comment.
+    pub search: Option<String>,
+    /// Records are never proxied: `Some(true)` matches none, `Some(false)` all.
+    pub proxied: Option<bool>,
+    pub match_any: bool,
+    pub order: RecordOrder,
+    pub descending: bool,
 }
 
-/// Filters for listing zones; `None` matches everything.
+/// What a zone list is sorted by (ties go by name).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ZoneOrder {
+    #[default]
+    Name,
+    Status,
+    AccountId,
+    AccountName,
+}
+
+/// Filters for listing zones. `account_id` (the caller's own account) always applies; the
+/// others are conditions joined by AND, or by OR when `match_any`.
 #[derive(Clone, Debug, Default)]
 pub struct ZoneFilter {
+    /// The account the caller is limited to.
     pub account_id: Option<String>,
+    /// Exact zone name (API form).
     pub name: Option<String>,
+    /// Asked for with `account.id`.
+    pub account: Option<String>,
+    pub account_name: Option<String>,
+    pub status: Option<String>,
+    /// `full`, `secondary`, or a provider type no zone here has.
+    pub kind: Option<String>,
+    pub match_any: bool,
+    pub order: ZoneOrder,
+    pub descending: bool,
 }
 
 /// A 1-based page of a list.

@@ -2,7 +2,8 @@
 //! writing one change (deletes, updates, inserts and the new serial) as one transaction.
 
 use crate::{
-    format_time, now, time_column, Page, RecordChange, RecordFilter, RecordRow, Store, StoreError,
+    format_time, now, time_column, Page, RecordChange, RecordFilter, RecordOrder, RecordRow, Store,
+    StoreError, TextFilter, TextOp,
 };
 use bytes::Bytes;
 use rusqlite::types::Value;
@@ -130,6 +131,87 @@ fn record_from_raw(raw: RawRecord) -> Result<RecordRow, StoreError> {
     })
 }
 
+/// A LIKE pattern (with `ESCAPE '\'`) that matches `value` as `op` says.
+pub(crate) fn like_pattern(op: TextOp, value: &str) -> String {
+    let mut escaped = String::with_capacity(value.len() + 2);
+    for c in value.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    match op {
+        TextOp::Exact => escaped,
+        TextOp::Contains => format!("%{escaped}%"),
+        TextOp::StartsWith => format!("{escaped}%"),
+        TextOp::EndsWith => format!("%{escaped}"),
+    }
+}
+
+/// `column` compared with `f`'s values as bound parameters. SQLite's LIKE ignores ASCII case;
+/// `Exact` on the name (stored lowercase) compares with `=`, so the index serves it.
+fn text_condition(column: &str, f: &TextFilter, args: &mut Vec<Value>) -> String {
+    let mut alternatives = Vec::new();
+    for value in &f.values {
+        if f.op == TextOp::Exact && column == "name" {
+            args.push(Value::Text(value.to_ascii_lowercase()));
+            alternatives.push(format!("name = ?{}", args.len()));
+        } else {
+            args.push(Value::Text(like_pattern(f.op, value)));
+            alternatives.push(format!("{column} LIKE ?{} ESCAPE '\\'", args.len()));
+        }
+    }
+    if alternatives.is_empty() {
+        return "0".to_string();
+    }
+    format!("({})", alternatives.join(" OR "))
+}
+
+/// The WHERE clause of a record list; `args` holds the zone id as `?1` and gets the values.
+fn record_conditions(filter: &RecordFilter, args: &mut Vec<Value>) -> String {
+    let mut conds: Vec<String> = Vec::new();
+    if let Some(t) = filter.rtype {
+        args.push(Value::Integer(t.into()));
+        conds.push(format!("type = ?{}", args.len()));
+    }
+    for f in &filter.name {
+        conds.push(text_condition("name", f, args));
+    }
+    for f in &filter.content {
+        conds.push(text_condition("content", f, args));
+    }
+    for f in &filter.comment {
+        conds.push(text_condition("comment", f, args));
+    }
+    for present in &filter.comment_present {
+        conds.push(
+            if *present {
+                "(comment IS NOT NULL AND comment <> '')"
+            } else {
+                "(comment IS NULL OR comment = '')"
+            }
+            .to_string(),
+        );
+    }
+    if let Some(proxied) = filter.proxied {
+        conds.push(if proxied { "0" } else { "1" }.to_string());
+    }
+    let mut cond = "zone_id = ?1".to_string();
+    if !conds.is_empty() {
+        let joiner = if filter.match_any { " OR " } else { " AND " };
+        cond.push_str(&format!(" AND ({})", conds.join(joiner)));
+    }
+    if let Some(search) = &filter.search {
+        args.push(Value::Text(like_pattern(TextOp::Contains, search)));
+        let n = args.len();
+        cond.push_str(&format!(
+            " AND (name LIKE ?{n} ESCAPE '\\' OR content LIKE ?{n} ESCAPE '\\' \
+             OR comment LIKE ?{n} ESCAPE '\\')"
+        ));
+    }
+    cond
+}
+
 impl Store {
     /// Every record of a zone as served, straight from the stored wire form (no text parsing),
     /// ready for `ZoneVersion::build`.
@@ -158,36 +240,33 @@ impl Store {
         Ok(out)
     }
 
-    /// One page of a zone's records matching `filter`, ordered by name and type, and how many
-    /// match in all.
+    /// One page of a zone's records matching `filter`, in its order, and how many match in all.
     pub fn list_records(
         &self,
         zone_id: &str,
         filter: &RecordFilter,
         page: Page,
     ) -> Result<(Vec<RecordRow>, u64), StoreError> {
-        // Only the filters given go into the SQL, so the (zone_id, name, type) index serves
-        // both the filter and the order.
-        let mut cond = "zone_id = ?1".to_string();
         let mut args: Vec<Value> = vec![Value::Text(zone_id.to_string())];
-        if let Some(name) = &filter.name {
-            args.push(Value::Text(name.clone()));
-            cond.push_str(&format!(" AND name = ?{}", args.len()));
-        }
-        if let Some(t) = filter.rtype {
-            args.push(Value::Integer(t.into()));
-            cond.push_str(&format!(" AND type = ?{}", args.len()));
-        }
+        let cond = record_conditions(filter, &mut args);
         let conn = self.read_conn();
         let total: i64 = conn.query_row(
             &format!("SELECT count(*) FROM records WHERE {cond}"),
             params_from_iter(&args),
             |r| r.get(0),
         )?;
+        let dir = if filter.descending { "DESC" } else { "ASC" };
+        // Only whitelisted column names go into the text; ties go by name, type and age.
+        let order = match filter.order {
+            RecordOrder::Name | RecordOrder::Proxied => format!("name {dir}, type {dir}"),
+            RecordOrder::Type => format!("type {dir}, name {dir}"),
+            RecordOrder::Content => format!("content {dir}, name {dir}, type {dir}"),
+            RecordOrder::Ttl => format!("ttl {dir}, name {dir}, type {dir}"),
+        };
         let n = args.len();
         let mut stmt = conn.prepare(&format!(
             "SELECT {RECORD_COLUMNS} FROM records WHERE {cond}
-             ORDER BY name, type, rowid LIMIT ?{} OFFSET ?{}",
+             ORDER BY {order}, rowid {dir} LIMIT ?{} OFFSET ?{}",
             n + 1,
             n + 2
         ))?;
@@ -269,7 +348,8 @@ impl Store {
 #[cfg(test)]
 pub(crate) mod tests {
     use crate::{
-        new_id, now, Page, RecordChange, RecordFilter, RecordRow, Store, ZoneKind, ZoneRow,
+        new_id, now, Page, RecordChange, RecordFilter, RecordRow, Store, TextFilter, TextOp,
+        ZoneKind, ZoneRow,
     };
     use tandem_zone::record::rtype;
     use tandem_zone::{Name, Record};
@@ -304,6 +384,15 @@ pub(crate) mod tests {
             .create_zone(&z, &[row(&z.id, name, rtype::A, &[192, 0, 2, 1])])
             .unwrap();
         z
+    }
+
+    #[test]
+    fn like_patterns_escape_the_wildcards() {
+        use super::like_pattern;
+        assert_eq!(like_pattern(TextOp::Exact, "a%b_c\\d"), "a\\%b\\_c\\\\d");
+        assert_eq!(like_pattern(TextOp::Contains, "x"), "%x%");
+        assert_eq!(like_pattern(TextOp::StartsWith, "x"), "x%");
+        assert_eq!(like_pattern(TextOp::EndsWith, "x"), "%x");
     }
 
     #[test]
@@ -350,7 +439,11 @@ pub(crate) mod tests {
                 &z.id,
                 &RecordFilter {
                     rtype: Some(rtype::A),
-                    name: Some("www.example.com".into()),
+                    name: vec![TextFilter {
+                        op: TextOp::Exact,
+                        values: vec!["www.example.com".into()],
+                    }],
+                    ..RecordFilter::default()
                 },
                 Page {
                     page: 1,

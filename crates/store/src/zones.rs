@@ -2,9 +2,11 @@
 
 use crate::records::insert_record;
 use crate::{
-    format_time, time_column, Page, RecordRow, Store, StoreError, ZoneFilter, ZoneKind, ZoneRow,
+    format_time, time_column, Page, RecordRow, Store, StoreError, ZoneFilter, ZoneKind, ZoneOrder,
+    ZoneRow,
 };
-use rusqlite::{params, OptionalExtension, Row};
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, OptionalExtension, Row};
 
 const ZONE_COLUMNS: &str = "id, account_id, name, type, status, serial, created, modified";
 
@@ -131,20 +133,57 @@ impl Store {
         filter: &ZoneFilter,
         page: Page,
     ) -> Result<(Vec<ZoneRow>, u64), StoreError> {
+        let mut args: Vec<Value> = Vec::new();
+        let mut conds: Vec<String> = Vec::new();
+        let mut eq = |column: &str, value: &Option<String>, args: &mut Vec<Value>| {
+            if let Some(v) = value {
+                args.push(Value::Text(v.clone()));
+                conds.push(format!("{column} = ?{}", args.len()));
+            }
+        };
+        eq("name", &filter.name, &mut args);
+        eq("account_id", &filter.account, &mut args);
+        eq(
+            "(SELECT a.name FROM accounts a WHERE a.id = zones.account_id)",
+            &filter.account_name,
+            &mut args,
+        );
+        eq("status", &filter.status, &mut args);
+        eq("type", &filter.kind, &mut args);
+        let mut cond = "1".to_string();
+        if let Some(own) = &filter.account_id {
+            args.push(Value::Text(own.clone()));
+            cond = format!("account_id = ?{}", args.len());
+        }
+        if !conds.is_empty() {
+            let joiner = if filter.match_any { " OR " } else { " AND " };
+            cond.push_str(&format!(" AND ({})", conds.join(joiner)));
+        }
+        let dir = if filter.descending { "DESC" } else { "ASC" };
+        // Only whitelisted column names go into the text; ties go by name.
+        let order = match filter.order {
+            ZoneOrder::Name => format!("name {dir}"),
+            ZoneOrder::Status => format!("status {dir}, name {dir}"),
+            ZoneOrder::AccountId => format!("account_id {dir}, name {dir}"),
+            ZoneOrder::AccountName => format!(
+                "(SELECT a.name FROM accounts a WHERE a.id = zones.account_id) {dir}, name {dir}"
+            ),
+        };
         let conn = self.read_conn();
-        let cond = "(?1 IS NULL OR account_id = ?1) AND (?2 IS NULL OR name = ?2)";
         let total: i64 = conn.query_row(
             &format!("SELECT count(*) FROM zones WHERE {cond}"),
-            params![filter.account_id, filter.name],
+            params_from_iter(&args),
             |r| r.get(0),
         )?;
+        let n = args.len();
         let mut stmt = conn.prepare(&format!(
-            "SELECT {ZONE_COLUMNS} FROM zones WHERE {cond} ORDER BY name LIMIT ?3 OFFSET ?4"
+            "SELECT {ZONE_COLUMNS} FROM zones WHERE {cond} ORDER BY {order} LIMIT ?{} OFFSET ?{}",
+            n + 1,
+            n + 2
         ))?;
-        let rows = stmt.query_map(
-            params![filter.account_id, filter.name, page.limit(), page.offset()],
-            raw_zone,
-        )?;
+        args.push(Value::Integer(page.limit()));
+        args.push(Value::Integer(page.offset()));
+        let rows = stmt.query_map(params_from_iter(&args), raw_zone)?;
         let zones = rows
             .map(|r| zone_from_raw(r?))
             .collect::<Result<Vec<_>, _>>()?;
