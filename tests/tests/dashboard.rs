@@ -114,16 +114,10 @@ fn dashboard_in_headless_chromium() {
     let node = match prerequisites() {
         Ok(node) => node,
         Err(why) => {
-            if std::env::var("TANDEM_INTEROP").as_deref() == Ok("require") {
-                panic!("the dashboard browser test cannot run ({why}) and TANDEM_INTEROP=require");
-            }
-            eprintln!(
-                "\n************************************************************\n\
-                 SKIPPED: {why}; the dashboard browser test did NOT run.\n\
-                 Set it up with: apt-get install chromium nodejs npm && \
-                 (cd tests/dashboard && npm ci)\n\
-                 Set TANDEM_INTEROP=require to make this a failure.\n\
-                 ************************************************************\n"
+            tandem_tests::process::skip_unless_required(
+                "the dashboard browser test",
+                &why,
+                "apt-get install chromium nodejs npm && (cd tests/dashboard && npm ci)",
             );
             return;
         }

@@ -46,14 +46,10 @@ impl SmallDisk {
         } else {
             "not running as root"
         };
-        if std::env::var("TANDEM_INTEROP").as_deref() == Ok("require") {
-            panic!("cannot mount a small tmpfs for the full-disk test ({why}) and TANDEM_INTEROP=require");
-        }
-        eprintln!(
-            "\n************************************************************\n\
-             SKIPPED: the full-disk test needs to mount a tmpfs ({why}); it did NOT run.\n\
-             Run the tests as root, or set TANDEM_INTEROP=require to make this a failure.\n\
-             ************************************************************\n"
+        tandem_tests::process::skip_unless_required(
+            "the full-disk test",
+            &format!("it needs to mount a tmpfs ({why})"),
+            "run the tests as root",
         );
         None
     }

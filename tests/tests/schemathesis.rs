@@ -235,16 +235,10 @@ fn schemathesis_finds_the_api_as_documented() {
     let (exe, version) = match schemathesis() {
         Ok(found) => found,
         Err(why) => {
-            if std::env::var("TANDEM_INTEROP").as_deref() == Ok("require") {
-                panic!("the schemathesis test cannot run ({why}) and TANDEM_INTEROP=require");
-            }
-            eprintln!(
-                "\n************************************************************\n\
-                 SKIPPED: {why}; the schemathesis test did NOT run.\n\
-                 Set it up with: python3 -m venv .venv && \
-                 .venv/bin/pip install schemathesis==4.32.5\n\
-                 Set TANDEM_INTEROP=require to make this a failure.\n\
-                 ************************************************************\n"
+            tandem_tests::process::skip_unless_required(
+                "the schemathesis test",
+                &why,
+                "python3 -m venv .venv && .venv/bin/pip install schemathesis==4.32.5",
             );
             return;
         }

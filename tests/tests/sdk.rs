@@ -58,16 +58,10 @@ fn official_python_sdk_drives_zone_transfers() {
     let (python, version) = match sdk_python() {
         Ok(found) => found,
         Err(why) => {
-            if std::env::var("TANDEM_INTEROP").as_deref() == Ok("require") {
-                panic!("the cloudflare SDK test cannot run ({why}) and TANDEM_INTEROP=require");
-            }
-            eprintln!(
-                "\n************************************************************\n\
-                 SKIPPED: {why}; the cloudflare SDK test did NOT run.\n\
-                 Set it up with: python3 -m venv .venv && \
-                 .venv/bin/pip install 'cloudflare>=5,<6' pytest openapi-spec-validator\n\
-                 Set TANDEM_INTEROP=require to make this a failure.\n\
-                 ************************************************************\n"
+            tandem_tests::process::skip_unless_required(
+                "the cloudflare SDK test",
+                &why,
+                "python3 -m venv .venv && .venv/bin/pip install 'cloudflare>=5,<6' pytest openapi-spec-validator",
             );
             return;
         }
