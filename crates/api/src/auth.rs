@@ -1,11 +1,21 @@
-//! Bearer-token authentication and the access rules of PRODUCT §3: a token sees its own
-//! account (the administrator's sees all), and only write or admin tokens change anything.
+//! Token authentication and the access rules of PRODUCT §3: a token sees its own account (the
+//! administrator's sees all), and only write or admin tokens change anything.
+//!
+//! A token comes as `Authorization: Bearer TOKEN`, or as the provider's legacy pair
+//! `X-Auth-Email` + `X-Auth-Key` with the token as the key (older tools send only these). As at
+//! the provider, the pair counts only whole: both headers, neither blank; the email names no
+//! one here and is not checked further. A bearer header, when given, decides alone.
 
 use crate::{ApiError, ApiState};
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::http::HeaderMap;
 use tandem_store::{ApiToken, Permission, ZoneRow};
+
+/// The provider's legacy authentication headers.
+const X_AUTH_EMAIL: &str = "x-auth-email";
+const X_AUTH_KEY: &str = "x-auth-key";
 
 /// The authenticated caller of a request.
 #[derive(Clone, Debug)]
@@ -41,13 +51,7 @@ impl FromRequestParts<ApiState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, ApiError> {
-        let value = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(bearer)
-            .ok_or_else(ApiError::unauthorized)?
-            .to_string();
+        let value = presented_token(&parts.headers).ok_or_else(ApiError::unauthorized)?;
         let token = state
             .run(move |s| Ok(s.store().authenticate(&value)?))
             .await?
@@ -60,14 +64,9 @@ impl FromRequestParts<ApiState> for Caller {
 /// with another one. For routes outside the API proper (the binary's `/metrics`).
 pub async fn require_admin(
     store: std::sync::Arc<tandem_store::Store>,
-    headers: &axum::http::HeaderMap,
+    headers: &HeaderMap,
 ) -> Result<(), ApiError> {
-    let value = headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(bearer)
-        .ok_or_else(ApiError::unauthorized)?
-        .to_string();
+    let value = presented_token(headers).ok_or_else(ApiError::unauthorized)?;
     let token = tokio::task::spawn_blocking(move || store.authenticate(&value))
         .await
         .map_err(ApiError::internal)??
@@ -76,6 +75,24 @@ pub async fn require_admin(
         Ok(())
     } else {
         Err(ApiError::admin_only("read this"))
+    }
+}
+
+/// The token a request presents: its bearer token if it has one, else the key of a whole
+/// `X-Auth-Email` + `X-Auth-Key` pair.
+fn presented_token(headers: &HeaderMap) -> Option<String> {
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    if let Some(token) = text(AUTHORIZATION.as_str()).and_then(bearer) {
+        return Some(token.to_string());
+    }
+    match (text(X_AUTH_EMAIL), text(X_AUTH_KEY)) {
+        (Some(email), Some(key)) if !email.is_empty() && !key.is_empty() => Some(key.to_string()),
+        _ => None,
     }
 }
 
@@ -96,7 +113,42 @@ pub fn visible_zone(state: &ApiState, caller: &Caller, zone_id: &str) -> Result<
 
 #[cfg(test)]
 mod tests {
-    use super::bearer;
+    use super::{bearer, presented_token};
+    use axum::http::HeaderMap;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (name, value) in pairs {
+            h.append(*name, value.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn legacy_pair_counts_only_whole_and_bearer_wins() {
+        let token = |pairs: &[(&'static str, &str)]| presented_token(&headers(pairs));
+        let pair = [("x-auth-email", "ops@example.com"), ("x-auth-key", "k1")];
+        assert_eq!(token(&pair).as_deref(), Some("k1"));
+        assert_eq!(token(&[("X-Auth-Key", "k1")]), None, "the email is missing");
+        assert_eq!(token(&[("x-auth-email", "ops@example.com")]), None);
+        assert_eq!(
+            token(&[("x-auth-email", " "), ("x-auth-key", "k1")]),
+            None,
+            "a blank email"
+        );
+        assert_eq!(
+            token(&[("x-auth-email", "ops@example.com"), ("x-auth-key", "")]),
+            None
+        );
+        let mut both = pair.to_vec();
+        both.push(("authorization", "Bearer b1"));
+        assert_eq!(token(&both).as_deref(), Some("b1"), "bearer decides");
+        // A header that is no bearer token leaves the pair to decide.
+        let mut basic = pair.to_vec();
+        basic.push(("authorization", "Basic YTpi"));
+        assert_eq!(token(&basic).as_deref(), Some("k1"));
+        assert_eq!(token(&[("authorization", "Basic YTpi")]), None);
+    }
 
     #[test]
     fn bearer_header() {

@@ -156,7 +156,8 @@ impl ApiError {
         Self::new(
             StatusCode::UNAUTHORIZED,
             code::AUTH,
-            "Authentication error: a valid bearer token is required",
+            "Authentication error: a valid token is required (Authorization: Bearer TOKEN, \
+             or X-Auth-Email with X-Auth-Key: TOKEN)",
         )
     }
 

@@ -18,6 +18,7 @@ mod envelope;
 pub mod fuzzing;
 mod guard;
 mod openapi;
+mod pagerules;
 mod records;
 mod routes;
 mod tokens;

@@ -8,7 +8,9 @@
 use crate::envelope::ErrorEnvelope;
 use axum::Json;
 use utoipa::openapi::path::{HttpMethod, Operation, ParameterIn};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
 use utoipa::openapi::{ContentBuilder, Ref, Required, Response};
 use utoipa::{Modify, OpenApi, ToSchema};
 
@@ -21,6 +23,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
         crate::tokens::list,
         crate::tokens::create,
         crate::tokens::delete,
+        crate::tokens::verify,
+        crate::tokens::verify_in_account,
         crate::transfers::peers::list,
         crate::transfers::peers::create,
         crate::transfers::peers::get,
@@ -53,7 +57,9 @@ use utoipa::{Modify, OpenApi, ToSchema};
         crate::zones::create,
         crate::zones::list,
         crate::zones::get,
+        crate::zones::edit,
         crate::zones::delete,
+        crate::pagerules::list,
         crate::records::list,
         crate::records::create,
         crate::records::get,
@@ -70,7 +76,9 @@ use utoipa::{Modify, OpenApi, ToSchema};
 )]
 struct ApiDoc;
 
-/// Declares the `bearer` security scheme the paths refer to.
+/// Declares the `bearer` security scheme the paths refer to, and the provider's legacy pair
+/// `X-Auth-Email` + `X-Auth-Key` ([`crate::auth`]) as the other way to give the same token:
+/// every operation that takes the bearer token takes the pair instead.
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -80,6 +88,38 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+        components.add_security_scheme(
+            "x_auth_email",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Auth-Email",
+                "The provider's legacy header, sent with X-Auth-Key: any non-blank value (it \
+                 names no one here). Both headers are needed; a bearer token, when given, \
+                 decides instead.",
+            ))),
+        );
+        components.add_security_scheme(
+            "x_auth_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Auth-Key",
+                "A Tandem API token, in the provider's legacy header (with X-Auth-Email).",
+            ))),
+        );
+        let legacy = SecurityRequirement::new("x_auth_email", Vec::<String>::new())
+            .add("x_auth_key", Vec::<String>::new());
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                if let Some(security) = operation.security.as_mut().filter(|s| !s.is_empty()) {
+                    security.push(legacy.clone());
+                }
+            }
+        }
     }
 }
 

@@ -4,8 +4,8 @@
 
 use crate::transfers::{acls, incoming, outgoing, peer_serials, peers, tsigs};
 use crate::{
-    accounts, batch, dashboard, envelope, guard, openapi, records, tokens, zonefile, zones,
-    ApiState,
+    accounts, batch, dashboard, envelope, guard, openapi, pagerules, records, tokens, zonefile,
+    zones, ApiState,
 };
 use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
@@ -58,10 +58,16 @@ fn table() -> Vec<Route> {
         route("/accounts/{account_id}/tokens", M::GET, tokens::list),
         route("/accounts/{account_id}/tokens", M::POST, tokens::create),
         route(
+            "/accounts/{account_id}/tokens/verify",
+            M::GET,
+            tokens::verify_in_account,
+        ),
+        route(
             "/accounts/{account_id}/tokens/{token_id}",
             M::DELETE,
             tokens::delete,
         ),
+        route("/user/tokens/verify", M::GET, tokens::verify),
         route(PEERS, M::GET, peers::list),
         route(PEERS, M::POST, peers::create),
         route(PEER, M::GET, peers::get),
@@ -80,7 +86,9 @@ fn table() -> Vec<Route> {
         route("/zones", M::GET, zones::list),
         route("/zones", M::POST, zones::create),
         route("/zones/{zone_id}", M::GET, zones::get),
+        route("/zones/{zone_id}", M::PATCH, zones::edit),
         route("/zones/{zone_id}", M::DELETE, zones::delete),
+        route("/zones/{zone_id}/pagerules", M::GET, pagerules::list),
         route("/zones/{zone_id}/dns_records", M::GET, records::list),
         route("/zones/{zone_id}/dns_records", M::POST, records::create),
         route(

@@ -1,6 +1,7 @@
 //! Tenants and their tokens (PRODUCT §3 "Endpoints"): `POST /accounts` (administrator only),
-//! and an account's tokens under `/accounts/{account_id}/tokens`. A token's value is shown once,
-//! when it is made; the store keeps only its hash.
+//! an account's tokens under `/accounts/{account_id}/tokens`, and the provider's token check
+//! (`GET /user/tokens/verify`, `GET /accounts/{account_id}/tokens/verify`). A token's value is
+//! shown once, when it is made; the store keeps only its hash.
 
 use crate::accounts::AccountOut;
 use crate::auth::Caller;
@@ -50,6 +51,32 @@ pub struct TokenCreated {
     /// The bearer token. Shown once: only its hash is stored.
     pub value: String,
     pub created_on: String,
+}
+
+/// The provider's answer to a token check: the calling token's id and status. Tandem's tokens
+/// do not expire and are not disabled, only revoked (then they are refused with 401), so a
+/// token that gets an answer is `active`, and `expires_on`/`not_before` (optional at the
+/// provider) are never set.
+#[derive(Serialize, ToSchema, Debug)]
+pub struct TokenVerified {
+    pub id: String,
+    /// Always `active`.
+    #[schema(schema_with = always_active)]
+    pub status: String,
+}
+
+fn always_active() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(["active"]))
+        .build()
+}
+
+fn verified(caller: &Caller) -> TokenVerified {
+    TokenVerified {
+        id: caller.token.id.clone(),
+        status: "active".into(),
+    }
 }
 
 fn token_out(t: ApiToken) -> TokenOut {
@@ -158,6 +185,30 @@ pub async fn delete(
             }
             tracing::info!(account = %account.id, token = %token_id, "token revoked");
             Ok(ok(DeletedId { id: token_id }))
+        })
+        .await
+}
+
+#[utoipa::path(get, path = "/client/v4/user/tokens/verify", operation_id = "user_tokens_verify", tag = "Accounts",
+    responses((status = 200, description = "the calling token is valid", body = Envelope<TokenVerified>)),
+    security(("bearer" = [])))]
+pub async fn verify(caller: Caller) -> Response {
+    ok(verified(&caller))
+}
+
+#[utoipa::path(get, path = "/client/v4/accounts/{account_id}/tokens/verify", operation_id = "account_tokens_verify", tag = "Accounts",
+    params(("account_id" = String, Path)),
+    responses((status = 200, description = "the calling token is valid and sees this account", body = Envelope<TokenVerified>)),
+    security(("bearer" = [])))]
+pub async fn verify_in_account(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath(account_id): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    state
+        .run(move |s| {
+            visible_account(s, &caller, &account_id)?;
+            Ok(ok(verified(&caller)))
         })
         .await
 }

@@ -1,5 +1,6 @@
 //! `/zones`: create a zone (a `full` zone gets its SOA and apex NS and is served at once),
-//! list, show and delete (PRODUCT §3 "Zones and records").
+//! list, show, edit (`paused`, the one field the provider lets change that means anything
+//! here) and delete (PRODUCT §3 "Zones and records").
 
 use crate::auth::{visible_zone, Caller};
 use crate::change::{apex_of, new_row};
@@ -12,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tandem_store::{
-    format_time, new_id, now, Account, Page, RecordRow, ZoneFilter, ZoneKind, ZoneOrder, ZoneRow,
+    format_time, new_id, now, Account, Page, RecordRow, ZoneExtras, ZoneFilter, ZoneKind,
+    ZoneOrder, ZoneRow,
 };
 use tandem_zone::record::rtype;
 use tandem_zone::{Name, Record, Soa, ZoneVersion};
@@ -48,12 +50,67 @@ pub struct ZoneOut {
     pub account: AccountRef,
     /// The zone's apex NS names.
     pub name_servers: Vec<String>,
+    /// The provider's flag for a zone that uses its DNS only. Set with `PATCH`, kept and
+    /// shown; it changes nothing in DNS (it is about the provider's proxy).
     pub paused: bool,
     pub development_mode: i64,
     pub created_on: String,
     pub modified_on: String,
     pub activated_on: Option<String>,
+    /// Our extension: which zone-transfer configurations the zone has.
+    pub secondary_dns: ZoneTransfers,
 }
+
+/// Which of a zone's `secondary_dns/incoming` and `secondary_dns/outgoing` exist (each answers
+/// a 404 while it does not), so a list of zones shows their transfers without asking for
+/// configurations that are not there.
+#[derive(Serialize, ToSchema, Debug, Clone, Copy)]
+pub struct ZoneTransfers {
+    pub incoming: bool,
+    pub outgoing: bool,
+}
+
+/// Body of `PATCH /zones/{zone_id}`: the provider's editable fields of a zone. Only `paused`
+/// changes anything; `type` and `vanity_name_servers` are accepted when they leave the zone as
+/// it is (its own type; no vanity name servers), and `plan` never. Any other field (`name`,
+/// `status`, `account`, ... or one the zone object does not have) is a 400 naming it. `null`
+/// is the same as leaving a field out.
+#[derive(Deserialize, ToSchema, Debug)]
+pub struct ZoneEdit {
+    pub paused: Option<bool>,
+    /// Only the zone's own type: a zone's type cannot change.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// Only an empty list: custom name servers are not offered (edit the apex NS records).
+    pub vanity_name_servers: Option<Vec<String>>,
+    /// Never: Tandem has no plans.
+    #[schema(value_type = Option<Object>)]
+    pub plan: Option<serde_json::Value>,
+}
+
+/// Fields of the zone object that `PATCH` cannot change.
+const READ_ONLY: &[&str] = &[
+    "id",
+    "name",
+    "status",
+    "account",
+    "name_servers",
+    "original_name_servers",
+    "original_registrar",
+    "original_dnshost",
+    "created_on",
+    "modified_on",
+    "activated_on",
+    "development_mode",
+    "meta",
+    "owner",
+    "permissions",
+    "cname_suffix",
+    "tenant",
+    "tenant_unit",
+    "verification_key",
+    "secondary_dns",
+];
 
 /// Body of `POST /zones`.
 #[derive(Deserialize, ToSchema, Debug)]
@@ -211,7 +268,12 @@ fn zone_filter(q: &ZoneQuery) -> Result<ZoneFilter, ApiError> {
     })
 }
 
-fn zone_out(state: &ApiState, zone: &ZoneRow, account: Option<&Account>) -> ZoneOut {
+fn zone_out(
+    state: &ApiState,
+    zone: &ZoneRow,
+    account: Option<&Account>,
+    extras: ZoneExtras,
+) -> ZoneOut {
     let name_servers = Name::parse(&zone.name)
         .ok()
         .and_then(|apex| state.zones().get(&apex))
@@ -237,12 +299,79 @@ fn zone_out(state: &ApiState, zone: &ZoneRow, account: Option<&Account>) -> Zone
             name: account.map(|a| a.name.clone()).unwrap_or_default(),
         },
         name_servers,
-        paused: false,
+        paused: extras.paused,
         development_mode: 0,
         created_on: format_time(zone.created),
         modified_on: format_time(zone.modified),
         activated_on: (zone.status == "active").then(|| format_time(zone.created)),
+        secondary_dns: ZoneTransfers {
+            incoming: extras.incoming,
+            outgoing: extras.outgoing,
+        },
     }
+}
+
+/// A zone as shown by `GET /zones/{zone_id}`, read afresh.
+fn shown_zone(state: &ApiState, zone: &ZoneRow) -> Result<ZoneOut, ApiError> {
+    let account = state.store().account(&zone.account_id)?;
+    let extras = state
+        .store()
+        .zone_extras(&[zone.id.as_str()])?
+        .remove(&zone.id)
+        .unwrap_or_default();
+    Ok(zone_out(state, zone, account.as_ref(), extras))
+}
+
+/// Reads a `PATCH /zones/{zone_id}` body against `zone`: the new `paused`, if one is given.
+/// Anything that would change more than that is a 400 naming the field, before anything is
+/// written.
+fn edit_of(zone: &ZoneRow, body: serde_json::Value) -> Result<Option<bool>, ApiError> {
+    let serde_json::Value::Object(fields) = body else {
+        return Err(ApiError::field("body", "a JSON object is required"));
+    };
+    for key in fields.keys() {
+        if READ_ONLY.contains(&key.as_str()) {
+            return Err(ApiError::field(
+                key,
+                "cannot be changed; PATCH /zones/{zone_id} changes only `paused`",
+            ));
+        }
+        if !["paused", "type", "vanity_name_servers", "plan"].contains(&key.as_str()) {
+            return Err(ApiError::field(
+                key,
+                "unknown field; PATCH /zones/{zone_id} takes paused, type, \
+                 vanity_name_servers and plan",
+            ));
+        }
+    }
+    let edit: ZoneEdit = serde_path_to_error::deserialize(serde_json::Value::Object(fields))
+        .map_err(|e| ApiError::field(&e.path().to_string(), e.into_inner()))?;
+    if let Some(kind) = edit.kind.as_deref() {
+        if kind != zone.kind.as_str() {
+            return Err(ApiError::field(
+                "type",
+                format!(
+                    "a zone's type cannot change (this one is {}); create a zone of the \
+                     other type instead",
+                    zone.kind.as_str()
+                ),
+            ));
+        }
+    }
+    if edit
+        .vanity_name_servers
+        .as_ref()
+        .is_some_and(|v| !v.is_empty())
+    {
+        return Err(ApiError::field(
+            "vanity_name_servers",
+            "custom name servers are not offered; edit the zone's apex NS records instead",
+        ));
+    }
+    if edit.plan.as_ref().is_some_and(|p| !p.is_null()) {
+        return Err(ApiError::field("plan", "Tandem has no plans to change"));
+    }
+    Ok(edit.paused)
 }
 
 /// A zone name from the API: fully qualified, not the root.
@@ -382,7 +511,12 @@ pub async fn create(
             s.store().create_zone(&zone, &rows)?;
             s.zones().insert(apex, version);
             tracing::info!(zone = %zone.name, kind = kind.as_str(), "zone created");
-            Ok(ok(zone_out(s, &zone, Some(&account))))
+            Ok(ok(zone_out(
+                s,
+                &zone,
+                Some(&account),
+                ZoneExtras::default(),
+            )))
         })
         .await
 }
@@ -411,9 +545,14 @@ pub async fn list(
                 .into_iter()
                 .map(|a| (a.id.clone(), a))
                 .collect();
+            let ids: Vec<&str> = zones.iter().map(|z| z.id.as_str()).collect();
+            let extras = s.store().zone_extras(&ids)?;
             let out = zones
                 .iter()
-                .map(|z| zone_out(s, z, accounts.get(&z.account_id)))
+                .map(|z| {
+                    let e = extras.get(&z.id).copied().unwrap_or_default();
+                    zone_out(s, z, accounts.get(&z.account_id), e)
+                })
                 .collect();
             Ok(ok_page::<ZoneOut>(out, page, total))
         })
@@ -431,8 +570,32 @@ pub async fn get(
     state
         .run(move |s| {
             let zone = visible_zone(s, &caller, &zone_id)?;
-            let account = s.store().account(&zone.account_id)?;
-            Ok(ok(zone_out(s, &zone, account.as_ref())))
+            Ok(ok(shown_zone(s, &zone)?))
+        })
+        .await
+}
+
+#[utoipa::path(patch, path = "/client/v4/zones/{zone_id}", operation_id = "zones_edit", tag = "Zones", params(("zone_id" = String, Path)),
+    request_body = ZoneEdit,
+    responses((status = 200, description = "the zone as now stored; the same PATCH again changes nothing", body = Envelope<ZoneOut>)),
+    security(("bearer" = [])))]
+pub async fn edit(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath(zone_id): ApiPath<String>,
+    ApiJson(body): ApiJson<serde_json::Value>,
+) -> Result<Response, ApiError> {
+    caller.require_write()?;
+    state
+        .run(move |s| {
+            let zone = visible_zone(s, &caller, &zone_id)?;
+            if let Some(paused) = edit_of(&zone, body)? {
+                if s.store().set_zone_paused(&zone.id, paused, now())? {
+                    tracing::info!(zone = %zone.name, paused, "zone edited");
+                }
+            }
+            let zone = visible_zone(s, &caller, &zone_id)?;
+            Ok(ok(shown_zone(s, &zone)?))
         })
         .await
 }

@@ -32,6 +32,7 @@ pub use transfers::model::{
 };
 pub use transfers::status::OutgoingPeerState;
 pub use transfers::ZoneLink;
+pub use zones::ZoneExtras;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::Connection;

@@ -205,6 +205,12 @@ CREATE TABLE store_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
 INSERT INTO store_meta (key, value) VALUES ('store_id', lower(hex(randomblob(16))));
 ";
 
+/// The provider's `paused` flag of a zone (`PATCH /zones/{id}`): kept and shown, never read by
+/// DNS, since it is about the provider's proxy, which Tandem does not have.
+const V7_ZONE_PAUSED: &str = "
+ALTER TABLE zones ADD COLUMN paused INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1));
+";
+
 const MIGRATIONS: &[&str] = &[
     V1_CORE,
     V2_TRANSFERS,
@@ -212,6 +218,7 @@ const MIGRATIONS: &[&str] = &[
     V4_OUTGOING_STATUS,
     V5_INCOMING_STATUS,
     V6_INTEGRITY,
+    V7_ZONE_PAUSED,
 ];
 
 /// Brings the database up to the newest schema.

@@ -5,8 +5,10 @@ use crate::{
     format_time, time_column, Page, RecordRow, Store, StoreError, ZoneFilter, ZoneKind, ZoneOrder,
     ZoneRow,
 };
+use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, OptionalExtension, Row};
+use std::collections::HashMap;
 
 const ZONE_COLUMNS: &str = "id, account_id, name, type, status, serial, created, modified";
 
@@ -24,6 +26,17 @@ fn raw_zone(row: &Row<'_>) -> rusqlite::Result<RawZone> {
         row.get(6)?,
         row.get(7)?,
     ))
+}
+
+/// What a zone's API object shows beside its [`ZoneRow`], none of which DNS reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ZoneExtras {
+    /// The provider's `paused` flag, set with `PATCH /zones/{id}`.
+    pub paused: bool,
+    /// The zone has an incoming transfer configuration (`secondary_dns/incoming`).
+    pub incoming: bool,
+    /// The zone has an outgoing transfer configuration (`secondary_dns/outgoing`).
+    pub outgoing: bool,
 }
 
 fn zone_from_raw(raw: RawZone) -> Result<ZoneRow, StoreError> {
@@ -198,6 +211,67 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// The [`ZoneExtras`] of each zone of `ids` that exists, in one query.
+    pub fn zone_extras(&self, ids: &[&str]) -> Result<HashMap<String, ZoneExtras>, StoreError> {
+        let mut out = HashMap::with_capacity(ids.len());
+        let conn = self.read_conn();
+        // SQLite takes at most 32766 parameters per statement; a page holds at most 1000 zones.
+        for chunk in ids.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let mut stmt = conn.prepare(&format!(
+                "SELECT z.id, z.paused,
+                        EXISTS (SELECT 1 FROM incoming_transfers i WHERE i.zone_id = z.id),
+                        EXISTS (SELECT 1 FROM outgoing_transfers o WHERE o.zone_id = z.id)
+                 FROM zones z WHERE z.id IN ({marks})"
+            ))?;
+            let rows = stmt.query_map(params_from_iter(chunk.iter()), |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    ZoneExtras {
+                        paused: r.get(1)?,
+                        incoming: r.get(2)?,
+                        outgoing: r.get(3)?,
+                    },
+                ))
+            })?;
+            for row in rows {
+                let (id, extras) = row?;
+                out.insert(id, extras);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Sets a zone's `paused` flag; `modified` moves to `at` only when the flag changes.
+    /// Answers whether it changed; [`StoreError::NotFound`] when there is no such zone.
+    pub fn set_zone_paused(
+        &self,
+        id: &str,
+        paused: bool,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.write_conn();
+        let tx = conn.transaction()?;
+        let current: Option<bool> = tx
+            .query_row("SELECT paused FROM zones WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?;
+        let Some(current) = current else {
+            return Err(StoreError::NotFound {
+                what: "zone",
+                id: id.to_string(),
+            });
+        };
+        if current == paused {
+            return Ok(false);
+        }
+        tx.execute(
+            "UPDATE zones SET paused = ?2, modified = ?3 WHERE id = ?1",
+            params![id, paused, format_time(at)],
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+
     /// Changes a zone's status (`active`, `pending`, `expired`).
     pub fn set_zone_status(&self, id: &str, status: &str) -> Result<(), StoreError> {
         let n = self.write_conn().execute(
@@ -211,5 +285,107 @@ impl Store {
             });
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{new_id, now, OutgoingConfig};
+
+    fn zone(store: &Store, name: &str) -> ZoneRow {
+        let at = now() - chrono::Duration::hours(1);
+        let z = ZoneRow {
+            id: new_id(),
+            account_id: store.default_account().unwrap().id,
+            name: name.into(),
+            kind: ZoneKind::Full,
+            status: "active".into(),
+            serial: 1,
+            created: at,
+            modified: at,
+        };
+        store.create_zone(&z, &[]).unwrap();
+        z
+    }
+
+    #[test]
+    fn paused_is_kept_and_only_a_change_moves_modified() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let z = zone(&store, "paused.test");
+        let extras = |store: &Store| store.zone_extras(&[z.id.as_str()]).unwrap()[&z.id];
+        assert_eq!(
+            extras(&store),
+            ZoneExtras::default(),
+            "a new zone is not paused"
+        );
+
+        // The same value again is no change: modified stays.
+        assert!(!store.set_zone_paused(&z.id, false, now()).unwrap());
+        assert_eq!(store.zone(&z.id).unwrap().unwrap().modified, z.modified);
+
+        let at = now();
+        assert!(store.set_zone_paused(&z.id, true, at).unwrap());
+        assert!(extras(&store).paused);
+        let modified = store.zone(&z.id).unwrap().unwrap().modified;
+        assert_eq!(format_time(modified), format_time(at));
+        assert!(!store.set_zone_paused(&z.id, true, now()).unwrap());
+        assert_eq!(store.zone(&z.id).unwrap().unwrap().modified, modified);
+
+        // It survives a restart.
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert!(extras(&store).paused);
+        assert!(store.set_zone_paused(&z.id, false, now()).unwrap());
+        assert!(!extras(&store).paused);
+
+        match store.set_zone_paused(&new_id(), true, now()) {
+            Err(StoreError::NotFound { what: "zone", .. }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn extras_say_which_transfer_configurations_exist() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (a, b) = (zone(&store, "a.test"), zone(&store, "b.test"));
+        let account = store.default_account().unwrap().id;
+        let at = now();
+        store
+            .create_outgoing_config(
+                &account,
+                &OutgoingConfig {
+                    id: new_id(),
+                    zone_id: b.id.clone(),
+                    peers: vec![],
+                    enabled: false,
+                    checked_time: None,
+                    last_transferred_time: None,
+                    notify_requested: None,
+                    created: at,
+                    modified: at,
+                },
+            )
+            .unwrap();
+        let missing = new_id();
+        let extras = store
+            .zone_extras(&[a.id.as_str(), b.id.as_str(), missing.as_str()])
+            .unwrap();
+        assert_eq!(extras.len(), 2, "a zone that does not exist has none");
+        assert_eq!(extras[&a.id], ZoneExtras::default());
+        assert_eq!(
+            extras[&b.id],
+            ZoneExtras {
+                outgoing: true,
+                ..ZoneExtras::default()
+            }
+        );
+        // More ids than one statement takes.
+        let many: Vec<String> = (0..1200).map(|_| new_id()).collect();
+        let mut ids: Vec<&str> = many.iter().map(String::as_str).collect();
+        ids.push(&b.id);
+        assert_eq!(store.zone_extras(&ids).unwrap().len(), 1);
     }
 }
