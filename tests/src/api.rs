@@ -67,6 +67,26 @@ impl Api {
         content_type: Option<&str>,
         body: &[u8],
     ) -> HttpResponse {
+        let auth = format!("Bearer {}", self.token);
+        self.request_with(
+            method,
+            path,
+            &[("Authorization", &auth)],
+            content_type,
+            body,
+        )
+    }
+
+    /// One request with exactly the authentication `headers` given (this client's token is
+    /// not sent unless among them); `path` is below `/client/v4`.
+    pub fn request_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> HttpResponse {
         let full = format!("/client/v4{path}");
         let mut stream = TcpStream::connect_timeout(&self.addr, Duration::from_secs(5))
             .unwrap_or_else(|e| panic!("connect to API {}: {e}", self.addr));
@@ -77,12 +97,14 @@ impl Api {
             .set_write_timeout(Some(Duration::from_secs(60)))
             .unwrap();
         let mut head = format!(
-            "{method} {full} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\n\
-             Connection: close\r\nContent-Length: {}\r\n",
+            "{method} {full} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\
+             Content-Length: {}\r\n",
             self.addr,
-            self.token,
             body.len()
         );
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
         if let Some(ct) = content_type {
             head.push_str(&format!("Content-Type: {ct}\r\n"));
         }

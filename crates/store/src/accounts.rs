@@ -234,6 +234,30 @@ impl Store {
         Ok(AdminToken::Generated(path))
     }
 
+    /// Removes `DATA_DIR/api-token` when the token it holds is no longer valid (an
+    /// `--api-token` replaced the generated one), so the file never offers a token the server
+    /// refuses. A file whose token still works stays. Answers the path when it was removed.
+    pub fn remove_stale_token_file(&self) -> Result<Option<PathBuf>, StoreError> {
+        let path = self.data_dir().join(ADMIN_TOKEN_FILE);
+        let io = |source| StoreError::Io {
+            path: path.clone(),
+            source,
+        };
+        let value = match std::fs::read(&path) {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).trim().to_string(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io(e)),
+        };
+        if !value.is_empty() && self.authenticate(&value)?.is_some() {
+            return Ok(None);
+        }
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(Some(path)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io(e)),
+        }
+    }
+
     fn replace_admin_token(&self, value: &str) -> Result<(), StoreError> {
         let mut conn = self.write_conn();
         let tx = conn.transaction()?;
@@ -321,6 +345,34 @@ mod tests {
             AdminToken::Given
         );
         assert!(store.authenticate("s3cret").unwrap().is_some());
+    }
+
+    #[test]
+    fn a_token_file_that_no_longer_works_is_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.remove_stale_token_file().unwrap(), None, "no file");
+        let AdminToken::Generated(path) = store.bootstrap_admin_token(None).unwrap() else {
+            panic!("first start generates a token");
+        };
+        // The generated token still works: the file stays.
+        assert_eq!(store.remove_stale_token_file().unwrap(), None);
+        assert!(path.is_file());
+
+        // A token given on the command line replaces it: the file goes.
+        store.bootstrap_admin_token(Some("s3cret")).unwrap();
+        assert_eq!(store.remove_stale_token_file().unwrap(), Some(path.clone()));
+        assert!(!path.exists());
+
+        // A file holding the token now in force stays, whoever wrote it; an empty one goes.
+        std::fs::write(&path, "s3cret\n").unwrap();
+        assert_eq!(store.remove_stale_token_file().unwrap(), None);
+        std::fs::write(&path, "").unwrap();
+        assert_eq!(store.remove_stale_token_file().unwrap(), Some(path.clone()));
+
+        // With none generated again: a stored token stays valid and no file is written.
+        assert_eq!(store.bootstrap_admin_token(None).unwrap(), AdminToken::Kept);
+        assert!(!path.exists());
     }
 
     #[test]

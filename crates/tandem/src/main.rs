@@ -92,6 +92,15 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
             "administrator token generated; read it from this file"
         ),
     }
+    // PRODUCT §3: the file holds a generated token only while that token is in force.
+    match store.remove_stale_token_file() {
+        Ok(Some(path)) => tracing::info!(
+            path = %path.display(),
+            "removed the administrator token file: the token it held is no longer valid"
+        ),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot remove the stale administrator token file"),
+    }
     let store = Arc::new(store);
     let zones = Arc::new(ZoneSet::new());
     let loaded = tandem_api::load_zones(&store, &zones).context("cannot load zones")?;
@@ -152,7 +161,8 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     });
     let mut dns_addrs = Vec::new();
     for addr in &cfg.dns_listen {
-        let listener = dns::bind(*addr, cfg.udp_workers)?;
+        let listener = dns::bind(*addr, cfg.udp_workers)
+            .with_context(|| cannot_listen("DNS", *addr, "--dns-listen"))?;
         dns_addrs.push(listener.addr);
         dns::start(
             listener,
@@ -192,7 +202,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     let limits = http_limits(&cfg);
     let api = tokio::net::TcpListener::bind(cfg.api_listen)
         .await
-        .with_context(|| format!("cannot bind the API listener on {}", cfg.api_listen))?;
+        .with_context(|| cannot_listen("the API", cfg.api_listen, "--api-listen"))?;
     let api_addr = api.local_addr()?;
 
     with_room(&reserve, "write listen.json", || {
@@ -216,6 +226,17 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     );
     http::serve(api, app, limits, shutdown()).await;
     Ok(())
+}
+
+/// Why a listener did not start, naming the address and every way to change it (the flag, its
+/// environment variable and its key in the configuration file, PRODUCT §3 "Running").
+fn cannot_listen(what: &str, addr: std::net::SocketAddr, flag: &str) -> String {
+    let key = flag.trim_start_matches("--").replace('-', "_");
+    format!(
+        "cannot listen for {what} on {addr}; choose another address with {flag} ADDR:PORT \
+         (or TANDEM_{}, or {key} in the configuration file; port 0 picks a free one)",
+        key.to_ascii_uppercase()
+    )
 }
 
 /// The API listener's bounds, with its connection cap lowered when it would not fit under the
