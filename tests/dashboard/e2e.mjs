@@ -73,9 +73,22 @@ page.setDefaultTimeout(STEP_TIMEOUT);
 const problems = [];
 page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
 page.on('console', (m) => {
-  // A 404 of an optional object (a zone without outgoing settings) is logged by the browser.
+  // The browser logs every refused request (the 400s and 404s the steps provoke on purpose);
+  // responses are checked where it matters, through `responses`.
   if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
 });
+/** Every response the page received: `{status, url}`, in order. */
+const responses = [];
+page.on('response', (r) => responses.push({ status: r.status(), url: r.url() }));
+
+/** The colours of the status line: success and failure (style.css --ok and --bad). */
+const OK_COLOUR = 'rgb(17, 99, 41)';
+const ERROR_COLOUR = 'rgb(164, 14, 38)';
+
+/** The status line's class and computed text colour. */
+async function statusLook() {
+  return page.locator('#status').evaluate((node) => ({ className: node.className, color: getComputedStyle(node).color }));
+}
 
 async function shot(name) {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
@@ -262,6 +275,13 @@ async function fullZoneRecords() {
   let list = await records(zone);
   const find = (type, name) => list.find((r) => r.type === type && r.name === name);
   assert.equal(find('A', 'www.full.dash.test')?.content, '192.0.2.10');
+
+  // The SOA can be edited but not deleted (a zone always has one); other records can be.
+  const soaRow = page.locator('#records-table tbody tr').filter({ has: page.locator('td:first-child', { hasText: /^SOA$/ }) });
+  assert.equal(await soaRow.count(), 1, 'one SOA row');
+  assert.equal(await soaRow.getByRole('button', { name: /^Delete/ }).count(), 0, 'no Delete on the SOA row');
+  assert.equal(await soaRow.getByRole('button', { name: /^Edit SOA record/ }).count(), 1, 'Edit on the SOA row');
+  assert.equal(await page.getByRole('button', { name: 'Delete A record www.full.dash.test' }).count(), 1);
   assert.equal(find('MX', 'full.dash.test')?.priority, 10);
   assert.equal(find('TXT', 'www.full.dash.test')?.content, '"hello"');
 
@@ -293,7 +313,28 @@ async function fullZoneRecords() {
   await expectStatus('TXT record www.full.dash.test deleted');
   list = await records(zone);
   assert.equal(find('TXT', 'www.full.dash.test'), undefined);
+  const success = await statusLook();
+  assert.equal(success.color, OK_COLOUR, 'a success is shown in green');
+  assert.doesNotMatch(success.className, /\berror\b/);
   return zone;
+}
+
+/** A failure is shown in the error colour, not in the green of a success. */
+async function failureInTheErrorColour(zone) {
+  const gone = await ok('POST', `/zones/${zone.id}/dns_records`, { type: 'A', name: 'gone', content: '192.0.2.99', ttl: 300 });
+  await openZone(zone.name);
+  const remove = page.getByRole('button', { name: 'Delete A record gone.full.dash.test' });
+  await remove.waitFor();
+  // Someone else deletes it first: the page's delete fails.
+  await ok('DELETE', `/zones/${zone.id}/dns_records/${gone.id}`);
+  await remove.click();
+  await dialogAnswer(true);
+  await expectStatus('The record was not deleted');
+  const failure = await statusLook();
+  assert.match(failure.className, /\berror\b/, 'the status line is marked as an error');
+  assert.equal(failure.color, ERROR_COLOUR, 'a failure is shown in the error colour');
+  assert.notEqual(failure.color, OK_COLOUR);
+  await shot('05b-failure');
 }
 
 async function importAndExport(zone) {
@@ -406,8 +447,25 @@ async function providersView() {
   assert.deepEqual(serials.map((s) => [s.serial, s.our_serial]), [[3, 3]]);
 }
 
+/** Waits until every zone row shows its serial and transfer health. */
+async function zoneRowsFilled() {
+  await page.waitForFunction(() => {
+    const cells = [...document.querySelectorAll('#zone-table tbody td:nth-child(4), #zone-table tbody td:nth-child(5)')];
+    return cells.length > 0 && cells.every((td) => !td.textContent.includes('…'));
+  });
+}
+
 async function zoneListAndDelete(secondary) {
   await page.goto(`${BASE}/#/`);
+  // A whole load of the zones page asks for nothing that is not there: no 404, even for zones
+  // without transfer settings (the secondary zone has no outgoing ones).
+  const from = responses.length;
+  await page.reload();
+  await page.locator('#zone-table').waitFor();
+  await zoneRowsFilled();
+  const loaded = responses.slice(from);
+  assert.ok(loaded.some((r) => r.url.includes('/client/v4/zones?')), 'the zone list was loaded');
+  assert.deepEqual(loaded.filter((r) => r.status === 404), [], 'no 404 while loading the zones page');
   const table = page.locator('#zone-table');
   const full = table.locator('tr[data-zone="full.dash.test"]');
   await full.filter({ hasText: 'out: on' }).waitFor();
@@ -453,6 +511,35 @@ async function accessibilityAndNarrowScreen() {
     assert.ok(overflow <= 1, `${hash}: the page is ${overflow}px wider than a narrow screen`);
     await shot(name);
   }
+  // At 390 px every column of the zones table is on the screen: no part of the table hidden
+  // behind a scroll, every cell inside the viewport and labelled with its column's name.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(`${BASE}/#/`);
+  await page.locator('#zone-table').waitFor();
+  await zoneRowsFilled();
+  const layout = await page.evaluate(() => {
+    const table = document.querySelector('#zone-table');
+    const wrap = table.closest('.table-wrap');
+    const heads = [...table.querySelectorAll('thead th')].map((th) => th.textContent);
+    const cells = [...table.querySelectorAll('tbody tr')].flatMap((tr) => [...tr.children].map((td, i) => {
+      const r = td.getBoundingClientRect();
+      const label = getComputedStyle(td, '::before').content.replace(/^"|"$/g, '');
+      return { head: heads[i], label, left: r.left, right: r.right, shown: r.width > 0 && r.height > 0 };
+    }));
+    return { hidden: wrap.scrollWidth - wrap.clientWidth, tableRight: table.getBoundingClientRect().right, width: window.innerWidth, heads, cells };
+  });
+  assert.deepEqual(layout.heads, ['Zone', 'Type', 'Status', 'Serial', 'Transfers', 'Actions']);
+  assert.ok(layout.hidden <= 1, `390 px: ${layout.hidden}px of the zones table are hidden behind a scroll`);
+  assert.ok(layout.tableRight <= layout.width + 1, `390 px: the zones table ends at ${layout.tableRight}px`);
+  assert.ok(layout.cells.length >= layout.heads.length, 'the table has rows');
+  for (const cell of layout.cells) {
+    assert.ok(cell.shown && cell.left >= 0 && cell.right <= layout.width + 1,
+      `390 px: the ${cell.head} cell spans ${cell.left}..${cell.right}px`);
+    assert.equal(cell.label, cell.head, `390 px: the ${cell.head} cell says which column it is`);
+  }
+  await shot('13-zones-390');
+  await page.setViewportSize({ width: 375, height: 800 });
+
   await openZone('full.dash.test');
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 1, `zone page: ${overflow}px wider than a narrow screen`);
@@ -494,6 +581,7 @@ try {
   await step('create, edit and delete an ACL', aclEditAndDelete);
   const secondary = await step('create a secondary zone linked to the peer', () => secondaryZone(primary));
   const full = await step('full zone: add, edit, filter, sort and delete records', fullZoneRecords);
+  await step('a failure is shown in the error colour', () => failureInTheErrorColour(full));
   await step('zone file import and export', () => importAndExport(full));
   await step('link a peer, enable outgoing, NOTIFY, 31st peer refused', () => outgoingAndPeerLimit(full));
   await step('multi-provider view flags a different serial', providersView);

@@ -4,7 +4,10 @@
 //! using it and a secondary zone linked to it, a full zone with records, links a peer and
 //! enables outgoing transfers, sees the API's validation errors at their fields (31st peer,
 //! bad IP, bad CIDR), and checks every step through the REST API. For the multi-provider view
-//! a second Tandem serves the same zone at another serial and is linked as a secondary.
+//! a second Tandem serves the same zone at another serial and is linked as a secondary. It also
+//! checks what a newcomer tripped over (issue 11): no Delete on the SOA row, a failure shown in
+//! the error colour rather than the green of a success, a zones page that loads without a
+//! single 404, and a zones table whose every column stays on a 390 px screen.
 //! Screenshots of the main pages go to `<target dir>/dashboard-screenshots/` (or
 //! `TANDEM_SCREENSHOTS`).
 //!

@@ -55,8 +55,9 @@ async function trySignIn(form, value) {
     showErrors(form, [{ field: 'token', text, message: text }]);
     return;
   }
+  // A new fragment renders the page through the hashchange handler; render only once.
   if (!location.hash || location.hash === '#') location.hash = '#/';
-  render();
+  else render();
 }
 
 async function loadAccounts() {

@@ -140,11 +140,33 @@ export function orDash(value) {
   return value === null || value === undefined || value === '' ? '—' : String(value);
 }
 
-/** A table with a caption; `head`: header labels; `rows`: arrays of cell contents. */
-export function table(caption, head, rows, attrs = {}) {
+/**
+ * A table with a caption; `head`: header labels; `rows`: table rows (see row). With
+ * `stacked: true`, a narrow screen shows each row as a block of `label: value` lines instead
+ * of columns that run off the screen: every cell carries its column's label, and explicit
+ * roles keep it a table for screen readers whatever the layout.
+ */
+export function table(caption, head, rows, { stacked = false, ...attrs } = {}) {
   const thead = el('thead', {}, el('tr', {}, head.map((h) => (h instanceof Node ? h : el('th', { scope: 'col', text: h })))));
   const tbody = el('tbody', {}, rows);
-  return el('div', { class: 'table-wrap' }, el('table', attrs, el('caption', { text: caption }), thead, tbody));
+  const node = el('table', attrs, el('caption', { text: caption }), thead, tbody);
+  if (stacked) {
+    node.classList.add('stacked');
+    const labels = head.map((h) => (h instanceof Node ? h.textContent : String(h)));
+    const roles = [['table', 'table'], ['thead, tbody', 'rowgroup'], ['tr', 'row'], ['th', 'columnheader'], ['td', 'cell']];
+    node.setAttribute('role', 'table');
+    for (const [selector, role] of roles.slice(1)) {
+      for (const part of node.querySelectorAll(selector)) part.setAttribute('role', role);
+    }
+    for (const tr of tbody.children) {
+      [...tr.children].forEach((td, i) => {
+        td.setAttribute('data-label', labels[i] ?? '');
+        // The label and the value are the two columns of a stacked cell: one value node.
+        if (td.childNodes.length !== 1) td.append(el('span', {}, ...td.childNodes));
+      });
+    }
+  }
+  return el('div', { class: 'table-wrap' }, node);
 }
 
 /** A table row from cell contents; a cell may be a node, a string or an array of them. */
@@ -179,11 +201,16 @@ export function confirmDialog(message, confirmLabel) {
   });
 }
 
-/** Says something to screen-reader users and everyone else in the status line. */
-export function announce(text) {
+/**
+ * Says something to screen-reader users and everyone else in the status line. A failure
+ * (`{ error: true }`) is shown in the error colour, not the green of a success; its words say
+ * it failed as well.
+ */
+export function announce(text, { error = false } = {}) {
   const status = document.getElementById('status');
   if (!status) return;
   status.textContent = '';
+  status.classList.toggle('error', error);
   // A fresh text node after clearing makes screen readers announce a repeated message too.
   window.setTimeout(() => {
     status.textContent = text;

@@ -123,9 +123,11 @@ function recordRow(view, record) {
   ].map((c) => el('td', {}, c));
   if (view.editable) {
     const label = `${record.type} record ${record.name}`;
+    // A zone always has its SOA (PRODUCT §3): it can be edited, never deleted.
     cells.push(el('td', { class: 'actions' },
       button('Edit', () => openForm(view, record), { class: 'small', 'aria-label': `Edit ${label}` }),
-      button('Delete', () => deleteRecord(view, record), { class: 'small danger', 'aria-label': `Delete ${label}` })));
+      record.type === 'SOA' ? null
+        : button('Delete', () => deleteRecord(view, record), { class: 'small danger', 'aria-label': `Delete ${label}` })));
   }
   return el('tr', { 'data-record': record.id }, cells);
 }
@@ -152,7 +154,7 @@ async function deleteRecord(view, record) {
     await load(view);
     view.onChange();
   } catch (e) {
-    announce(`The record was not deleted: ${e.message}`);
+    announce(`The record was not deleted: ${e.message}`, { error: true });
   }
 }
 

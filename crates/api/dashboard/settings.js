@@ -17,7 +17,7 @@ export async function renderSettings(page, ctx) {
       [data.tsigs, data.peers, data.acls] = await Promise.all(
         ['tsigs', 'peers', 'acls'].map((kind) => call('GET', `${base}/${kind}`)));
     } catch (e) {
-      announce(`The settings could not be loaded: ${e.message}`);
+      announce(`The settings could not be loaded: ${e.message}`, { error: true });
       return;
     }
     for (const section of sections) section.draw(data);

@@ -2,9 +2,9 @@
 // secondaries (outgoing on/off, NOTIFY now), what happened with each peer, and the serial each
 // linked provider answers right now beside ours.
 
-import { call, enc, errorsOf, optional } from './api.js';
+import { call, enc, errorsOf } from './api.js';
 import { announce, button, confirmDialog, el, field, formError, input, orDash, replace, row, showErrors, table, uid, when } from './dom.js';
-import { badge } from './zones.js';
+import { badge, transferConfigs } from './zones.js';
 
 /** The most peers a zone links in each direction (PRODUCT §1). */
 export const MAX_PEERS = 30;
@@ -27,12 +27,10 @@ export function transfersSection(zone, account, onChange) {
 
 async function load(view) {
   const { zone, account } = view;
-  const id = enc(zone.id);
   try {
-    const [peers, incoming, outgoing] = await Promise.all([
+    const [peers, { incoming, outgoing }] = await Promise.all([
       call('GET', `/accounts/${enc(account.id)}/secondary_dns/peers`),
-      zone.type === 'secondary' ? optional(`/zones/${id}/secondary_dns/incoming`) : null,
-      optional(`/zones/${id}/secondary_dns/outgoing`),
+      transferConfigs(zone, { fresh: true }),
     ]);
     view.peers = peers;
     replace(view.holder,
@@ -99,7 +97,7 @@ async function action(label, method, path, done) {
     announce(`${label}: ${typeof result === 'string' ? result : 'done'}.`);
     await done();
   } catch (e) {
-    announce(`${label} failed: ${e.message}`);
+    announce(`${label} failed: ${e.message}`, { error: true });
   }
 }
 

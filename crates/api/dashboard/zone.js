@@ -38,7 +38,7 @@ async function showSummary(summary, zone) {
   const item = (term, ...value) => [el('dt', { text: term }), el('dd', {}, ...value)];
   let status;
   try {
-    status = await zoneStatus(zone);
+    status = await zoneStatus(zone, { fresh: true });
   } catch (e) {
     status = { serial: null, health: [{ level: 'bad', text: e.message }] };
   }
@@ -70,7 +70,7 @@ async function download(zone) {
     window.setTimeout(() => URL.revokeObjectURL(url), 10000);
     announce(`Zone file of ${zone.name} downloaded.`);
   } catch (e) {
-    announce(`The zone file could not be exported: ${e.message}`);
+    announce(`The zone file could not be exported: ${e.message}`, { error: true });
   }
 }
 

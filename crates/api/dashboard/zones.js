@@ -58,7 +58,7 @@ async function showList(holder, account) {
   }
   const rows = zones.map((zone) => zoneRow(zone));
   replace(holder, table('Zones, with the serial each serves and how its transfers are doing',
-    ['Zone', 'Type', 'Status', 'Serial', 'Transfers', 'Actions'], rows.map((r) => r.tr), { id: 'zone-table' }));
+    ['Zone', 'Type', 'Status', 'Serial', 'Transfers', 'Actions'], rows.map((r) => r.tr), { id: 'zone-table', stacked: true }));
   await inBatches(rows, PARALLEL, (r) => fillHealth(r));
 }
 
@@ -88,7 +88,7 @@ async function deleteZone(zone, tr) {
     tr.remove();
     announce(`Zone ${zone.name} deleted.`);
   } catch (e) {
-    announce(`Zone ${zone.name} was not deleted: ${e.message}`);
+    announce(`Zone ${zone.name} was not deleted: ${e.message}`, { error: true });
   }
 }
 
@@ -102,13 +102,28 @@ async function fillHealth({ zone, serial, health }) {
   }
 }
 
-/** The serial a zone serves and how its transfers are doing, from its configurations. */
-export async function zoneStatus(zone) {
+/**
+ * A zone's transfer configurations, `{incoming, outgoing}`, each null when the zone has none.
+ * Only those the zone object lists (`secondary_dns`) are asked for, so a zone without one
+ * costs no request and no 404. `fresh`: read the zone again first, for a page that stays
+ * open while its configurations change.
+ */
+export async function transferConfigs(zone, { fresh = false } = {}) {
   const id = enc(zone.id);
+  const current = fresh ? await call('GET', `/zones/${id}`) : zone;
+  const has = current.secondary_dns || {};
+  // optional: one removed between the two reads is absent, not an error.
   const [incoming, outgoing] = await Promise.all([
-    zone.type === 'secondary' ? optional(`/zones/${id}/secondary_dns/incoming`) : null,
-    optional(`/zones/${id}/secondary_dns/outgoing`),
+    has.incoming ? optional(`/zones/${id}/secondary_dns/incoming`) : null,
+    has.outgoing ? optional(`/zones/${id}/secondary_dns/outgoing`) : null,
   ]);
+  return { incoming, outgoing };
+}
+
+/** The serial a zone serves and how its transfers are doing, from its configurations. */
+export async function zoneStatus(zone, { fresh = false } = {}) {
+  const id = enc(zone.id);
+  const { incoming, outgoing } = await transferConfigs(zone, { fresh });
   let serial = incoming?.soa_serial ?? outgoing?.soa_serial ?? null;
   if (serial === null && zone.type === 'full') serial = await soaSerial(id);
   const health = [];
