@@ -205,6 +205,29 @@ CREATE TABLE store_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
 INSERT INTO store_meta (key, value) VALUES ('store_id', lower(hex(randomblob(16))));
 ";
 
+/// Record metadata in tables of their own, keyed by record id (comment, tags, settings and
+/// their times), and the automatic-TTL flag of `ttl: 1`. Comments move out of `records`.
+const V7_RECORD_META: &str = "
+ALTER TABLE records ADD COLUMN auto_ttl INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE record_meta (
+    record_id        TEXT PRIMARY KEY NOT NULL REFERENCES records(id) ON DELETE CASCADE,
+    comment          TEXT,
+    comment_modified TEXT,
+    tags_modified    TEXT,
+    settings         TEXT
+);
+CREATE TABLE record_tags (
+    record_id TEXT NOT NULL REFERENCES records(id) ON DELETE CASCADE,
+    name      TEXT NOT NULL,
+    value     TEXT,
+    PRIMARY KEY (record_id, name)
+);
+CREATE INDEX record_tags_name ON record_tags(name, record_id);
+INSERT INTO record_meta (record_id, comment, comment_modified)
+    SELECT id, comment, modified FROM records WHERE comment IS NOT NULL AND comment <> '';
+UPDATE records SET comment = NULL WHERE comment IS NOT NULL;
+";
+
 const MIGRATIONS: &[&str] = &[
     V1_CORE,
     V2_TRANSFERS,
@@ -212,6 +235,7 @@ const MIGRATIONS: &[&str] = &[
     V4_OUTGOING_STATUS,
     V5_INCOMING_STATUS,
     V6_INTEGRITY,
+    V7_RECORD_META,
 ];
 
 /// Brings the database up to the newest schema.
