@@ -156,6 +156,22 @@ fn with_priority(
             (None, _) => return Err(required()),
             (Some(_), _) => return Err(ApiError::field("content", "must be `weight port target`")),
         },
+        // RFC 9460 §2.1 TargetName, RFC 3403 §4.1 REPLACEMENT: names, read like the others.
+        rtype::SVCB | rtype::HTTPS => match &tokens[..] {
+            [p, target, rest @ ..] => {
+                let mut s = format!("{p} {}", host_name(apex, target));
+                for r in rest {
+                    s.push(' ');
+                    s.push_str(r);
+                }
+                s
+            }
+            _ => text.to_string(),
+        },
+        rtype::NAPTR if !text.ends_with('"') => match text.rsplit_once(char::is_whitespace) {
+            Some((front, replacement)) => format!("{front} {}", host_name(apex, replacement)),
+            None => text.to_string(),
+        },
         rtype::SOA => match &tokens[..] {
             [mname, rname, rest @ ..] => {
                 let mut s = format!("{} {}", host_name(apex, mname), host_name(apex, rname));
@@ -335,6 +351,24 @@ mod tests {
             ("1 \"https://example.com/a b\"".into(), Some(10))
         );
         assert_eq!(show("TXT", "\"hello world\"", None).0, "hello world");
+        assert_eq!(
+            show("SVCB", "1 svc.example.net alpn=h2", None).0,
+            "1 svc.example.net. alpn=h2"
+        );
+        assert_eq!(show("HTTPS", "1 . alpn=h2", None).0, "1 . alpn=h2");
+        assert_eq!(
+            show("HTTPS", "1 svc alpn=h2", None).0,
+            "1 svc.example.com. alpn=h2"
+        );
+        assert_eq!(
+            show(
+                "NAPTR",
+                "100 10 \"S\" \"SIP+D2U\" \"\" _sip._udp.example.net",
+                None
+            )
+            .0,
+            "100 10 \"S\" \"SIP+D2U\" \"\" _sip._udp.example.net."
+        );
         // Unquoted: one value, taken literally, `;` and all, whatever its length.
         let dkim = format!("v=DKIM1; k=rsa; p={}", "B".repeat(300));
         assert_eq!(show("TXT", &dkim, None).0, dkim);

@@ -134,7 +134,7 @@ pub fn content_from_data(
         rtype::HTTPS | rtype::SVCB => format!(
             "{} {} {}",
             f.int("priority", 65535)?,
-            f.text("target")?,
+            absolute(&f.text("target")?),
             f.opt_text("value")?.unwrap_or_default()
         ),
         rtype::LOC => {
@@ -298,7 +298,7 @@ fn quoted(s: &str) -> String {
 
 /// A name as given in `data`: absolute with or without the trailing dot.
 fn absolute(name: &str) -> String {
-    if name.ends_with('.') {
+    if name.ends_with('.') || name == "@" {
         name.to_string()
     } else {
         format!("{name}.")

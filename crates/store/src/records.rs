@@ -616,4 +616,51 @@ pub(crate) mod tests {
         );
         assert!(!store.delete_zone(&z.id).unwrap());
     }
+
+    #[test]
+    fn content_of_an_older_form_is_recomputed_once_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let z = {
+            let store = Store::open(dir.path()).unwrap();
+            let z = zone(&store, "example.com");
+            let mx = Record::new(
+                Name::parse("example.com").unwrap(),
+                rtype::MX,
+                300,
+                b"\x00\x0a\x04mail\x07example\x03com\x00".to_vec(),
+            );
+            let change = RecordChange {
+                journal: None,
+                zone_id: z.id.clone(),
+                serial: 2,
+                deletes: vec![],
+                updates: vec![],
+                inserts: vec![RecordRow::new(&z.id, mx, now())],
+            };
+            store.apply_record_change(&change).unwrap();
+            // What an older store holds: content with trailing dots and no form marker.
+            let conn = store.write_conn();
+            conn.execute("UPDATE records SET content = content || '.'", [])
+                .unwrap();
+            conn.execute("DELETE FROM store_meta WHERE key = 'content_form'", [])
+                .unwrap();
+            z
+        };
+        let store = Store::open(dir.path()).unwrap();
+        let (rows, _) = store
+            .list_records(
+                &z.id,
+                &RecordFilter {
+                    rtype: Some(rtype::MX),
+                    ..RecordFilter::default()
+                },
+                Page {
+                    page: 1,
+                    per_page: 10,
+                },
+            )
+            .unwrap();
+        assert_eq!(rows[0].content, "mail.example.com");
+        assert_eq!(rows[0].priority, Some(10));
+    }
 }

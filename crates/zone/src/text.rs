@@ -434,15 +434,31 @@ pub fn api_content(record: &Record) -> (String, Option<u16>) {
     }
 }
 
-/// A presentation-form name without its trailing dot, except the root.
+/// A presentation-form name without its trailing dot, except the root and names of one label:
+/// content reads a name with a dot as absolute and one label as relative to the zone, so
+/// `tld.` must keep its dot to mean the same name when sent back.
 fn undotted(name: &str) -> &str {
-    if name == "." {
+    let Some(n) = name.strip_suffix('.') else {
+        return name;
+    };
+    // A final `\.` is an escaped dot inside the last label, not the root label.
+    if n.ends_with('\\') && !n.ends_with("\\\\") {
         return name;
     }
-    match name.strip_suffix('.') {
-        // A final `\.` is an escaped dot inside the last label, not the root label.
-        Some(n) if !n.ends_with('\\') || n.ends_with("\\\\") => n,
-        _ => name,
+    let mut escaped = false;
+    let mut dotted = false;
+    for c in n.chars() {
+        match (escaped, c) {
+            (true, _) => escaped = false,
+            (false, '\\') => escaped = true,
+            (false, '.') => dotted = true,
+            _ => {}
+        }
+    }
+    if dotted {
+        n
+    } else {
+        name
     }
 }
 
@@ -655,6 +671,12 @@ mod tests {
             "ns1.example.com hostmaster.example.com 5 7200 3600 1209600 300"
         );
         assert_eq!(show("CNAME", "a\\.b.example.net.").0, "a\\.b.example.net");
+        assert_eq!(show("CNAME", "tld.").0, "tld.", "one label keeps its dot");
+        assert_eq!(
+            show("CNAME", "a\\.b.").0,
+            "a\\.b.",
+            "one label with an escaped dot"
+        );
         assert_eq!(show("TXT", "\"v=spf1 a ~all\"").0, "v=spf1 a ~all");
         assert_eq!(show("TXT", "\"a\" \"b\"").0, "\"a\" \"b\"");
         assert_eq!(show("TXT", "\"\"").0, "\"\"");
