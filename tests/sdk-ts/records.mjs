@@ -11,7 +11,7 @@
 // Sections: records of every type the provider has, in `content` and in `data` form, with what
 // the DNS port serves for them; ttl 1, metadata and settings; error codes; PUT, PATCH and no-op
 // writes; every list filter with the SDK's parameter shapes; auto-pagination; batch; import and
-// export; zones create, edit (paused) and delete.
+// export; zones create, edit (paused) and delete; token verify, X-Auth-Key and page rules.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -136,6 +136,10 @@ function assertData(type, got, want) {
       assert.equal(Number(got[key]), value, `${type}: data.${key}`);
     } else if ((type === 'HTTPS' || type === 'SVCB') && key === 'value') {
       assert.deepEqual(svcParams(got[key]), svcParams(value), `${type}: data.value ${got[key]}`);
+    } else if (['HTTPS', 'SVCB', 'NAPTR'].includes(type) && ['target', 'replacement'].includes(key)) {
+      // A name given without the trailing dot is absolute, as everywhere in the API; the
+      // contract does not say whether these come back with the dot.
+      assert.ok([value, value.replace(/\.$/, '') + '.'].includes(got[key]), `${type}: data.${key} is ${got[key]}, sent ${value}`);
     } else if (['fingerprint', 'certificate', 'digest'].includes(key) && type !== 'CERT') {
       assert.equal(got[key], value.toLowerCase(), `${type}: data.${key} (lower-case hex)`);
     } else {
@@ -648,6 +652,27 @@ async function zones() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The other calls the SDK's users make beside records: token checks, legacy key headers, page
+// rules
+
+async function credentials() {
+  const verified = await cf.user.tokens.verify();
+  assert.equal(verified.status, 'active', `user.tokens.verify ${JSON.stringify(verified)}`);
+  assert.match(verified.id, /^[0-9a-f]{32}$/, 'the verified token has an id');
+  assert.equal((await cf.accounts.tokens.verify({ account_id: accountId })).status, 'active', 'accounts.tokens.verify');
+
+  // Older tools authenticate with X-Auth-Email + X-Auth-Key; the key is a Tandem token.
+  const legacy = new Cloudflare({ apiEmail: 'ops@example.test', apiKey: apiToken, apiToken: null, baseURL, maxRetries: 0 });
+  const zone = await newZone('ts-legacy.test');
+  assert.ok((await all(legacy.zones.list({ name: 'ts-legacy.test' }))).some((z) => z.id === zone), 'zones listed with X-Auth-Key');
+  const wrong = new Cloudflare({ apiEmail: 'ops@example.test', apiKey: 'not-a-token', apiToken: null, baseURL, maxRetries: 0 });
+  await refused(Cloudflare.AuthenticationError, () => wrong.zones.get({ zone_id: zone }), 'a wrong X-Auth-Key');
+
+  const rules = await cf.pageRules.list({ zone_id: zone });
+  assert.deepEqual(rules, [], `pageRules.list ${JSON.stringify(rules)}`);
+}
+
+// ---------------------------------------------------------------------------------------------
 
 const SECTIONS = [
   ['record types, content and data forms', recordTypes],
@@ -657,6 +682,7 @@ const SECTIONS = [
   ['batch', batch],
   ['import and export', importExport],
   ['zones', zones],
+  ['token verify, legacy key headers, page rules', credentials],
 ];
 
 const keepGoing = process.env.TANDEM_SDK_KEEP_GOING === '1';

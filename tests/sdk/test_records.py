@@ -204,6 +204,10 @@ def assert_data(rtype, got, want):
             assert same_number(got[key], value), f"{rtype}: data.{key} is {got[key]!r}, sent {value!r}"
         elif rtype in ("HTTPS", "SVCB") and key == "value":
             assert svc_params(got[key]) == svc_params(value), f"{rtype}: data.value {got[key]!r} != {value!r}"
+        elif rtype in ("HTTPS", "SVCB", "NAPTR") and key in ("target", "replacement"):
+            # A name given without the trailing dot is absolute, as everywhere in the API; the
+            # contract does not say whether these come back with the dot.
+            assert got[key] in (value, value.rstrip(".") + "."), f"{rtype}: data.{key} is {got[key]!r}, sent {value!r}"
         elif key in ("fingerprint", "certificate", "digest") and rtype != "CERT":
             assert got[key] == value.lower(), f"{rtype}: data.{key} is {got[key]!r}, want lower-case {value!r}"
         else:
@@ -802,3 +806,23 @@ def test_zones_create_edit_delete(cf, account_id):
     while rcode(f"www.{zn}", "A") != "REFUSED" and time.monotonic() < deadline:
         time.sleep(0.1)
     assert rcode(f"www.{zn}", "A") == "REFUSED"
+
+
+# ---------------------------------------------------------------------------------------------
+# The other calls the SDKs' users make beside records: token checks and page rules
+
+
+def test_tokens_verify_and_pagerules(cf, account_id):
+    admin = cf.user.tokens.verify()
+    assert admin.status == "active" and re.fullmatch(r"[0-9a-f]{32}", admin.id), admin
+    token = cf.post(f"/accounts/{account_id}/tokens", body={"name": "sdk-verify", "permission": "write"},
+                    cast_to=object)["result"]
+    scoped = Cloudflare(api_token=token["value"], max_retries=0)
+    mine = scoped.user.tokens.verify()
+    assert (mine.id, mine.status) == (token["id"], "active")
+    assert scoped.accounts.tokens.verify(account_id=account_id).id == token["id"]
+    zone = new_zone(cf, account_id, "py-rules.test")
+    assert scoped.page_rules.list(zone_id=zone) == []
+    cf.delete(f"/accounts/{account_id}/tokens/{token['id']}", cast_to=object)
+    with pytest.raises(cloudflare.AuthenticationError):
+        scoped.user.tokens.verify()
