@@ -545,6 +545,16 @@ async function batch() {
   assert.match(err.message, /content/, 'the refusal names content');
   assert.deepEqual(await all(cf.dns.records.list({ zone_id: zone })), before, 'a refused batch changes nothing');
   assert.equal(await soaSerial(zone), serial, 'a refused batch makes no new serial');
+
+  // Deletes run before posts: a record deleted and posted again in one batch is no duplicate.
+  const post = { name: `patched.${zn}`, type: 'A', ttl: 300, content: '192.0.2.11' };
+  const dup = await refused(Cloudflare.BadRequestError, () => cf.dns.records.batch({ zone_id: zone, posts: [post] }), 'a batch posting a duplicate');
+  assert.ok(codes(dup).includes(81058), `a batch posting a duplicate: code 81058, got ${JSON.stringify(dup.errors)}`);
+  const swapped = await cf.dns.records.batch({ zone_id: zone, deletes: [{ id: patched.id }], posts: [post] });
+  assert.equal(swapped.posts.length, 1, 'the swap posts one record');
+  assert.notEqual(swapped.posts[0].id, patched.id, 'the posted record is a new one');
+  assert.deepEqual((await all(cf.dns.records.list({ zone_id: zone, name: { exact: `patched.${zn}` } }))).map((r) => r.id), [swapped.posts[0].id], 'after the swap');
+  await servedEventually(`patched.${zn}`, 'A', ['192.0.2.11']);
   await cf.zones.delete({ zone_id: zone });
 }
 

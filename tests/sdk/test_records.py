@@ -679,6 +679,21 @@ def test_batch(cf, account_id):
     assert {r.id: r.to_dict() for r in cf.dns.records.list(zone_id=zone)} == before
     assert soa_serial(cf, zone) == serial
     served_eventually(f"patched.{zn}", "A", ["192.0.2.11"])
+
+    # Deletes run before posts: a record deleted and posted again in one batch is no duplicate.
+    with pytest.raises(cloudflare.BadRequestError) as refused:
+        cf.dns.records.batch(zone_id=zone, posts=[{"name": f"patched.{zn}", "type": "A", "ttl": 300,
+                                                   "content": "192.0.2.11"}])
+    assert 81058 in error_codes(refused.value), refused.value.errors
+    swapped = cf.dns.records.batch(
+        zone_id=zone,
+        deletes=[{"id": patched.id}],
+        posts=[{"name": f"patched.{zn}", "type": "A", "ttl": 300, "content": "192.0.2.11"}],
+    )
+    [again] = swapped.posts
+    assert again.id != patched.id and again.content == "192.0.2.11"
+    assert [r.id for r in cf.dns.records.list(zone_id=zone, name={"exact": f"patched.{zn}"})] == [again.id]
+    served_eventually(f"patched.{zn}", "A", ["192.0.2.11"])
     cf.zones.delete(zone_id=zone)
 
 
