@@ -177,6 +177,7 @@ const CONTENT_CASES = [
   ['TXT', 'dkim._domainkey', DKIM, null, DKIM, [`"${DKIM.slice(0, 255)}" "${DKIM.slice(255)}"`]],
   ['TXT', 'quoted', '"hello world"', null, 'hello world', ['"hello world"']],
   ['TXT', 'two', '"a" "b"', null, '"a" "b"', ['"a" "b"']],
+  ['TXT', 'quote', 'say "hi"', null, 'say "hi"', ['"say \\"hi\\""']],
 ];
 
 const DATA_CASES = [

@@ -106,6 +106,7 @@ CONTENT_CASES = [
     ("TXT", "dkim._domainkey", DKIM, None, DKIM, [f'"{DKIM[:255]}" "{DKIM[255:]}"']),
     ("TXT", "quoted", '"hello world"', None, "hello world", ['"hello world"']),
     ("TXT", "two", '"a" "b"', None, '"a" "b"', ['"a" "b"']),
+    ("TXT", "quote", 'say "hi"', None, 'say "hi"', ['"say \\"hi\\""']),
 ]
 
 
