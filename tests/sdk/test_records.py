@@ -114,15 +114,7 @@ CONTENT_CASES = [
 # Helpers
 
 
-@pytest.fixture(scope="module")
-def cf():
-    assert os.environ.get("CLOUDFLARE_BASE_URL"), "CLOUDFLARE_BASE_URL must point at Tandem"
-    return Cloudflare(max_retries=0)
-
-
-@pytest.fixture(scope="module")
-def account_id(cf):
-    return next(a.id for a in cf.accounts.list() if a.name == "default")
+# `cf` and `account_id` come from conftest.py.
 
 
 def new_zone(cf, account_id, name):

@@ -24,9 +24,9 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use tandem_tests::process::{find_tool, skip_unless_required};
+use tandem_tests::process::{find_tool, skip_unless_required, wait_or_kill};
 use tandem_tests::tandem::TOKEN;
 use tandem_tests::Tandem;
 
@@ -237,21 +237,12 @@ impl Workspace<'_> {
         let mut child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {what} ({}): {e}", program.display()));
-        let deadline = Instant::now() + TOOL_TIMEOUT;
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("wait for the tool") {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "{what} did not finish within {TOOL_TIMEOUT:?}; it printed:\n{}\n{}",
-                    std::fs::read_to_string(&out_path).unwrap_or_default(),
-                    std::fs::read_to_string(&err_path).unwrap_or_default()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        let Some(status) = wait_or_kill(&mut child, TOOL_TIMEOUT) else {
+            panic!(
+                "{what} did not finish within {TOOL_TIMEOUT:?}; it printed:\n{}\n{}",
+                std::fs::read_to_string(&out_path).unwrap_or_default(),
+                std::fs::read_to_string(&err_path).unwrap_or_default()
+            );
         };
         let run = Run {
             what: what.to_string(),

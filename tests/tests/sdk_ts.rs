@@ -12,9 +12,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use tandem_tests::process::{find_tool, log_tail, skip_unless_required};
+use tandem_tests::process::{find_tool, log_tail, skip_unless_required, wait_or_kill};
 use tandem_tests::tandem::TOKEN;
 use tandem_tests::Tandem;
 
@@ -71,18 +71,7 @@ fn official_typescript_sdk_drives_records_and_zones() {
         .stderr(Stdio::from(out))
         .spawn()
         .expect("run node records.mjs");
-    let deadline = Instant::now() + RUN_TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for node") {
-            break Some(status);
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let status = wait_or_kill(&mut child, RUN_TIMEOUT);
     let mut output = log_tail(&out_path, 64 * 1024);
     if status.is_none() {
         output.push_str(&format!("\n(killed after {RUN_TIMEOUT:?})\n"));
