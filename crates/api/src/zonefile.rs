@@ -3,7 +3,7 @@
 //! and `GET .../dns_records/export`, whose output imports back to the same records.
 
 use crate::auth::{visible_zone, Caller};
-use crate::change::{apex_of, commit, editable, has_rr, new_row, Edit};
+use crate::change::{apex_of, commit, editable, new_row, Edit, RrLookup};
 use crate::content::{AUTO_TTL, MIN_TTL};
 use crate::envelope::{body_error, ok, ApiPath, ApiQuery, Envelope};
 use crate::{ApiError, ApiState};
@@ -154,7 +154,8 @@ fn import_text(
         let mut keep = keep.into_iter();
         wanted.retain(|_| !keep.next().unwrap_or(false));
     } else {
-        wanted.retain(|r| !has_rr(&version, r));
+        let mut existing = RrLookup::new(&version);
+        wanted.retain(|r| !existing.has(r));
     }
     edit.inserts = wanted.into_iter().map(|r| new_row(&zone.id, r)).collect();
     let result = ImportResult {
