@@ -492,7 +492,7 @@ impl Store {
             });
         }
         if let Some(j) = &change.journal {
-            crate::journal::append(&tx, &change.zone_id, j)?;
+            crate::journal::append(&tx, &change.zone_id, std::slice::from_ref(j))?;
         }
         tx.commit()?;
         Ok(())
