@@ -3,6 +3,7 @@
 Run by tests/tests/sdk.rs against the real binary (CLOUDFLARE_BASE_URL, CLOUDFLARE_API_TOKEN):
 zones.edit (`paused`; a change of `type` refused naming it), user.tokens.verify and
 accounts.tokens.verify, page_rules.list, and the legacy api_email + api_key authentication.
+The `cf` and `account_id` fixtures come from conftest.py.
 """
 
 import os
@@ -16,17 +17,6 @@ HEX = set("0123456789abcdef")
 
 def is_id(value):
     return isinstance(value, str) and len(value) == 32 and set(value) <= HEX
-
-
-@pytest.fixture(scope="module")
-def cf():
-    assert os.environ.get("CLOUDFLARE_BASE_URL"), "CLOUDFLARE_BASE_URL must point at Tandem"
-    return Cloudflare(max_retries=0)
-
-
-@pytest.fixture(scope="module")
-def account_id(cf):
-    return next(a.id for a in cf.accounts.list() if a.name == "default")
 
 
 @pytest.fixture(scope="module")

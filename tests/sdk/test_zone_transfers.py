@@ -23,16 +23,7 @@ def is_id(value):
     return isinstance(value, str) and len(value) == 32 and set(value) <= HEX
 
 
-@pytest.fixture(scope="module")
-def cf():
-    assert os.environ.get("CLOUDFLARE_BASE_URL"), "CLOUDFLARE_BASE_URL must point at Tandem"
-    return Cloudflare(max_retries=0)
-
-
-@pytest.fixture(scope="module")
-def account_id(cf):
-    accounts = list(cf.accounts.list())
-    return next(a.id for a in accounts if a.name == "default")
+# `cf` and `account_id` come from conftest.py.
 
 
 def zone(cf, account_id, name, kind):

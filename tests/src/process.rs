@@ -4,7 +4,7 @@
 use std::fs::File;
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// A running child process whose output goes to a log file.
@@ -180,4 +180,21 @@ pub fn skip_unless_required(test: &str, why: &str, setup: &str) {
          Set TANDEM_INTEROP=require to make this a failure.\n\
          ************************************************************\n"
     );
+}
+
+/// Waits for `child` to exit until `timeout` has passed, then kills it: its exit status, or
+/// `None` when it had to be killed.
+pub fn wait_or_kill(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for a child process") {
+            return Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

@@ -17,10 +17,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::json;
-use tandem_tests::process::{find_tool, free_port, log_tail};
+use tandem_tests::process::{find_tool, free_port, log_tail, wait_or_kill};
 use tandem_tests::tandem::TOKEN;
 use tandem_tests::Tandem;
 
@@ -93,18 +93,7 @@ fn run_script(node: &Path, tandem: &Tandem, other: &Tandem, shots: &Path) -> (bo
         .stderr(Stdio::from(out))
         .spawn()
         .expect("run node e2e.mjs");
-    let deadline = Instant::now() + RUN_TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for node") {
-            break Some(status);
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let status = wait_or_kill(&mut child, RUN_TIMEOUT);
     let mut output = log_tail(&out_path, 64 * 1024);
     if status.is_none() {
         output.push_str(&format!("\n(killed after {RUN_TIMEOUT:?})\n"));

@@ -5,6 +5,7 @@
 use crate::auth::Caller;
 use crate::change::{apex_of, commit, editable, Edit};
 use crate::content::{parse_content, parse_owner, parse_priority, parse_ttl, parse_type, shown};
+use crate::data::content_from_data;
 use crate::envelope::{ok, ApiJson, ApiPath, Envelope};
 use crate::records::{RecordInput, RecordOut};
 use crate::{ApiError, ApiState};
@@ -12,8 +13,8 @@ use axum::extract::State;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use tandem_store::{new_id, now, RecordRow, ZoneRow};
-use tandem_zone::record::rtype;
+use tandem_store::{new_id, now, RecordMeta, RecordRow, ZoneRow};
+use tandem_zone::record::{rtype, rtype_name};
 use tandem_zone::{Name, Record};
 use utoipa::ToSchema;
 
@@ -178,11 +179,13 @@ pub(crate) fn run_ops(
 }
 
 fn gone(id: &str) -> ApiError {
-    ApiError::not_found(format!("record {id} not found"))
+    ApiError::record_not_found(id)
 }
 
 /// The row an operation asks for. `patch`: fields left out keep `base`'s values; otherwise
-/// (POST, PUT) they take their defaults and `type`, `name` and `content` are required.
+/// (POST, PUT) they take their defaults and `type`, `name` and `content` (or `data`) are
+/// required. A row that would hold what `base` holds is `base` itself, times included: a
+/// write that changes nothing is not a change.
 pub(crate) fn build_row(
     apex: &Name,
     zone: &ZoneRow,
@@ -218,8 +221,8 @@ pub(crate) fn build_row(
         (None, Some(b)) => b.record.owner.clone(),
         (None, None) => return Err(required("name")),
     };
-    let ttl = match (input.ttl, keep) {
-        (None, Some(b)) => b.record.ttl,
+    let (ttl, auto_ttl) = match (input.ttl, keep) {
+        (None, Some(b)) => (b.record.ttl, b.auto_ttl),
         (ttl, _) => parse_ttl(ttl)?,
     };
     let priority = match (parse_priority(input.priority)?, keep) {
@@ -227,47 +230,214 @@ pub(crate) fn build_row(
         (p, _) => p,
     };
     let comment = match (input.comment, keep) {
-        (Some(c), _) => c,
-        (None, Some(b)) => b.comment.clone(),
+        (Some(c), _) => c.filter(|c| !c.is_empty()),
+        (None, Some(b)) => b.meta.comment.clone(),
         (None, None) => None,
     };
-    if comment
-        .as_ref()
-        .is_some_and(|c| c.chars().count() > MAX_COMMENT)
-    {
-        return Err(ApiError::field(
-            "comment",
-            format!("longer than {MAX_COMMENT} characters"),
-        ));
+    if let Some(c) = &comment {
+        if c.chars().count() > MAX_COMMENT {
+            return Err(ApiError::field(
+                "comment",
+                format!("longer than {MAX_COMMENT} characters"),
+            ));
+        }
+        if c.contains(['\n', '\r']) {
+            return Err(ApiError::field("comment", "must be on one line"));
+        }
     }
+    let tags = match (input.tags, keep) {
+        (Some(t), _) => parse_tags(t.unwrap_or_default())?,
+        (None, Some(b)) => b.meta.tags.clone(),
+        (None, None) => Vec::new(),
+    };
+    let settings = match (input.settings, keep) {
+        (Some(v), _) => parse_settings(t, &v)?,
+        (None, Some(b)) => b.meta.settings.clone(),
+        (None, None) => None,
+    };
     let reparse = input.content.is_some()
+        || input.data.is_some()
         || input.priority.is_some()
         || keep.is_none_or(|b| b.record.rtype != t);
     let rdata = match keep {
         Some(b) if !reparse => b.record.rdata.clone(),
         _ => {
-            let content = input
-                .content
-                .as_deref()
-                .or(keep.map(|b| b.content.as_str()))
-                .ok_or_else(|| required("content"))?;
-            parse_content(apex, &owner, t, content, priority)?
+            let from_data = match &input.data {
+                Some(data) => {
+                    let (content, p) = content_from_data(t, data, priority)?;
+                    Some(
+                        parse_content(apex, &owner, t, &content, p).map_err(|e| ApiError {
+                            message: e.message.replacen("content: ", "data: ", 1),
+                            ..e
+                        })?,
+                    )
+                }
+                None => None,
+            };
+            let from_content = match input.content.as_deref() {
+                Some(c) => Some(parse_content(apex, &owner, t, c, priority)?),
+                None => None,
+            };
+            match (from_data, from_content) {
+                (Some(d), Some(c)) if d != c => {
+                    return Err(ApiError::field(
+                        "data",
+                        "describes other RDATA than `content`: give one, or both alike",
+                    ))
+                }
+                (Some(rd), _) | (None, Some(rd)) => rd,
+                (None, None) => {
+                    let content = keep
+                        .map(|b| b.content.as_str())
+                        .ok_or_else(|| required("content"))?;
+                    parse_content(apex, &owner, t, content, priority)?
+                }
+            }
         }
     };
     let record = Record::new(owner, t, ttl, rdata);
     let (content, priority) = shown(&record);
     let now = now();
-    Ok(RecordRow {
+    let old = base.map(|b| &b.meta);
+    let comment_modified = match old {
+        Some(m) if m.comment == comment => m.comment_modified,
+        _ => comment.as_ref().map(|_| now),
+    };
+    let tags_modified = match old {
+        Some(m) if m.tags == tags => m.tags_modified,
+        _ => (!tags.is_empty()).then_some(now),
+    };
+    let row = RecordRow {
         id: base.map_or_else(new_id, |b| b.id.clone()),
         zone_id: zone.id.clone(),
         name: record.owner.to_api(),
         record,
         content,
         priority,
-        comment,
+        auto_ttl,
+        meta: RecordMeta {
+            comment,
+            comment_modified,
+            tags,
+            tags_modified,
+            settings,
+        },
         created: base.map_or(now, |b| b.created),
         modified: now,
-    })
+    };
+    match base {
+        Some(b) if row.same_as(b) => Ok(b.clone()),
+        _ => Ok(row),
+    }
+}
+
+/// Most tags on one record, and the longest tag name and value.
+const MAX_TAGS: usize = 20;
+const MAX_TAG_NAME: usize = 100;
+const MAX_TAG_VALUE: usize = 500;
+
+/// Tags as the provider takes them: `name:value` (or a bare `name`); names hold only letters,
+/// digits, `-` and `_`, ignore case (kept lowercase) and appear once; values are one line.
+fn parse_tags(tags: Vec<String>) -> Result<Vec<String>, ApiError> {
+    if tags.len() > MAX_TAGS {
+        return Err(ApiError::field(
+            "tags",
+            format!("at most {MAX_TAGS} tags per record"),
+        ));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(tags.len());
+    for (i, tag) in tags.iter().enumerate() {
+        let field = format!("tags[{i}]");
+        let (name, value) = match tag.split_once(':') {
+            Some((n, v)) => (n.to_ascii_lowercase(), Some(v)),
+            None => (tag.to_ascii_lowercase(), None),
+        };
+        let name_ok = !name.is_empty()
+            && name.len() <= MAX_TAG_NAME
+            && name
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || c == '_');
+        if !name_ok {
+            return Err(ApiError::field(
+                &field,
+                format!(
+                    "{tag:?}: a tag is `name:value`; the name is 1 to {MAX_TAG_NAME} letters, \
+                     digits, `-` or `_`"
+                ),
+            ));
+        }
+        if let Some(v) = value {
+            if v.chars().count() > MAX_TAG_VALUE || v.contains(['\n', '\r']) {
+                return Err(ApiError::field(
+                    &field,
+                    format!("the value is one line of at most {MAX_TAG_VALUE} characters"),
+                ));
+            }
+        }
+        let tag = match value {
+            Some(v) => format!("{name}:{v}"),
+            None => name.clone(),
+        };
+        if out
+            .iter()
+            .any(|t| t.split(':').next() == Some(name.as_str()))
+        {
+            return Err(ApiError::field(
+                &field,
+                format!("the tag name {name:?} is given twice"),
+            ));
+        }
+        out.push(tag);
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// `settings` as the provider takes them. Each one asks for something only the provider's
+/// proxy or resolver does, so each is accepted only as `false`; stored as given.
+fn parse_settings(t: u16, value: &serde_json::Value) -> Result<Option<String>, ApiError> {
+    let obj = match value {
+        serde_json::Value::Null => return Ok(None),
+        serde_json::Value::Object(o) => o,
+        _ => return Err(ApiError::field("settings", "must be an object")),
+    };
+    for (key, v) in obj {
+        let field = format!("settings.{key}");
+        let applies = match key.as_str() {
+            "ipv4_only" | "ipv6_only" => matches!(t, rtype::A | rtype::AAAA | rtype::CNAME),
+            "flatten_cname" => t == rtype::CNAME,
+            _ => {
+                return Err(ApiError::field(
+                    &field,
+                    "unknown setting (known: ipv4_only, ipv6_only, flatten_cname)",
+                ))
+            }
+        };
+        if !applies {
+            return Err(ApiError::field(
+                &field,
+                format!("does not apply to {} records", rtype_name(t)),
+            ));
+        }
+        match v.as_bool() {
+            Some(false) => {}
+            Some(true) if key == "flatten_cname" => {
+                return Err(ApiError::field(
+                    &field,
+                    "CNAME flattening is the provider's resolver at work; Tandem serves the \
+                     CNAME as it is",
+                ))
+            }
+            Some(true) => {
+                return Err(ApiError::field(
+                    &field,
+                    "needs the provider's proxy; Tandem serves DNS only",
+                ))
+            }
+            None => return Err(ApiError::field(&field, "must be true or false")),
+        }
+    }
+    Ok((!obj.is_empty()).then(|| value.to_string()))
 }
 
 /// `{"id"}` naming a record to delete in a batch.

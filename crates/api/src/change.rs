@@ -6,13 +6,14 @@
 
 use crate::auth::{visible_zone, Caller};
 use crate::content::shown;
+use crate::envelope::code;
 use crate::{ApiError, ApiState};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use tandem_store::{now, JournalWrite, RecordChange, RecordRow, ZoneKind, ZoneRow};
 use tandem_zone::record::rtype;
 use tandem_zone::text::record_to_line;
-use tandem_zone::{serial, Name, Record, ServedZone, Soa, ZoneDiff, ZoneVersion};
+use tandem_zone::{serial, Name, Record, ServedZone, Soa, ZoneDiff, ZoneError, ZoneVersion};
 
 /// One write lock per zone, created on first use.
 #[derive(Default)]
@@ -120,12 +121,34 @@ pub(crate) fn editable(
     Ok((served, version))
 }
 
-/// True when the version holds this exact RR (owner, type, RDATA).
-pub(crate) fn has_rr(version: &ZoneVersion, r: &Record) -> bool {
-    version
-        .node(r.owner.as_wire())
-        .and_then(|n| n.rrset(r.rtype))
-        .is_some_and(|s| s.rdatas().any(|rd| *rd == r.rdata))
+/// Answers whether a version holds an exact RR (owner, type, RDATA), indexing each RRset it
+/// is asked about once: checking k records against a set of n costs O(n + k), not O(n·k).
+pub(crate) struct RrLookup<'a> {
+    version: &'a ZoneVersion,
+    sets: HashMap<(Name, u16), HashSet<bytes::Bytes>>,
+}
+
+impl<'a> RrLookup<'a> {
+    pub(crate) fn new(version: &'a ZoneVersion) -> Self {
+        RrLookup {
+            version,
+            sets: HashMap::new(),
+        }
+    }
+
+    pub(crate) fn has(&mut self, r: &Record) -> bool {
+        let version = self.version;
+        self.sets
+            .entry((r.owner.clone(), r.rtype))
+            .or_insert_with(|| {
+                version
+                    .node(r.owner.as_wire())
+                    .and_then(|n| n.rrset(r.rtype))
+                    .map(|s| s.rdatas().cloned().collect())
+                    .unwrap_or_default()
+            })
+            .contains(&r.rdata)
+    }
 }
 
 /// Commits an edit as one new version. Call with the zone's write lock held.
@@ -140,6 +163,32 @@ pub(crate) fn commit(state: &ApiState, zone: &ZoneRow, edit: Edit) -> Result<Com
         .store()
         .soa_record(&zone.id)?
         .ok_or_else(|| ApiError::internal(format!("zone {} has no stored SOA", zone.name)))?;
+    // A write that leaves the zone as it was (RDATA, TTLs and SOA fields alike) makes no new
+    // version: no serial, no journal entry, no NOTIFY (PRODUCT §3). Rows whose metadata
+    // changed are still written.
+    let soa_unchanged = edit
+        .soa
+        .as_ref()
+        .is_none_or(|w| same_soa_fields(&old_soa.record, &w.record));
+    let serial_unchanged = !edit
+        .imported_serial
+        .is_some_and(|s| serial::is_newer(s, current));
+    let records_unchanged = edit.deletes.is_empty()
+        && edit.inserts.is_empty()
+        && edit.updates.iter().all(|(old, new)| *old == new.record);
+    if soa_unchanged && serial_unchanged && records_unchanged {
+        if !edit.updates.is_empty() {
+            state.store().apply_record_change(&RecordChange {
+                zone_id: zone.id.clone(),
+                serial: current,
+                deletes: Vec::new(),
+                updates: edit.updates.into_iter().map(|(_, row)| row).collect(),
+                inserts: Vec::new(),
+                journal: None,
+            })?;
+        }
+        return Ok(Committed { soa: old_soa });
+    }
     let soa = next_soa(&old_soa, edit.soa, serial)?;
 
     let mut diff = ZoneDiff {
@@ -157,11 +206,7 @@ pub(crate) fn commit(state: &ApiState, zone: &ZoneRow, edit: Edit) -> Result<Com
     diff.added
         .extend(edit.inserts.iter().map(|r| r.record.clone()));
     check_duplicates(&version, &diff)?;
-    let next = Arc::new(
-        version
-            .apply(&diff)
-            .map_err(|e| ApiError::bad_request(e.to_string()))?,
-    );
+    let next = Arc::new(version.apply(&diff).map_err(|e| zone_error(e, &diff))?);
 
     let mut updates = vec![soa.clone()];
     updates.extend(edit.updates.into_iter().map(|(_, row)| row));
@@ -227,14 +272,53 @@ fn key(r: &Record) -> (&Name, u16, &bytes::Bytes) {
 fn check_duplicates(version: &ZoneVersion, diff: &ZoneDiff) -> Result<(), ApiError> {
     let removed: HashSet<_> = diff.removed.iter().map(key).collect();
     let mut added = HashSet::new();
+    let mut existing = RrLookup::new(version);
     for r in diff.added.iter().filter(|r| r.rtype != rtype::SOA) {
         let k = key(r);
-        if (has_rr(version, r) && !removed.contains(&k)) || !added.insert(k) {
-            return Err(ApiError::bad_request(format!(
-                "an identical record (same name, type and content) already exists: {}",
-                record_to_line(r)
-            )));
+        if (existing.has(r) && !removed.contains(&k)) || !added.insert(k) {
+            return Err(ApiError::record_conflict(
+                code::IDENTICAL_RECORD,
+                format!(
+                    "an identical record (same name, type and content) already exists: {}",
+                    record_to_line(r)
+                ),
+            ));
         }
     }
     Ok(())
+}
+
+/// Whether two SOA records differ only in their serial.
+fn same_soa_fields(old: &Record, new: &Record) -> bool {
+    match (Soa::from_rdata(&old.rdata), Soa::from_rdata(&new.rdata)) {
+        (Some(mut a), Some(b)) => {
+            a.serial = b.serial;
+            a.to_rdata() == b.to_rdata() && old.ttl == new.ttl
+        }
+        _ => false,
+    }
+}
+
+/// A zone rule the change breaks, with the provider's codes for the CNAME conflicts its
+/// clients look for: 81053 when the change puts a CNAME where other data is (or a second
+/// CNAME), 81054 when it puts other data where a CNAME is.
+fn zone_error(e: ZoneError, diff: &ZoneDiff) -> ApiError {
+    let message = e.to_string();
+    match &e {
+        ZoneError::CnameAndOther { owner } => {
+            let adds_cname = diff.added.iter().any(|r| {
+                r.rtype == rtype::CNAME && r.owner.to_api() == owner.trim_end_matches('.')
+            });
+            let code = if adds_cname {
+                code::CNAME_BESIDE_OTHERS
+            } else {
+                code::CNAME_EXISTS
+            };
+            ApiError::record_conflict(code, message)
+        }
+        ZoneError::MultipleCname { .. } => {
+            ApiError::record_conflict(code::CNAME_BESIDE_OTHERS, message)
+        }
+        _ => ApiError::bad_request(message),
+    }
 }

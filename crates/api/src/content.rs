@@ -10,7 +10,7 @@
 use crate::ApiError;
 use bytes::Bytes;
 use tandem_zone::record::{parse_rtype, rtype, rtype_name};
-use tandem_zone::text::{parse_rdata, MAX_TTL};
+use tandem_zone::text::{parse_rdata, txt_rdata, MAX_TTL};
 use tandem_zone::Name;
 
 /// The TTL that `ttl: 1` (automatic) stands for.
@@ -61,11 +61,12 @@ pub fn parse_owner(apex: &Name, text: &str) -> Result<Name, ApiError> {
     Ok(name)
 }
 
-/// `None` and `1` mean automatic; otherwise 30..=2^31-1 (RFC 2181 §8).
-pub fn parse_ttl(ttl: Option<i64>) -> Result<u32, ApiError> {
+/// The TTL to serve and whether it is automatic: `None` and `1` mean automatic (served as
+/// [`AUTO_TTL`], shown as 1); otherwise 30..=2^31-1 (RFC 2181 §8).
+pub fn parse_ttl(ttl: Option<i64>) -> Result<(u32, bool), ApiError> {
     match ttl {
-        None | Some(1) => Ok(AUTO_TTL),
-        Some(t) if (MIN_TTL as i64..=MAX_TTL as i64).contains(&t) => Ok(t as u32),
+        None | Some(1) => Ok((AUTO_TTL, true)),
+        Some(t) if (MIN_TTL as i64..=MAX_TTL as i64).contains(&t) => Ok((t as u32, false)),
         Some(_) => Err(ApiError::field(
             "ttl",
             format!("must be 1 (automatic) or {MIN_TTL}..{MAX_TTL}"),
@@ -96,6 +97,18 @@ pub fn parse_content(
     }
     if t == rtype::URI {
         return uri_rdata(text, priority);
+    }
+    if t == rtype::TXT && !text.starts_with('"') && !text.starts_with("\\#") {
+        // The provider's TXT: unquoted content is one text value, taken literally and split
+        // into 255-octet character-strings (RFC 1035 §3.3.14 allows several).
+        let rdata = txt_rdata(text);
+        if !tandem_zone::fits_in_message(owner, rdata.len()) || rdata.len() > 65535 {
+            return Err(ApiError::field(
+                "content",
+                format!("{} octets of text cannot fit in one record", text.len()),
+            ));
+        }
+        return Ok(rdata.into());
     }
     let presentation = if text.starts_with("\\#") {
         text.to_string()
@@ -142,6 +155,22 @@ fn with_priority(
             }
             (None, _) => return Err(required()),
             (Some(_), _) => return Err(ApiError::field("content", "must be `weight port target`")),
+        },
+        // RFC 9460 §2.1 TargetName, RFC 3403 §4.1 REPLACEMENT: names, read like the others.
+        rtype::SVCB | rtype::HTTPS => match &tokens[..] {
+            [p, target, rest @ ..] => {
+                let mut s = format!("{p} {}", host_name(apex, target));
+                for r in rest {
+                    s.push(' ');
+                    s.push_str(r);
+                }
+                s
+            }
+            _ => text.to_string(),
+        },
+        rtype::NAPTR if !text.ends_with('"') => match text.rsplit_once(char::is_whitespace) {
+            Some((front, replacement)) => format!("{front} {}", host_name(apex, replacement)),
+            None => text.to_string(),
         },
         rtype::SOA => match &tokens[..] {
             [mname, rname, rest @ ..] => {
@@ -276,9 +305,9 @@ mod tests {
 
     #[test]
     fn ttls() {
-        assert_eq!(parse_ttl(None).unwrap(), 300);
-        assert_eq!(parse_ttl(Some(1)).unwrap(), 300);
-        assert_eq!(parse_ttl(Some(3600)).unwrap(), 3600);
+        assert_eq!(parse_ttl(None).unwrap(), (300, true));
+        assert_eq!(parse_ttl(Some(1)).unwrap(), (300, true));
+        assert_eq!(parse_ttl(Some(3600)).unwrap(), (3600, false));
         for bad in [0, 2, 29, 1 << 31, -5] {
             assert!(parse_ttl(Some(bad))
                 .unwrap_err()
@@ -292,24 +321,24 @@ mod tests {
         assert_eq!(show("A", "192.0.2.1", None), ("192.0.2.1".into(), None));
         assert_eq!(
             show("MX", "mail", Some(10)),
-            ("mail.example.com.".into(), Some(10))
+            ("mail.example.com".into(), Some(10))
         );
         assert_eq!(
             show("MX", "mx.example.net", Some(5)),
-            ("mx.example.net.".into(), Some(5))
+            ("mx.example.net".into(), Some(5))
         );
         assert_eq!(
             show("MX", "20 mx.example.net.", None),
-            ("mx.example.net.".into(), Some(20))
+            ("mx.example.net".into(), Some(20))
         );
         assert_eq!(
             show("SRV", "5 443 sip.example.net", Some(1)),
-            ("5 443 sip.example.net.".into(), Some(1))
+            ("5 443 sip.example.net".into(), Some(1))
         );
-        assert_eq!(show("CNAME", "@", None).0, "example.com.");
+        assert_eq!(show("CNAME", "@", None).0, "example.com");
         assert_eq!(
             show("CNAME", "other.example.org", None).0,
-            "other.example.org."
+            "other.example.org"
         );
         let unknown = show("TYPE65534", "\\# 3 abcdef", None).0;
         assert_eq!(
@@ -321,7 +350,33 @@ mod tests {
             show("URI", "1 \"https://example.com/a b\"", Some(10)),
             ("1 \"https://example.com/a b\"".into(), Some(10))
         );
-        assert_eq!(show("TXT", "\"hello world\"", None).0, "\"hello world\"");
+        assert_eq!(show("TXT", "\"hello world\"", None).0, "hello world");
+        assert_eq!(
+            show("SVCB", "1 svc.example.net alpn=h2", None).0,
+            "1 svc.example.net. alpn=h2"
+        );
+        assert_eq!(show("HTTPS", "1 . alpn=h2", None).0, "1 . alpn=h2");
+        assert_eq!(
+            show("HTTPS", "1 svc alpn=h2", None).0,
+            "1 svc.example.com. alpn=h2"
+        );
+        assert_eq!(
+            show(
+                "NAPTR",
+                "100 10 \"S\" \"SIP+D2U\" \"\" _sip._udp.example.net",
+                None
+            )
+            .0,
+            "100 10 \"S\" \"SIP+D2U\" \"\" _sip._udp.example.net."
+        );
+        // Unquoted: one value, taken literally, `;` and all, whatever its length.
+        let dkim = format!("v=DKIM1; k=rsa; p={}", "B".repeat(300));
+        assert_eq!(show("TXT", &dkim, None).0, dkim);
+        assert_eq!(
+            show("TXT", "v=spf1 include:_spf.example.net ~all", None).0,
+            "v=spf1 include:_spf.example.net ~all"
+        );
+        assert_eq!(show("TXT", "\"a\" \"b\"", None).0, "\"a\" \"b\"");
     }
 
     #[test]

@@ -114,7 +114,7 @@ pub fn ok_list<T: Serialize>(items: Vec<T>) -> Response {
 }
 
 /// Error codes in the envelope, in the provider's style.
-mod code {
+pub mod code {
     pub const INTERNAL: u32 = 1000;
     pub const NOT_FOUND: u32 = 1003;
     pub const VALIDATION: u32 = 1004;
@@ -122,6 +122,13 @@ mod code {
     pub const TOO_LARGE: u32 = 1006;
     pub const FORBIDDEN: u32 = 9109;
     pub const AUTH: u32 = 10000;
+    /// The provider's DNS record codes, which certbot and lexicon look for.
+    pub const RECORD_NOT_FOUND: u32 = 81044;
+    /// A CNAME cannot go where other records are (or the name has one already).
+    pub const CNAME_BESIDE_OTHERS: u32 = 81053;
+    /// Other records cannot go where a CNAME is.
+    pub const CNAME_EXISTS: u32 = 81054;
+    pub const IDENTICAL_RECORD: u32 = 81058;
 }
 
 /// A refused or failed request; rendered as an envelope with `success: false`.
@@ -145,6 +152,20 @@ impl ApiError {
     /// 400: the message names the bad field or zone-file line.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code::VALIDATION, message)
+    }
+
+    /// 400 with one of the provider's record codes.
+    pub fn record_conflict(code: u32, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    /// 404 for a record (81044, as the provider answers).
+    pub fn record_not_found(id: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            code::RECORD_NOT_FOUND,
+            format!("record {id} not found"),
+        )
     }
 
     /// 400 for one field: `"<field>: <message>"`.

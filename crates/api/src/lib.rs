@@ -12,6 +12,7 @@ mod batch;
 mod change;
 mod content;
 mod dashboard;
+mod data;
 mod envelope;
 /// The record input path without HTTP, for fuzzing; not part of the API.
 #[doc(hidden)]

@@ -4,24 +4,24 @@
 use crate::auth::{visible_zone, Caller};
 use crate::batch::{run_ops, Op, Outcome};
 use crate::change::apex_of;
-use crate::content::{parse_content, parse_owner, parse_type, AUTO_TTL};
+use crate::content::{parse_owner, parse_type};
 use crate::envelope::{ok, ok_page, page_of, ApiJson, ApiPath, Envelope, KnownParams, StrictQuery};
 use crate::{ApiError, ApiState};
 use axum::extract::State;
 use axum::response::Response;
 use serde::{Deserialize, Deserializer, Serialize};
-use tandem_store::{format_time, RecordFilter, RecordOrder, RecordRow, TextFilter, TextOp};
-use tandem_zone::record::rtype;
+use tandem_store::{
+    format_time, RecordFilter, RecordOrder, RecordRow, TagFilter, TextFilter, TextOp,
+};
 use tandem_zone::record::rtype_name;
-use tandem_zone::text::api_content;
-use tandem_zone::{Name, Record};
+use tandem_zone::Name;
 use utoipa::{IntoParams, ToSchema};
 
 /// Default and largest page of records.
 const DEFAULT_PER_PAGE: u64 = 100;
 const MAX_PER_PAGE: u64 = 50_000;
 
-/// A DNS record as the API shows it.
+/// A DNS record as the API shows it (the provider's record object).
 #[derive(Serialize, ToSchema, Debug, Clone)]
 pub struct RecordOut {
     pub id: String,
@@ -31,8 +31,15 @@ pub struct RecordOut {
     pub name: String,
     #[serde(rename = "type")]
     pub rtype: String,
-    /// Presentation form; for MX the exchange, for SRV `weight port target`.
+    /// Presentation form without trailing dots on names; for MX the exchange, for SRV
+    /// `weight port target`; TXT unquoted when it is one text value.
     pub content: String,
+    /// The structured form of CAA, CERT, DNSKEY, DS, HTTPS, LOC, NAPTR, SMIMEA, SRV, SSHFP,
+    /// SVCB, TLSA and URI records, read from the same RDATA as `content`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub data: Option<serde_json::Value>,
+    /// Seconds; `1` is automatic (served as 300).
     pub ttl: u32,
     /// MX, SRV and URI only.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -40,13 +47,40 @@ pub struct RecordOut {
     pub comment: Option<String>,
     pub proxied: bool,
     pub proxiable: bool,
+    pub meta: RecordMetaOut,
+    /// The record's settings as given (`ipv4_only`, `ipv6_only`, `flatten_cname`; only `false`
+    /// is accepted here).
+    #[schema(value_type = Object)]
+    pub settings: serde_json::Value,
+    /// `name:value`, names lowercase.
     pub tags: Vec<String>,
     pub created_on: String,
     pub modified_on: String,
+    /// Only when there is a comment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment_modified_on: Option<String>,
+    /// Only when there are tags.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags_modified_on: Option<String>,
+}
+
+/// The provider's `meta` object; nothing is ever added automatically here.
+#[derive(Serialize, ToSchema, Debug, Clone)]
+pub struct RecordMetaOut {
+    pub auto_added: bool,
 }
 
 impl RecordOut {
     pub fn new(row: &RecordRow, zone_name: &str) -> Self {
+        let data = crate::data::has_data(row.record.rtype)
+            .then(|| crate::data::data_of(&row.record, &row.content, row.priority))
+            .flatten();
+        let settings = row
+            .meta
+            .settings
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_else(|| serde_json::json!({}));
         RecordOut {
             id: row.id.clone(),
             zone_id: row.zone_id.clone(),
@@ -54,20 +88,31 @@ impl RecordOut {
             name: row.name.clone(),
             rtype: rtype_name(row.record.rtype),
             content: row.content.clone(),
-            ttl: row.record.ttl,
+            data,
+            ttl: if row.auto_ttl { 1 } else { row.record.ttl },
             priority: row.priority,
-            comment: row.comment.clone(),
+            comment: row.meta.comment.clone(),
             proxied: false,
             proxiable: false,
-            tags: Vec::new(),
+            meta: RecordMetaOut { auto_added: false },
+            settings,
+            tags: row.meta.tags.clone(),
             created_on: format_time(row.created),
             modified_on: format_time(row.modified),
+            comment_modified_on: row
+                .meta
+                .comment
+                .as_ref()
+                .and(row.meta.comment_modified.map(format_time)),
+            tags_modified_on: (!row.meta.tags.is_empty())
+                .then(|| row.meta.tags_modified.map(format_time))
+                .flatten(),
         }
     }
 }
 
 /// A record as sent to create, replace or change one. Every field is optional here; POST and
-/// PUT need `type`, `name` and `content`, PATCH changes only the fields given.
+/// PUT need `type`, `name` and `content` (or `data`), PATCH changes only the fields given.
 #[derive(Deserialize, ToSchema, Debug, Clone, Default)]
 pub struct RecordInput {
     /// Only in a batch's `patches` and `puts`: the record to change.
@@ -78,7 +123,10 @@ pub struct RecordInput {
     /// `www`, `@`, or fully qualified with or without the trailing dot.
     pub name: Option<String>,
     pub content: Option<String>,
-    /// Seconds; `1` is automatic (300).
+    /// Instead of (or agreeing with) `content`, for the types that have a structured form.
+    #[schema(value_type = Option<Object>)]
+    pub data: Option<serde_json::Value>,
+    /// Seconds; `1` is automatic (served as 300).
     pub ttl: Option<i64>,
     /// MX, SRV and URI.
     pub priority: Option<i64>,
@@ -86,13 +134,23 @@ pub struct RecordInput {
     #[serde(default, deserialize_with = "some_or_null")]
     #[schema(value_type = Option<String>)]
     pub comment: Option<Option<String>>,
+    /// `name:value` strings; `null` or `[]` clears them.
+    #[serde(default, deserialize_with = "some_or_null")]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub tags: Option<Option<Vec<String>>>,
+    /// `ipv4_only`, `ipv6_only`, `flatten_cname`: accepted when `false` (the provider's proxy
+    /// and CNAME flattening do not exist here).
+    #[schema(value_type = Option<Object>)]
+    pub settings: Option<serde_json::Value>,
     /// Must be false or absent: Tandem serves DNS only.
     pub proxied: Option<bool>,
 }
 
 /// Tells a field given as `null` (`Some(None)`) from one left out (`None`).
-fn some_or_null<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
+fn some_or_null<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 /// Filters, order and paging of a record list (README "Listing records"). Text filters ignore
@@ -170,6 +228,36 @@ pub struct RecordQuery {
     #[serde(rename = "comment.present")]
     #[param(rename = "comment.present")]
     pub comment_present: Option<String>,
+    /// A tag: `name:value` (the value compared ignoring ASCII case) or `name` (any value).
+    pub tag: Option<String>,
+    /// `name:value`: a tag `name` whose value equals `value`.
+    #[serde(rename = "tag.exact")]
+    #[param(rename = "tag.exact")]
+    pub tag_exact: Option<String>,
+    /// `name:value`: a tag `name` whose value contains `value`.
+    #[serde(rename = "tag.contains")]
+    #[param(rename = "tag.contains")]
+    pub tag_contains: Option<String>,
+    /// `name:value`: a tag `name` whose value starts with `value`.
+    #[serde(rename = "tag.startswith")]
+    #[param(rename = "tag.startswith")]
+    pub tag_startswith: Option<String>,
+    /// `name:value`: a tag `name` whose value ends with `value`.
+    #[serde(rename = "tag.endswith")]
+    #[param(rename = "tag.endswith")]
+    pub tag_endswith: Option<String>,
+    /// A tag name the record must have.
+    #[serde(rename = "tag.present")]
+    #[param(rename = "tag.present")]
+    pub tag_present: Option<String>,
+    /// A tag name the record must not have.
+    #[serde(rename = "tag.absent")]
+    #[param(rename = "tag.absent")]
+    pub tag_absent: Option<String>,
+    /// `all` (default): every tag filter must hold; `any`: at least one. The tag filters
+    /// together are one filter for `match`.
+    #[param(inline, value_type = Option<MatchParam>)]
+    pub tag_match: Option<String>,
     /// Substring of the name, the content or the comment (ignoring ASCII case); applies
     /// whatever `match` says.
     pub search: Option<String>,
@@ -212,6 +300,14 @@ impl KnownParams for RecordQuery {
         "comment.endswith",
         "comment.absent",
         "comment.present",
+        "tag",
+        "tag.exact",
+        "tag.contains",
+        "tag.startswith",
+        "tag.endswith",
+        "tag.present",
+        "tag.absent",
+        "tag_match",
         "search",
         "match",
         "proxied",
@@ -220,11 +316,6 @@ impl KnownParams for RecordQuery {
         "page",
         "per_page",
     ];
-
-    fn unsupported(key: &str) -> Option<&'static str> {
-        (key == "tag" || key == "tag_match" || key.starts_with("tag."))
-            .then_some("tag filters are not supported yet (records carry no tags)")
-    }
 }
 
 /// `match`: whether every filter must hold or at least one.
@@ -275,45 +366,6 @@ pub fn descending(text: Option<&str>) -> Result<bool, ApiError> {
     }
 }
 
-/// The spellings a content filter's value matches: as given; read as TXT content, as the list
-/// shows it (quoted character-strings), so `content=TOKEN` finds the TXT record created with
-/// content `TOKEN`; read as content of the queried `type`, as the list shows it; and for a
-/// whole value or a suffix, with a trailing dot (names in content are listed with one).
-fn content_forms(apex: &Name, rtype: Option<u16>, op: TextOp, value: &str) -> Vec<String> {
-    let mut forms = vec![value.to_string()];
-    let mut add = |form: String| {
-        if !form.is_empty() && !forms.contains(&form) {
-            forms.push(form);
-        }
-    };
-    let shown = |t: u16| {
-        // MX, SRV and URI content needs a priority; the list shows it apart.
-        parse_content(apex, apex, t, value, None)
-            .or_else(|_| parse_content(apex, apex, t, value, Some(0)))
-            .ok()
-            .map(|rdata| api_content(&Record::new(apex.clone(), t, AUTO_TTL, rdata)).0)
-    };
-    if let Some(txt) =
-        shown(rtype::TXT).filter(|s| s.len() >= 2 && s.starts_with('"') && s.ends_with('"'))
-    {
-        add(match op {
-            TextOp::Exact => txt.clone(),
-            TextOp::StartsWith => txt[..txt.len() - 1].to_string(),
-            TextOp::EndsWith => txt[1..].to_string(),
-            TextOp::Contains => txt[1..txt.len() - 1].to_string(),
-        });
-    }
-    if op == TextOp::Exact {
-        if let Some(form) = rtype.and_then(shown) {
-            add(form);
-        }
-    }
-    if matches!(op, TextOp::Exact | TextOp::EndsWith) && !value.ends_with('.') {
-        add(format!("{value}."));
-    }
-    forms
-}
-
 /// The store's filter from a record query, names read against the zone's apex.
 fn record_filter(apex: &Name, q: &RecordQuery) -> Result<RecordFilter, ApiError> {
     let text = |op: TextOp, value: &Option<String>| {
@@ -341,18 +393,12 @@ fn record_filter(apex: &Name, q: &RecordQuery) -> Result<RecordFilter, ApiError>
         values: vec![v.strip_suffix('.').unwrap_or(v).to_string()],
     }));
     let rtype = q.rtype.as_deref().map(parse_type).transpose()?;
-    let content_filter = |op: TextOp, value: &Option<String>| {
-        value.as_ref().map(|v| TextFilter {
-            op,
-            values: content_forms(apex, rtype, op, v),
-        })
-    };
     let content = [
-        content_filter(TextOp::Exact, &q.content),
-        content_filter(TextOp::Exact, &q.content_exact),
-        content_filter(TextOp::Contains, &q.content_contains),
-        content_filter(TextOp::StartsWith, &q.content_startswith),
-        content_filter(TextOp::EndsWith, &q.content_endswith),
+        text(TextOp::Exact, &q.content),
+        text(TextOp::Exact, &q.content_exact),
+        text(TextOp::Contains, &q.content_contains),
+        text(TextOp::StartsWith, &q.content_startswith),
+        text(TextOp::EndsWith, &q.content_endswith),
     ];
     let comment = [
         text(TextOp::Exact, &q.comment),
@@ -368,6 +414,44 @@ fn record_filter(apex: &Name, q: &RecordQuery) -> Result<RecordFilter, ApiError>
     if q.comment_absent.is_some() {
         comment_present.push(false);
     }
+    let mut tags = Vec::new();
+    let tag_name = |key: &str, name: &str| -> Result<String, ApiError> {
+        let name = name.trim().to_ascii_lowercase();
+        if name.is_empty() {
+            return Err(ApiError::field(key, "needs a tag name"));
+        }
+        Ok(name)
+    };
+    if let Some(t) = &q.tag {
+        tags.push(match t.split_once(':') {
+            Some((n, v)) => TagFilter::Value(tag_name("tag", n)?, TextOp::Exact, v.to_string()),
+            None => TagFilter::Present(tag_name("tag", t)?),
+        });
+    }
+    for (key, op, value) in [
+        ("tag.exact", TextOp::Exact, &q.tag_exact),
+        ("tag.contains", TextOp::Contains, &q.tag_contains),
+        ("tag.startswith", TextOp::StartsWith, &q.tag_startswith),
+        ("tag.endswith", TextOp::EndsWith, &q.tag_endswith),
+    ] {
+        if let Some(v) = value {
+            let (n, v) = v
+                .split_once(':')
+                .ok_or_else(|| ApiError::field(key, "must be `name:value`"))?;
+            tags.push(TagFilter::Value(tag_name(key, n)?, op, v.to_string()));
+        }
+    }
+    if let Some(n) = &q.tag_present {
+        tags.push(TagFilter::Present(tag_name("tag.present", n)?));
+    }
+    if let Some(n) = &q.tag_absent {
+        tags.push(TagFilter::Absent(tag_name("tag.absent", n)?));
+    }
+    let tag_match_any = match q.tag_match.as_deref() {
+        None | Some("all") => false,
+        Some("any") => true,
+        Some(_) => return Err(ApiError::field("tag_match", "must be `all` or `any`")),
+    };
     let proxied = match q.proxied.as_deref() {
         None => None,
         Some("true") => Some(true),
@@ -393,6 +477,8 @@ fn record_filter(apex: &Name, q: &RecordQuery) -> Result<RecordFilter, ApiError>
         content: content.into_iter().flatten().collect(),
         comment: comment.into_iter().flatten().collect(),
         comment_present,
+        tags,
+        tag_match_any,
         search: q.search.clone(),
         proxied,
         match_any: match_any(q.match_.as_deref())?,
@@ -450,7 +536,7 @@ pub async fn get(
             let row = s
                 .store()
                 .record(&zone.id, &record_id)?
-                .ok_or_else(|| ApiError::not_found(format!("record {record_id} not found")))?;
+                .ok_or_else(|| ApiError::record_not_found(&record_id))?;
             Ok(ok(RecordOut::new(&row, &zone.name)))
         })
         .await

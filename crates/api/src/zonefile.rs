@@ -3,7 +3,7 @@
 //! and `GET .../dns_records/export`, whose output imports back to the same records.
 
 use crate::auth::{visible_zone, Caller};
-use crate::change::{apex_of, commit, editable, has_rr, new_row, Edit};
+use crate::change::{apex_of, commit, editable, new_row, Edit, RrLookup};
 use crate::content::{AUTO_TTL, MIN_TTL};
 use crate::envelope::{body_error, ok, ApiPath, ApiQuery, Envelope};
 use crate::{ApiError, ApiState};
@@ -144,6 +144,7 @@ fn import_text(
                             .record(&zone.id, &id)?
                             .ok_or_else(|| ApiError::internal("row vanished"))?;
                         row.record.ttl = wanted[i].ttl;
+                        row.auto_ttl = false;
                         row.modified = now();
                         edit.updates.push((old, row));
                     }
@@ -153,16 +154,14 @@ fn import_text(
         let mut keep = keep.into_iter();
         wanted.retain(|_| !keep.next().unwrap_or(false));
     } else {
-        wanted.retain(|r| !has_rr(&version, r));
+        let mut existing = RrLookup::new(&version);
+        wanted.retain(|r| !existing.has(r));
     }
     edit.inserts = wanted.into_iter().map(|r| new_row(&zone.id, r)).collect();
     let result = ImportResult {
         recs_added: edit.inserts.len() as u64,
         total_records_parsed: parsed.len() as u64,
     };
-    if is_noop(&version, &edit) {
-        return Ok(result);
-    }
     commit(state, zone, edit)?;
     Ok(result)
 }
@@ -218,25 +217,6 @@ fn check_lines(apex: &Name, parsed: &[ParsedLine]) -> Result<FileRecords, ApiErr
         }
     }
     Ok(FileRecords { soa, records })
-}
-
-/// True when committing would change nothing: no record changes and an SOA equal to the
-/// current one (serial aside) whose serial is not newer.
-fn is_noop(version: &ZoneVersion, edit: &Edit) -> bool {
-    if !(edit.deletes.is_empty() && edit.updates.is_empty() && edit.inserts.is_empty()) {
-        return false;
-    }
-    let Some(row) = &edit.soa else { return true };
-    let current = version.soa_record();
-    let (Some(mut new), Some(old)) = (
-        Soa::from_rdata(&row.record.rdata),
-        Soa::from_rdata(&current.rdata),
-    ) else {
-        return false;
-    };
-    let newer = tandem_zone::serial::is_newer(new.serial, old.serial);
-    new.serial = old.serial;
-    !newer && new == old && row.record.ttl == current.ttl
 }
 
 #[utoipa::path(get, path = "/client/v4/zones/{zone_id}/dns_records/export", operation_id = "dns_records_export", tag = "DNS records",

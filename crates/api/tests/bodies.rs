@@ -85,8 +85,8 @@ async fn null_means_absent_and_unknown_fields_are_ignored() {
     .await;
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(
-        v["result"]["posts"][0]["ttl"], 300,
-        "a null ttl is automatic"
+        v["result"]["posts"][0]["ttl"], 1,
+        "a null ttl is automatic, shown as 1"
     );
 
     let accounts = h.ok("GET", "/accounts", None).await;

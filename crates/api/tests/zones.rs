@@ -32,10 +32,10 @@ async fn new_full_zone_gets_soa_and_ns_and_is_served() {
     assert_eq!(soa["name"], "example.com");
     assert_eq!(
         soa["content"],
-        "ns1.example.com. hostmaster.example.com. 1 7200 3600 1209600 300"
+        "ns1.example.com hostmaster.example.com 1 7200 3600 1209600 300"
     );
     let ns = records.iter().find(|r| r["type"] == "NS").unwrap();
-    assert_eq!(ns["content"], "ns1.example.com.");
+    assert_eq!(ns["content"], "ns1.example.com");
     h.assert_serial(id, "example.com", 1).await;
 
     // Names are unique on the server.
@@ -58,7 +58,7 @@ async fn configured_defaults_are_used() {
     let soa = records.iter().find(|r| r["type"] == "SOA").unwrap();
     assert_eq!(
         soa["content"],
-        "a.ns.example.net. dns.example.net. 1 7200 3600 1209600 300"
+        "a.ns.example.net dns.example.net 1 7200 3600 1209600 300"
     );
     assert_eq!(records.iter().filter(|r| r["type"] == "NS").count(), 2);
 }

@@ -40,45 +40,95 @@ pub struct JournalWrite {
     pub limits: JournalLimits,
 }
 
-/// Appends one difference and trims the zone's history, inside the caller's transaction.
+/// Appends the differences of one transaction (oldest first) and trims the zone's history,
+/// inside the caller's transaction. The zone's totals are read once, and only the newest
+/// differences that fit the limits are written: an incoming IXFR of a million one-record
+/// differences encodes and writes the last thousand, not a million rows to delete again. The
+/// journal stays one chain: history is dropped oldest first, and when not every new
+/// difference fits, the older history goes with the ones that do not.
 pub(crate) fn append(
     tx: &Transaction<'_>,
     zone_id: &str,
-    w: &JournalWrite,
+    writes: &[JournalWrite],
 ) -> Result<(), StoreError> {
-    let blob = w.diff.to_bytes();
-    tx.execute(
+    let Some(last) = writes.last() else {
+        return Ok(());
+    };
+    let limits = last.limits;
+    let budget = (2 * last.zone_records).max(limits.min_records_budget);
+    let over = |count: usize, bytes: usize, records: usize| {
+        count > limits.max_depth || bytes > limits.max_bytes || records > budget
+    };
+    // The newest differences that fit on their own, newest first.
+    let (mut count, mut bytes, mut records) = (0usize, 0usize, 0usize);
+    let mut kept: Vec<(&JournalWrite, Vec<u8>)> = Vec::new();
+    for w in writes.iter().rev() {
+        let blob = w.diff.to_bytes();
+        if over(count + 1, bytes + blob.len(), records + w.diff.len()) {
+            break;
+        }
+        count += 1;
+        bytes += blob.len();
+        records += w.diff.len();
+        kept.push((w, blob));
+    }
+    if kept.len() < writes.len() {
+        clear(tx, zone_id)?;
+    } else {
+        // Drop the oldest history until history and new differences fit together.
+        let mut old: Vec<(i64, usize, usize)> = {
+            let mut stmt = tx.prepare_cached(
+                "SELECT seq, bytes, records FROM journal WHERE zone_id = ?1 ORDER BY seq",
+            )?;
+            let rows = stmt.query_map([zone_id], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get::<_, i64>(1)? as usize,
+                    r.get::<_, i64>(2)? as usize,
+                ))
+            })?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let (mut c, mut b, mut r) = (count, bytes, records);
+        for (_, ob, or) in &old {
+            c += 1;
+            b += ob;
+            r += or;
+        }
+        let mut drop_to = None;
+        for (seq, ob, or) in old.drain(..) {
+            if !over(c, b, r) {
+                break;
+            }
+            c -= 1;
+            b -= ob;
+            r -= or;
+            drop_to = Some(seq);
+        }
+        if let Some(seq) = drop_to {
+            tx.execute(
+                "DELETE FROM journal WHERE zone_id = ?1 AND seq <= ?2",
+                params![zone_id, seq],
+            )?;
+        }
+    }
+    let mut insert = tx.prepare_cached(
         "INSERT INTO journal (zone_id, from_serial, to_serial, diff, records, bytes, created)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
+    )?;
+    let created = format_time(now());
+    for (w, blob) in kept.iter().rev() {
+        insert.execute(params![
             zone_id,
             w.from_serial as i64,
             w.to_serial as i64,
             blob,
             w.diff.len() as i64,
             blob.len() as i64,
-            format_time(now()),
-        ],
-    )?;
-    loop {
-        let (count, bytes, records): (i64, i64, i64) = tx.query_row(
-            "SELECT COUNT(*), COALESCE(SUM(bytes), 0), COALESCE(SUM(records), 0)
-             FROM journal WHERE zone_id = ?1",
-            [zone_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
-        let over = count as usize > w.limits.max_depth
-            || bytes as usize > w.limits.max_bytes
-            || records as usize > (2 * w.zone_records).max(w.limits.min_records_budget);
-        if count == 0 || !over {
-            return Ok(());
-        }
-        tx.execute(
-            "DELETE FROM journal WHERE seq =
-               (SELECT MIN(seq) FROM journal WHERE zone_id = ?1)",
-            [zone_id],
-        )?;
+            created,
+        ])?;
     }
+    Ok(())
 }
 
 /// Empties a zone's journal inside the caller's transaction.
@@ -280,5 +330,62 @@ mod tests {
         // A difference larger than the zone leaves no history worth keeping.
         change(&store, &z, 7, (0..50).map(a).collect(), 20, limits);
         assert_eq!(store.journal_depth(&z).unwrap(), 0);
+    }
+
+    #[test]
+    fn many_differences_in_one_transaction_keep_the_newest_chain() {
+        let (_d, store, z) = setup();
+        let limits = JournalLimits {
+            max_depth: 5,
+            max_bytes: 1 << 20,
+            min_records_budget: 0,
+        };
+        for s in 1..4u32 {
+            change(&store, &z, s, vec![a(s as u8)], 100, limits);
+        }
+        // Twelve differences in one write (as an incoming IXFR brings them): the newest five
+        // stay, the older history goes.
+        let writes: Vec<JournalWrite> = (4..16u32)
+            .map(|s| JournalWrite {
+                from_serial: s,
+                to_serial: s + 1,
+                diff: ZoneDiff {
+                    removed: vec![soa(s)],
+                    added: vec![soa(s + 1), a(s as u8)],
+                },
+                zone_records: 100,
+                limits,
+            })
+            .collect();
+        {
+            let mut conn = store.write_conn();
+            let tx = conn.transaction().unwrap();
+            append(&tx, &z, &writes).unwrap();
+            tx.commit().unwrap();
+        }
+        assert_eq!(store.journal_depth(&z).unwrap(), 5);
+        let chain = store.journal_since(&z, 11, 16).unwrap().unwrap();
+        assert_eq!(chain.len(), 5);
+        assert_eq!(chain[4].added[1], a(15));
+        assert_eq!(store.journal_since(&z, 10, 16).unwrap(), None);
+        // Two new differences that fit beside the history keep all of it that fits.
+        let two: Vec<JournalWrite> = writes[..2]
+            .iter()
+            .enumerate()
+            .map(|(i, w)| JournalWrite {
+                from_serial: 16 + i as u32,
+                to_serial: 17 + i as u32,
+                ..w.clone()
+            })
+            .collect();
+        {
+            let mut conn = store.write_conn();
+            let tx = conn.transaction().unwrap();
+            append(&tx, &z, &two).unwrap();
+            tx.commit().unwrap();
+        }
+        assert_eq!(store.journal_depth(&z).unwrap(), 5);
+        assert!(store.journal_since(&z, 13, 18).unwrap().is_some());
+        assert_eq!(store.journal_since(&z, 12, 18).unwrap(), None);
     }
 }

@@ -20,8 +20,8 @@ pub use accounts::{hash_token, AdminToken, ADMIN_TOKEN_FILE, DEFAULT_ACCOUNT};
 pub use integrity::{LOCK_FILE, MARKER_FILE};
 pub use journal::{JournalLimits, JournalWrite};
 pub use model::{
-    Account, ApiToken, Page, Permission, RecordChange, RecordFilter, RecordOrder, RecordRow,
-    TextFilter, TextOp, ZoneFilter, ZoneKind, ZoneOrder, ZoneRow,
+    Account, ApiToken, Page, Permission, RecordChange, RecordFilter, RecordMeta, RecordOrder,
+    RecordRow, TagFilter, TextFilter, TextOp, ZoneFilter, ZoneKind, ZoneOrder, ZoneRow,
 };
 pub use transfers::incoming_state::{
     IncomingPeerState, PeerCheck, RefreshRecord, SecondaryTimers, TransferContents, TransferWrite,
@@ -128,6 +128,7 @@ impl Store {
         let path = data_dir.join(DB_FILE);
         let mut writer = connect(&path)?;
         schema::migrate(&mut writer)?;
+        records::refresh_content(&mut writer)?;
         integrity::check_database(data_dir, &writer)?;
         let reader = connect(&path)?;
         let store = Store {

@@ -98,17 +98,40 @@ pub struct RecordRow {
     pub record: Record,
     /// Owner in API form: fully qualified, without the trailing dot.
     pub name: String,
-    /// Content in API form (presentation form, without the priority for MX/SRV/URI).
+    /// Content in API form (see `tandem_zone::text::api_content`), without the priority for
+    /// MX/SRV/URI.
     pub content: String,
     pub priority: Option<u16>,
-    pub comment: Option<String>,
+    /// The TTL was given as `1` (automatic): the API shows 1, DNS serves `record.ttl`.
+    pub auto_ttl: bool,
+    /// What the API keeps beside the record and DNS never sees.
+    pub meta: RecordMeta,
     pub created: DateTime<Utc>,
     pub modified: DateTime<Utc>,
 }
 
+/// A record's metadata (table `record_meta` and `record_tags`, keyed by record id).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RecordMeta {
+    pub comment: Option<String>,
+    pub comment_modified: Option<DateTime<Utc>>,
+    /// `name:value` (or a bare `name`), names lowercase, sorted by name.
+    pub tags: Vec<String>,
+    pub tags_modified: Option<DateTime<Utc>>,
+    /// The record's `settings` object as JSON text; `None` when none was set.
+    pub settings: Option<String>,
+}
+
+impl RecordMeta {
+    /// Nothing to keep: no row in `record_meta`.
+    pub fn is_empty(&self) -> bool {
+        *self == RecordMeta::default()
+    }
+}
+
 impl RecordRow {
     /// A new row for `record` in zone `zone_id`: a fresh id, the API's name and content
-    /// derived from the record, no comment, created and modified at `at`.
+    /// derived from the record, no metadata, created and modified at `at`.
     pub fn new(zone_id: &str, record: Record, at: DateTime<Utc>) -> RecordRow {
         let (content, priority) = tandem_zone::text::api_content(&record);
         RecordRow {
@@ -118,11 +141,33 @@ impl RecordRow {
             record,
             content,
             priority,
-            comment: None,
+            auto_ttl: false,
+            meta: RecordMeta::default(),
             created: at,
             modified: at,
         }
     }
+
+    /// Both rows hold the same record and the same metadata (times aside).
+    pub fn same_as(&self, other: &RecordRow) -> bool {
+        let strip = |m: &RecordMeta| RecordMeta {
+            comment_modified: None,
+            tags_modified: None,
+            ..m.clone()
+        };
+        self.record == other.record
+            && self.auto_ttl == other.auto_ttl
+            && strip(&self.meta) == strip(&other.meta)
+    }
+}
+
+/// One condition on a record's tags (names lowercase).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TagFilter {
+    Present(String),
+    Absent(String),
+    /// A tag of this name whose value compares as the op says.
+    Value(String, TextOp, String),
 }
 
 /// How a text filter compares a column with its value. Comparisons ignore ASCII case.
@@ -168,6 +213,9 @@ pub struct RecordFilter {
     pub comment: Vec<TextFilter>,
     /// `Some(true)`: a comment is set; `Some(false)`: none (or an empty one).
     pub comment_present: Vec<bool>,
+    /// Tag conditions, joined by `tag_match_any` (OR) or AND; the group is one condition.
+    pub tags: Vec<TagFilter>,
+    pub tag_match_any: bool,
     /// Substring of the name, the content or the comment.
     pub search: Option<String>,
     /// Records are never proxied: `Some(true)` matches none, `Some(false)` all.

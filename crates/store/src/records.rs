@@ -2,8 +2,8 @@
 //! writing one change (deletes, updates, inserts and the new serial) as one transaction.
 
 use crate::{
-    format_time, now, time_column, Page, RecordChange, RecordFilter, RecordOrder, RecordRow, Store,
-    StoreError, TextFilter, TextOp,
+    format_time, now, time_column, Page, RecordChange, RecordFilter, RecordMeta, RecordOrder,
+    RecordRow, Store, StoreError, TagFilter, TextFilter, TextOp,
 };
 use bytes::Bytes;
 use rusqlite::types::Value;
@@ -11,17 +11,27 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use tandem_zone::record::rtype;
 use tandem_zone::{Name, Record};
 
-const RECORD_COLUMNS: &str =
-    "id, zone_id, name, owner, type, ttl, rdata, content, priority, comment, created, modified";
+/// The columns written to `records` (the comment lives in `record_meta` since schema V7).
+const WRITE_COLUMNS: &str =
+    "id, zone_id, name, owner, type, ttl, rdata, content, priority, created, modified, auto_ttl";
 
-/// Inserts one record row of zone `zone_id`.
+/// A record with its metadata, as read: `records r LEFT JOIN record_meta m`, tags gathered one
+/// per line.
+const RECORD_COLUMNS: &str = "r.id, r.zone_id, r.name, r.owner, r.type, r.ttl, r.rdata, \
+     r.content, r.priority, m.comment, r.created, r.modified, r.auto_ttl, m.comment_modified, \
+     m.tags_modified, m.settings, \
+     (SELECT group_concat(CASE WHEN t.value IS NULL THEN t.name ELSE t.name || ':' || t.value END, \
+             char(10)) FROM record_tags t WHERE t.record_id = r.id)";
+const RECORD_FROM: &str = "records r LEFT JOIN record_meta m ON m.record_id = r.id";
+
+/// Inserts one record row of zone `zone_id`, with its metadata.
 pub(crate) fn insert_record(
     conn: &Connection,
     zone_id: &str,
     rec: &RecordRow,
 ) -> Result<(), StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
-        "INSERT INTO records ({RECORD_COLUMNS})
+        "INSERT INTO records ({WRITE_COLUMNS})
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
     ))?;
     stmt.execute(params![
@@ -34,17 +44,20 @@ pub(crate) fn insert_record(
         rec.record.rdata.as_ref(),
         rec.content,
         rec.priority,
-        rec.comment,
         format_time(rec.created),
         format_time(rec.modified),
+        rec.auto_ttl,
     ])?;
+    if !rec.meta.is_empty() {
+        insert_meta(conn, rec)?;
+    }
     Ok(())
 }
 
 fn update_record(conn: &Connection, zone_id: &str, rec: &RecordRow) -> Result<(), StoreError> {
     let mut stmt = conn.prepare_cached(
         "UPDATE records SET name = ?3, owner = ?4, type = ?5, ttl = ?6, rdata = ?7, content = ?8,
-                priority = ?9, comment = ?10, modified = ?11
+                priority = ?9, modified = ?10, auto_ttl = ?11
          WHERE id = ?1 AND zone_id = ?2",
     )?;
     let n = stmt.execute(params![
@@ -57,11 +70,44 @@ fn update_record(conn: &Connection, zone_id: &str, rec: &RecordRow) -> Result<()
         rec.record.rdata.as_ref(),
         rec.content,
         rec.priority,
-        rec.comment,
         format_time(rec.modified),
+        rec.auto_ttl,
     ])?;
     if n == 0 {
         return Err(not_found(&rec.id));
+    }
+    conn.prepare_cached("DELETE FROM record_meta WHERE record_id = ?1")?
+        .execute([&rec.id])?;
+    conn.prepare_cached("DELETE FROM record_tags WHERE record_id = ?1")?
+        .execute([&rec.id])?;
+    if !rec.meta.is_empty() {
+        insert_meta(conn, rec)?;
+    }
+    Ok(())
+}
+
+/// Writes the `record_meta` row and the `record_tags` rows of `rec`.
+fn insert_meta(conn: &Connection, rec: &RecordRow) -> Result<(), StoreError> {
+    let m = &rec.meta;
+    conn.prepare_cached(
+        "INSERT INTO record_meta (record_id, comment, comment_modified, tags_modified, settings)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        rec.id,
+        m.comment,
+        m.comment_modified.map(format_time),
+        m.tags_modified.map(format_time),
+        m.settings,
+    ])?;
+    let mut tag = conn
+        .prepare_cached("INSERT INTO record_tags (record_id, name, value) VALUES (?1, ?2, ?3)")?;
+    for t in &m.tags {
+        let (name, value) = match t.split_once(':') {
+            Some((n, v)) => (n, Some(v)),
+            None => (t.as_str(), None),
+        };
+        tag.execute(params![rec.id, name, value])?;
     }
     Ok(())
 }
@@ -87,6 +133,11 @@ struct RawRecord {
     comment: Option<String>,
     created: String,
     modified: String,
+    auto_ttl: bool,
+    comment_modified: Option<String>,
+    tags_modified: Option<String>,
+    settings: Option<String>,
+    tags: Option<String>,
 }
 
 fn raw_record(row: &Row<'_>) -> rusqlite::Result<RawRecord> {
@@ -103,6 +154,11 @@ fn raw_record(row: &Row<'_>) -> rusqlite::Result<RawRecord> {
         comment: row.get(9)?,
         created: row.get(10)?,
         modified: row.get(11)?,
+        auto_ttl: row.get(12)?,
+        comment_modified: row.get(13)?,
+        tags_modified: row.get(14)?,
+        settings: row.get(15)?,
+        tags: row.get(16)?,
     })
 }
 
@@ -118,17 +174,78 @@ fn record_from_raw(raw: RawRecord) -> Result<RecordRow, StoreError> {
     let owner = owner_from_wire(&raw.id, &raw.owner)?;
     let created = time_column("records", &raw.id, &raw.created)?;
     let modified = time_column("records", &raw.id, &raw.modified)?;
+    let optional_time = |t: &Option<String>| {
+        t.as_deref()
+            .map(|t| time_column("record_meta", &raw.id, t))
+            .transpose()
+    };
+    let mut tags: Vec<String> = raw
+        .tags
+        .as_deref()
+        .map(|t| t.split('\n').map(str::to_string).collect())
+        .unwrap_or_default();
+    tags.sort();
     Ok(RecordRow {
         record: Record::new(owner, raw.rtype, raw.ttl, Bytes::from(raw.rdata)),
+        meta: RecordMeta {
+            comment_modified: optional_time(&raw.comment_modified)?,
+            tags_modified: optional_time(&raw.tags_modified)?,
+            comment: raw.comment,
+            tags,
+            settings: raw.settings,
+        },
         id: raw.id,
         zone_id: raw.zone_id,
         name: raw.name,
         content: raw.content,
         priority: raw.priority,
-        comment: raw.comment,
+        auto_ttl: raw.auto_ttl,
         created,
         modified,
     })
+}
+
+/// Where the stored content was computed by an older `api_content`: `store_meta` key naming
+/// the form the `content` column holds.
+const CONTENT_FORM_KEY: &str = "content_form";
+/// Bumped whenever `tandem_zone::text::api_content` changes what it writes.
+const CONTENT_FORM: &str = "2";
+
+/// Recomputes every record's API content when it was written by an older form (once, at open):
+/// the content filters compare with the column, so it must be what the API shows.
+pub(crate) fn refresh_content(conn: &mut Connection) -> Result<(), StoreError> {
+    let form: Option<String> = conn
+        .query_row(
+            "SELECT value FROM store_meta WHERE key = ?1",
+            [CONTENT_FORM_KEY],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if form.as_deref() == Some(CONTENT_FORM) {
+        return Ok(());
+    }
+    let tx = conn.transaction()?;
+    {
+        let mut read = tx.prepare("SELECT id, owner, type, ttl, rdata FROM records")?;
+        let mut write =
+            tx.prepare("UPDATE records SET content = ?2, priority = ?3 WHERE id = ?1")?;
+        let mut rows = read.query([])?;
+        while let Some(row) = rows.next()? {
+            let id: String = row.get(0)?;
+            let owner = owner_from_wire(&id, &row.get::<_, Vec<u8>>(1)?)?;
+            let rdata = Bytes::from(row.get::<_, Vec<u8>>(4)?);
+            let record = Record::new(owner, row.get(2)?, row.get(3)?, rdata);
+            let (content, priority) = tandem_zone::text::api_content(&record);
+            write.execute(params![id, content, priority])?;
+        }
+    }
+    tx.execute(
+        "INSERT INTO store_meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [CONTENT_FORM_KEY, CONTENT_FORM],
+    )?;
+    tx.commit()?;
+    Ok(())
 }
 
 /// A LIKE pattern (with `ESCAPE '\'`) that matches `value` as `op` says.
@@ -153,9 +270,9 @@ pub(crate) fn like_pattern(op: TextOp, value: &str) -> String {
 fn text_condition(column: &str, f: &TextFilter, args: &mut Vec<Value>) -> String {
     let mut alternatives = Vec::new();
     for value in &f.values {
-        if f.op == TextOp::Exact && column == "name" {
+        if f.op == TextOp::Exact && column == "r.name" {
             args.push(Value::Text(value.to_ascii_lowercase()));
-            alternatives.push(format!("name = ?{}", args.len()));
+            alternatives.push(format!("r.name = ?{}", args.len()));
         } else {
             args.push(Value::Text(like_pattern(f.op, value)));
             alternatives.push(format!("{column} LIKE ?{} ESCAPE '\\'", args.len()));
@@ -167,36 +284,70 @@ fn text_condition(column: &str, f: &TextFilter, args: &mut Vec<Value>) -> String
     format!("({})", alternatives.join(" OR "))
 }
 
+/// One tag condition: a subquery on `record_tags` of the row.
+fn tag_condition(f: &TagFilter, args: &mut Vec<Value>) -> String {
+    let tag = "SELECT 1 FROM record_tags t WHERE t.record_id = r.id AND t.name =";
+    match f {
+        TagFilter::Present(name) | TagFilter::Absent(name) => {
+            args.push(Value::Text(name.clone()));
+            let not = if matches!(f, TagFilter::Absent(_)) {
+                "NOT "
+            } else {
+                ""
+            };
+            format!("{not}EXISTS ({tag} ?{})", args.len())
+        }
+        TagFilter::Value(name, op, value) => {
+            args.push(Value::Text(name.clone()));
+            args.push(Value::Text(like_pattern(*op, value)));
+            let n = args.len();
+            format!(
+                "EXISTS ({tag} ?{} AND coalesce(t.value, '') LIKE ?{n} ESCAPE '\\')",
+                n - 1
+            )
+        }
+    }
+}
+
 /// The WHERE clause of a record list; `args` holds the zone id as `?1` and gets the values.
 fn record_conditions(filter: &RecordFilter, args: &mut Vec<Value>) -> String {
     let mut conds: Vec<String> = Vec::new();
     if let Some(t) = filter.rtype {
         args.push(Value::Integer(t.into()));
-        conds.push(format!("type = ?{}", args.len()));
+        conds.push(format!("r.type = ?{}", args.len()));
     }
     for f in &filter.name {
-        conds.push(text_condition("name", f, args));
+        conds.push(text_condition("r.name", f, args));
     }
     for f in &filter.content {
-        conds.push(text_condition("content", f, args));
+        conds.push(text_condition("r.content", f, args));
     }
     for f in &filter.comment {
-        conds.push(text_condition("comment", f, args));
+        conds.push(text_condition("m.comment", f, args));
     }
     for present in &filter.comment_present {
         conds.push(
             if *present {
-                "(comment IS NOT NULL AND comment <> '')"
+                "(m.comment IS NOT NULL AND m.comment <> '')"
             } else {
-                "(comment IS NULL OR comment = '')"
+                "(m.comment IS NULL OR m.comment = '')"
             }
             .to_string(),
         );
     }
+    if !filter.tags.is_empty() {
+        let tags: Vec<String> = filter.tags.iter().map(|f| tag_condition(f, args)).collect();
+        let joiner = if filter.tag_match_any {
+            " OR "
+        } else {
+            " AND "
+        };
+        conds.push(format!("({})", tags.join(joiner)));
+    }
     if let Some(proxied) = filter.proxied {
         conds.push(if proxied { "0" } else { "1" }.to_string());
     }
-    let mut cond = "zone_id = ?1".to_string();
+    let mut cond = "r.zone_id = ?1".to_string();
     if !conds.is_empty() {
         let joiner = if filter.match_any { " OR " } else { " AND " };
         cond.push_str(&format!(" AND ({})", conds.join(joiner)));
@@ -205,8 +356,8 @@ fn record_conditions(filter: &RecordFilter, args: &mut Vec<Value>) -> String {
         args.push(Value::Text(like_pattern(TextOp::Contains, search)));
         let n = args.len();
         cond.push_str(&format!(
-            " AND (name LIKE ?{n} ESCAPE '\\' OR content LIKE ?{n} ESCAPE '\\' \
-             OR comment LIKE ?{n} ESCAPE '\\')"
+            " AND (r.name LIKE ?{n} ESCAPE '\\' OR r.content LIKE ?{n} ESCAPE '\\' \
+             OR m.comment LIKE ?{n} ESCAPE '\\')"
         ));
     }
     cond
@@ -251,22 +402,22 @@ impl Store {
         let cond = record_conditions(filter, &mut args);
         let conn = self.read_conn();
         let total: i64 = conn.query_row(
-            &format!("SELECT count(*) FROM records WHERE {cond}"),
+            &format!("SELECT count(*) FROM {RECORD_FROM} WHERE {cond}"),
             params_from_iter(&args),
             |r| r.get(0),
         )?;
         let dir = if filter.descending { "DESC" } else { "ASC" };
         // Only whitelisted column names go into the text; ties go by name, type and age.
         let order = match filter.order {
-            RecordOrder::Name | RecordOrder::Proxied => format!("name {dir}, type {dir}"),
-            RecordOrder::Type => format!("type {dir}, name {dir}"),
-            RecordOrder::Content => format!("content {dir}, name {dir}, type {dir}"),
-            RecordOrder::Ttl => format!("ttl {dir}, name {dir}, type {dir}"),
+            RecordOrder::Name | RecordOrder::Proxied => format!("r.name {dir}, r.type {dir}"),
+            RecordOrder::Type => format!("r.type {dir}, r.name {dir}"),
+            RecordOrder::Content => format!("r.content {dir}, r.name {dir}, r.type {dir}"),
+            RecordOrder::Ttl => format!("r.ttl {dir}, r.name {dir}, r.type {dir}"),
         };
         let n = args.len();
         let mut stmt = conn.prepare(&format!(
-            "SELECT {RECORD_COLUMNS} FROM records WHERE {cond}
-             ORDER BY {order}, rowid {dir} LIMIT ?{} OFFSET ?{}",
+            "SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE {cond}
+             ORDER BY {order}, r.rowid {dir} LIMIT ?{} OFFSET ?{}",
             n + 1,
             n + 2
         ))?;
@@ -284,7 +435,9 @@ impl Store {
         let conn = self.read_conn();
         let raw = conn
             .query_row(
-                &format!("SELECT {RECORD_COLUMNS} FROM records WHERE id = ?1 AND zone_id = ?2"),
+                &format!(
+                    "SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE r.id = ?1 AND r.zone_id = ?2"
+                ),
                 [id, zone_id],
                 raw_record,
             )
@@ -298,7 +451,8 @@ impl Store {
         let raw = conn
             .query_row(
                 &format!(
-                    "SELECT {RECORD_COLUMNS} FROM records WHERE zone_id = ?1 AND type = ?2 LIMIT 1"
+                    "SELECT {RECORD_COLUMNS} FROM {RECORD_FROM}
+                     WHERE r.zone_id = ?1 AND r.type = ?2 LIMIT 1"
                 ),
                 params![zone_id, rtype::SOA],
                 raw_record,
@@ -338,7 +492,7 @@ impl Store {
             });
         }
         if let Some(j) = &change.journal {
-            crate::journal::append(&tx, &change.zone_id, j)?;
+            crate::journal::append(&tx, &change.zone_id, std::slice::from_ref(j))?;
         }
         tx.commit()?;
         Ok(())
@@ -363,7 +517,8 @@ pub(crate) mod tests {
             record: Record::new(owner, t, 300, rdata.to_vec()),
             content: "x".into(),
             priority: None,
-            comment: None,
+            auto_ttl: false,
+            meta: Default::default(),
             created: now(),
             modified: now(),
         }
@@ -460,5 +615,52 @@ pub(crate) mod tests {
             "records cascade"
         );
         assert!(!store.delete_zone(&z.id).unwrap());
+    }
+
+    #[test]
+    fn content_of_an_older_form_is_recomputed_once_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let z = {
+            let store = Store::open(dir.path()).unwrap();
+            let z = zone(&store, "example.com");
+            let mx = Record::new(
+                Name::parse("example.com").unwrap(),
+                rtype::MX,
+                300,
+                b"\x00\x0a\x04mail\x07example\x03com\x00".to_vec(),
+            );
+            let change = RecordChange {
+                journal: None,
+                zone_id: z.id.clone(),
+                serial: 2,
+                deletes: vec![],
+                updates: vec![],
+                inserts: vec![RecordRow::new(&z.id, mx, now())],
+            };
+            store.apply_record_change(&change).unwrap();
+            // What an older store holds: content with trailing dots and no form marker.
+            let conn = store.write_conn();
+            conn.execute("UPDATE records SET content = content || '.'", [])
+                .unwrap();
+            conn.execute("DELETE FROM store_meta WHERE key = 'content_form'", [])
+                .unwrap();
+            z
+        };
+        let store = Store::open(dir.path()).unwrap();
+        let (rows, _) = store
+            .list_records(
+                &z.id,
+                &RecordFilter {
+                    rtype: Some(rtype::MX),
+                    ..RecordFilter::default()
+                },
+                Page {
+                    page: 1,
+                    per_page: 10,
+                },
+            )
+            .unwrap();
+        assert_eq!(rows[0].content, "mail.example.com");
+        assert_eq!(rows[0].priority, Some(10));
     }
 }

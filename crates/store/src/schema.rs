@@ -205,9 +205,32 @@ CREATE TABLE store_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
 INSERT INTO store_meta (key, value) VALUES ('store_id', lower(hex(randomblob(16))));
 ";
 
+/// Record metadata in tables of their own, keyed by record id (comment, tags, settings and
+/// their times), and the automatic-TTL flag of `ttl: 1`. Comments move out of `records`.
+const V7_RECORD_META: &str = "
+ALTER TABLE records ADD COLUMN auto_ttl INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE record_meta (
+    record_id        TEXT PRIMARY KEY NOT NULL REFERENCES records(id) ON DELETE CASCADE,
+    comment          TEXT,
+    comment_modified TEXT,
+    tags_modified    TEXT,
+    settings         TEXT
+);
+CREATE TABLE record_tags (
+    record_id TEXT NOT NULL REFERENCES records(id) ON DELETE CASCADE,
+    name      TEXT NOT NULL,
+    value     TEXT,
+    PRIMARY KEY (record_id, name)
+);
+CREATE INDEX record_tags_name ON record_tags(name, record_id);
+INSERT INTO record_meta (record_id, comment, comment_modified)
+    SELECT id, comment, modified FROM records WHERE comment IS NOT NULL AND comment <> '';
+UPDATE records SET comment = NULL WHERE comment IS NOT NULL;
+";
+
 /// The provider's `paused` flag of a zone (`PATCH /zones/{id}`): kept and shown, never read by
 /// DNS, since it is about the provider's proxy, which Tandem does not have.
-const V7_ZONE_PAUSED: &str = "
+const V8_ZONE_PAUSED: &str = "
 ALTER TABLE zones ADD COLUMN paused INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1));
 ";
 
@@ -218,7 +241,8 @@ const MIGRATIONS: &[&str] = &[
     V4_OUTGOING_STATUS,
     V5_INCOMING_STATUS,
     V6_INTEGRITY,
-    V7_ZONE_PAUSED,
+    V7_RECORD_META,
+    V8_ZONE_PAUSED,
 ];
 
 /// Brings the database up to the newest schema.

@@ -149,10 +149,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
             secondary: secondary.clone(),
         }));
     secondary.start(scheduler.clone());
-    let triggers = Arc::new(transfer::TransferTriggers {
-        control: control.clone(),
-        scheduler,
-    });
+    let triggers = Arc::new(transfer::TransferTriggers::new(control.clone(), scheduler));
     let transfers = Arc::new(tandem_server::xfr_out::TransferService {
         control: control.clone(),
         cfg: tandem_xfr::XfrConfig::new(cfg.xfr_message_size),

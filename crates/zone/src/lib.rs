@@ -4,6 +4,7 @@
 
 pub mod diff;
 pub mod name;
+pub mod present;
 pub mod rdata;
 pub mod record;
 pub mod serial;

@@ -36,13 +36,11 @@ pub enum RdataError {
 /// RFC 2163 PX; RFC 1876 LOC; RFC 7043 EUI48/EUI64; RFC 6742 NID/L32/L64/LP; RFC 7553 URI;
 /// RFC 4398 CERT; RFC 8162 SMIMEA; RFC 7477 CSYNC.)
 mod extra {
+    pub use crate::record::rtype::{CERT, LOC, SMIMEA};
     pub const AFSDB: u16 = 18;
     pub const RT: u16 = 21;
     pub const PX: u16 = 26;
     pub const KX: u16 = 36;
-    pub const CERT: u16 = 37;
-    pub const LOC: u16 = 29;
-    pub const SMIMEA: u16 = 53;
     pub const CSYNC: u16 = 62;
     pub const SPF: u16 = 99;
     pub const NID: u16 = 104;

@@ -14,8 +14,10 @@ pub mod rtype {
     pub const MX: u16 = 15;
     pub const TXT: u16 = 16;
     pub const AAAA: u16 = 28;
+    pub const LOC: u16 = 29;
     pub const SRV: u16 = 33;
     pub const NAPTR: u16 = 35;
+    pub const CERT: u16 = 37;
     pub const DNAME: u16 = 39;
     pub const OPT: u16 = 41;
     pub const DS: u16 = 43;
@@ -26,6 +28,7 @@ pub mod rtype {
     pub const NSEC3: u16 = 50;
     pub const NSEC3PARAM: u16 = 51;
     pub const TLSA: u16 = 52;
+    pub const SMIMEA: u16 = 53;
     pub const SVCB: u16 = 64;
     pub const HTTPS: u16 = 65;
     pub const TKEY: u16 = 249;

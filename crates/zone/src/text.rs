@@ -6,7 +6,7 @@
 //! text reads back to the same octets, the case of embedded names included (RFC 4343 §4.1).
 
 use crate::name::Name;
-use crate::record::{rtype_name, Record, CLASS_IN};
+use crate::record::{parse_rtype, rtype_name, Record, CLASS_IN};
 use bytes::Bytes;
 use domain::base::iana::Class;
 use domain::base::rdata::ComposeRecordData;
@@ -61,6 +61,13 @@ pub fn parse_zonefile(
                 message: "$INCLUDE is not allowed in an uploaded zone file".into(),
             });
         }
+        // Types whose presentation the scanner cannot read reach it in the generic form.
+        let rewritten = match own_type_entry(entry_text) {
+            Some(Ok(text)) => Some(text),
+            Some(Err(message)) => return Err(TextError { line, message }),
+            None => None,
+        };
+        let entry_text = rewritten.as_deref().unwrap_or(entry_text);
         zf.extend_from_slice(entry_text.as_bytes());
         if !entry_text.ends_with('\n') {
             zf.extend_from_slice(b"\n");
@@ -140,6 +147,47 @@ fn convert_record(
     })
 }
 
+/// An entry whose type is one of [`crate::present::parses`], rewritten with its RDATA in the
+/// RFC 3597 generic form; `None` for every other entry.
+fn own_type_entry(entry: &str) -> Option<Result<String, String>> {
+    if entry.trim_start().starts_with('$') {
+        return None;
+    }
+    // These types hold no quoted strings, so a `;` always starts the comment.
+    let text = entry.split(';').next().unwrap_or_default();
+    let tokens: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || c == '(' || c == ')')
+        .filter(|t| !t.is_empty())
+        .collect();
+    let has_owner = !entry.starts_with([' ', '\t']);
+    let mut i = usize::from(has_owner);
+    for _ in 0..2 {
+        let t = tokens.get(i)?;
+        let class = t.eq_ignore_ascii_case("IN")
+            || t.eq_ignore_ascii_case("CH")
+            || t.eq_ignore_ascii_case("HS")
+            || t.eq_ignore_ascii_case("CS")
+            || t.to_ascii_uppercase().starts_with("CLASS");
+        if class || t.starts_with(|c: char| c.is_ascii_digit()) {
+            i += 1;
+        }
+    }
+    let rtype = parse_rtype(tokens.get(i)?)?;
+    let rdata = tokens[i + 1..].join(" ");
+    if !crate::present::parses(rtype) || rdata.starts_with("\\#") {
+        return None;
+    }
+    Some(
+        crate::present::parse(rtype, &rdata)
+            .map(|rd| {
+                let prefix = tokens[..=i].join(" ");
+                let lead = if has_owner { "" } else { " " };
+                format!("{lead}{prefix} {}\n", unknown_form(&rd))
+            })
+            .map_err(|e| format!("{} RDATA: {e}", rtype_name(rtype))),
+    )
+}
+
 /// Splits zone-file text into logical entries (RFC 1035 §5.1: an entry ends at the end of a
 /// line unless parentheses are open), each with the 1-based line it starts on and whether its
 /// parentheses balance (never closing below zero, all closed at its end). Comments and quoted
@@ -205,6 +253,12 @@ pub fn parse_rdata(
     if content.trim().is_empty() {
         return Err("content is empty".into());
     }
+    let generic = content.trim_start().starts_with("\\#");
+    if let Some(t) = parse_rtype(rtype).filter(|t| crate::present::parses(*t) && !generic) {
+        let rdata = crate::present::parse(t, content)?;
+        crate::rdata::check(t, &rdata).map_err(|e| e.to_string())?;
+        return Ok(Record::new(owner.clone(), t, ttl, rdata));
+    }
     let line = format!("{} {} IN {} {}\n", owner.to_fqdn(), ttl, rtype, content);
     let mut records = parse_zonefile(&line, origin, ttl).map_err(|e| {
         // The line number is meaningless for a single field; keep only the message.
@@ -251,6 +305,9 @@ fn faithful(rtype: u16, rdata: &[u8], text: &str) -> bool {
 }
 
 fn typed_text(rtype: u16, rdata: &[u8]) -> String {
+    if let Some(text) = crate::present::render(rtype, rdata) {
+        return text;
+    }
     if rtype == crate::record::rtype::SRV {
         // The scanner's SRV display leaves the target without its trailing dot, which would
         // make it relative on re-import; RFC 2782 form is written here instead.
@@ -330,7 +387,11 @@ pub fn class_name(class: u16) -> String {
     }
 }
 
-/// How the API shows a record's RDATA: content, and the priority of MX, SRV and URI apart.
+/// How the API shows a record's RDATA (PRODUCT §3 "API conventions"): content, and the
+/// priority of MX, SRV and URI apart. Names standing alone in content (CNAME, NS, PTR, DNAME,
+/// the MX exchange, the SRV target, the SOA MNAME and RNAME) have no trailing dot, as the
+/// provider shows them; the root stays `.`. TXT is shown unquoted when that reads back to the
+/// same RDATA ([`txt_content`]). Every other type is in zone-file presentation form.
 pub fn api_content(record: &Record) -> (String, Option<u16>) {
     let rd = &record.rdata;
     use crate::record::rtype;
@@ -339,15 +400,108 @@ pub fn api_content(record: &Record) -> (String, Option<u16>) {
         let weight = u16::from_be_bytes([rd[2], rd[3]]);
         return (format!("{weight} \"{}\"", quote(&rd[4..])), Some(priority));
     }
-    let text = rdata_to_text(record.rtype, rd);
-    if matches!(record.rtype, rtype::MX | rtype::SRV) && !text.starts_with("\\#") {
-        if let Some((p, rest)) = text.split_once(' ') {
-            if let Ok(p) = p.parse::<u16>() {
-                return (rest.to_string(), Some(p));
-            }
+    if record.rtype == rtype::TXT {
+        if let Some(text) = txt_content(rd) {
+            return (text, None);
         }
     }
-    (text, None)
+    let text = rdata_to_text(record.rtype, rd);
+    if text.starts_with("\\#") {
+        return (text, None);
+    }
+    match record.rtype {
+        rtype::CNAME | rtype::NS | rtype::PTR | rtype::DNAME => (undotted(&text).into(), None),
+        rtype::MX | rtype::SRV => match text.split_once(' ') {
+            Some((p, rest)) if p.parse::<u16>().is_ok() => {
+                let rest = match rest.rsplit_once(' ') {
+                    Some((front, target)) => format!("{front} {}", undotted(target)),
+                    None => undotted(rest).to_string(),
+                };
+                (rest, p.parse().ok())
+            }
+            _ => (text, None),
+        },
+        rtype::SOA => {
+            let mut parts = text.splitn(3, ' ');
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some(m), Some(r), Some(rest)) => {
+                    (format!("{} {} {rest}", undotted(m), undotted(r)), None)
+                }
+                _ => (text, None),
+            }
+        }
+        _ => (text, None),
+    }
+}
+
+/// A presentation-form name without its trailing dot, except the root and names of one label:
+/// content reads a name with a dot as absolute and one label as relative to the zone, so
+/// `tld.` must keep its dot to mean the same name when sent back.
+fn undotted(name: &str) -> &str {
+    let Some(n) = name.strip_suffix('.') else {
+        return name;
+    };
+    // A final `\.` is an escaped dot inside the last label, not the root label.
+    if n.ends_with('\\') && !n.ends_with("\\\\") {
+        return name;
+    }
+    let mut escaped = false;
+    let mut dotted = false;
+    for c in n.chars() {
+        match (escaped, c) {
+            (true, _) => escaped = false,
+            (false, '\\') => escaped = true,
+            (false, '.') => dotted = true,
+            _ => {}
+        }
+    }
+    if dotted {
+        n
+    } else {
+        name
+    }
+}
+
+/// The most octets in one TXT character-string (RFC 1035 §3.3).
+pub const TXT_STRING_MAX: usize = 255;
+
+/// TXT RDATA as unquoted content, when unquoted content reads back to it: the RDATA is one
+/// text value split into 255-octet strings (all full but the last, which is not empty), the
+/// text is UTF-8 without control characters, has no space at either end, and does not start
+/// with `"` or `\#` (which would make it quoted or generic content).
+pub fn txt_content(rdata: &[u8]) -> Option<String> {
+    let mut text = Vec::with_capacity(rdata.len());
+    let mut rest = rdata;
+    while let Some((&len, tail)) = rest.split_first() {
+        let len = len as usize;
+        if tail.len() < len || len == 0 {
+            return None;
+        }
+        // Only the last string may be shorter than the maximum.
+        if len < TXT_STRING_MAX && tail.len() != len {
+            return None;
+        }
+        text.extend_from_slice(&tail[..len]);
+        rest = &tail[len..];
+    }
+    let text = String::from_utf8(text).ok()?;
+    let plain = !text.is_empty()
+        && !text.chars().any(char::is_control)
+        && text.trim() == text
+        && !text.starts_with('"')
+        && !text.starts_with("\\#");
+    plain.then_some(text)
+}
+
+/// Unquoted TXT content as RDATA: its octets split into 255-octet character-strings.
+pub fn txt_rdata(text: &str) -> Vec<u8> {
+    let bytes = text.as_bytes();
+    let mut rd = Vec::with_capacity(bytes.len() + bytes.len() / TXT_STRING_MAX + 1);
+    for chunk in bytes.chunks(TXT_STRING_MAX) {
+        rd.push(chunk.len() as u8);
+        rd.extend_from_slice(chunk);
+    }
+    rd
 }
 
 fn quote(bytes: &[u8]) -> String {
@@ -496,5 +650,78 @@ mod tests {
         // The generic form of a well-formed record is taken as that record.
         let recs = parse_zonefile("a 300 IN A \\# 4 c0000201\n", &o, 300).unwrap();
         assert_eq!(&recs[0].record.rdata[..], &[192, 0, 2, 1]);
+    }
+
+    #[test]
+    fn api_content_is_the_providers_shape() {
+        let o = origin();
+        let show = |t: &str, c: &str| api_content(&parse_rdata(&o, t, 300, c, &o).unwrap());
+        assert_eq!(
+            show("CNAME", "web.example.net."),
+            ("web.example.net".into(), None)
+        );
+        assert_eq!(show("MX", "10 mail"), ("mail.example.com".into(), Some(10)));
+        assert_eq!(show("MX", "0 ."), (".".into(), Some(0)));
+        assert_eq!(
+            show("SRV", "1 5 443 sip.example.net."),
+            ("5 443 sip.example.net".into(), Some(1))
+        );
+        assert_eq!(
+            show("SOA", "ns1 hostmaster 5 7200 3600 1209600 300").0,
+            "ns1.example.com hostmaster.example.com 5 7200 3600 1209600 300"
+        );
+        assert_eq!(show("CNAME", "a\\.b.example.net.").0, "a\\.b.example.net");
+        assert_eq!(show("CNAME", "tld.").0, "tld.", "one label keeps its dot");
+        assert_eq!(
+            show("CNAME", "a\\.b.").0,
+            "a\\.b.",
+            "one label with an escaped dot"
+        );
+        assert_eq!(show("TXT", "\"v=spf1 a ~all\"").0, "v=spf1 a ~all");
+        assert_eq!(show("TXT", "\"a\" \"b\"").0, "\"a\" \"b\"");
+        assert_eq!(show("TXT", "\"\"").0, "\"\"");
+        assert_eq!(show("TXT", "\" lead\"").0, "\" lead\"");
+        assert_eq!(
+            show("SSHFP", "2 1 ( 123456789ABCDEF67890123456789ABCDEF67890 )").0,
+            "2 1 123456789abcdef67890123456789abcdef67890"
+        );
+        assert_eq!(show("TLSA", "3 1 1 ABCDEF").0, "3 1 1 abcdef");
+        assert_eq!(show("DS", "2371 13 2 1F98").0, "2371 13 2 1f98");
+    }
+
+    #[test]
+    fn long_txt_splits_and_reads_back_unquoted() {
+        let text = format!("v=DKIM1; k=rsa; p={}", "A".repeat(400));
+        let rd = txt_rdata(&text);
+        assert_eq!(rd[0], 255);
+        assert_eq!(rd[256] as usize, text.len() - 255);
+        assert_eq!(txt_content(&rd).as_deref(), Some(text.as_str()));
+        // Not a split of one value: a short string before the last.
+        assert_eq!(txt_content(&[1, b'a', 1, b'b']), None);
+        assert_eq!(txt_content(&[2, b'a', 0x07]), None);
+    }
+
+    #[test]
+    fn zone_files_take_loc_cert_and_smimea() {
+        let text = "@ IN LOC 52 14 05 N 00 08 50 E 10m ; a comment\n\
+                    _smime IN SMIMEA 3 1 1 ( ABCD\n EF01 )\n\
+                    \t300 IN CERT PGP 0 0 AQID\n";
+        let recs = parse_zonefile(text, &origin(), 300).unwrap();
+        assert_eq!(recs.len(), 3);
+        assert_eq!(
+            rdata_to_text(recs[0].record.rtype, &recs[0].record.rdata),
+            "52 14 5.000 N 0 8 50.000 E 10.00m 1.00m 10000.00m 10.00m"
+        );
+        assert_eq!(
+            recs[1].record.rdata.as_ref(),
+            &[3, 1, 1, 0xab, 0xcd, 0xef, 1]
+        );
+        assert_eq!(
+            recs[2].record.owner,
+            Name::parse("_smime.example.com").unwrap()
+        );
+        assert_eq!(recs[2].line, 4);
+        let err = parse_zonefile("@ IN LOC 95 N 0 E 0m\n", &origin(), 300).unwrap_err();
+        assert!(err.message.contains("LOC RDATA"), "{err}");
     }
 }

@@ -173,9 +173,7 @@ impl Store {
                 id: w.zone_id.to_string(),
             });
         }
-        for j in &w.journal {
-            journal::append(&tx, w.zone_id, j)?;
-        }
+        journal::append(&tx, w.zone_id, &w.journal)?;
         tx.execute(
             "UPDATE incoming_transfers
              SET state = 'ok', checked_time = ?2, modified = ?2, last_transfer_peer_id = ?3
