@@ -663,4 +663,41 @@ pub(crate) mod tests {
         assert_eq!(rows[0].content, "mail.example.com");
         assert_eq!(rows[0].priority, Some(10));
     }
+
+    #[test]
+    fn a_store_of_schema_v6_opens_with_its_comments_moved_and_content_refreshed() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut conn = rusqlite::Connection::open(dir.path().join(crate::DB_FILE)).unwrap();
+            crate::schema::migrate_to(&mut conn, 6).unwrap();
+            conn.execute_batch(
+                "INSERT INTO accounts (id, name, created) VALUES ('a', 'default', '2026-01-01T00:00:00Z');
+                 INSERT INTO zones (id, account_id, name, type, status, serial, created, modified)
+                   VALUES ('z', 'a', 'example.com', 'full', 'active', 1,
+                           '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');",
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO records (id, zone_id, name, owner, type, ttl, rdata, content, priority,
+                                      comment, created, modified)
+                 VALUES ('r', 'z', 'www.example.com', ?1, 5, 300, ?2, 'old.example.net.', NULL,
+                         'kept', '2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z')",
+                rusqlite::params![
+                    b"\x03www\x07example\x03com\x00".to_vec(),
+                    b"\x03old\x07example\x03net\x00".to_vec()
+                ],
+            )
+            .unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let row = store.record("z", "r").unwrap().unwrap();
+        assert_eq!(row.meta.comment.as_deref(), Some("kept"));
+        assert_eq!(
+            row.meta.comment_modified.map(crate::format_time).as_deref(),
+            Some("2026-01-02T00:00:00.000000Z"),
+            "the comment's time is the record's last change"
+        );
+        assert_eq!(row.content, "old.example.net");
+        assert!(!row.auto_ttl);
+    }
 }

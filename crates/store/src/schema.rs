@@ -247,6 +247,11 @@ const MIGRATIONS: &[&str] = &[
 
 /// Brings the database up to the newest schema.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    migrate_to(conn, MIGRATIONS.len())
+}
+
+/// Brings the database up to schema `version` (tests build older stores with it).
+pub(crate) fn migrate_to(conn: &mut Connection, version: usize) -> Result<(), StoreError> {
     let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     let known = MIGRATIONS.len() as i64;
     if current > known {
@@ -255,7 +260,11 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             known,
         });
     }
-    for (i, script) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+    for (i, script) in MIGRATIONS[..version]
+        .iter()
+        .enumerate()
+        .skip(current as usize)
+    {
         let tx = conn.transaction()?;
         tx.execute_batch(script)?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
