@@ -4,6 +4,7 @@ pub mod answer;
 pub mod events;
 pub mod ixfr_request;
 pub mod log_budget;
+pub mod memory;
 pub mod metrics;
 pub mod notify_in;
 pub mod refusal;

@@ -183,7 +183,12 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     let hook_triggers = triggers.clone();
     let state = tandem_api::ApiState::new(store.clone(), zones.clone(), api_cfg)?
         .with_change_hook(Arc::new(move |change: &tandem_api::ZoneChange<'_>| {
-            hook_triggers.on_change(change.apex)
+            hook_triggers.on_change(change.apex);
+            // A large import or batch replaced a large part of the zone: give the freed
+            // version back once the request is done with it.
+            if change.diff.len() >= tandem_server::memory::LARGE_CHANGE {
+                tandem_server::memory::release_free_memory_soon();
+            }
         }))
         .with_transfer_events(triggers)
         .with_soa_probe(Arc::new(probe::UdpSoaProbe {

@@ -338,7 +338,7 @@ impl Secondary {
             // A transfer's records are freed by now (kept in the new version, or dropped);
             // hand the allocator's free pages back, or a refused giant transfer would leave
             // the process at its peak for good.
-            release_free_memory().await;
+            crate::memory::release_free_memory().await;
             match pulled {
                 Pulled::Failed => continue,
                 Pulled::Current => {}
@@ -604,16 +604,6 @@ impl crate::notify_in::NotifyReceiver for Secondary {
         self.control.authorize_notify(apex, source, key)?;
         self.notified(apex);
         Ok(())
-    }
-}
-
-/// Returns the heap's free pages to the system (glibc keeps freed memory of a large transfer
-/// in its arenas otherwise). Off the async workers: trimming walks the arenas.
-async fn release_free_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        // SAFETY: malloc_trim only reorganises the allocator's own free lists.
-        let _ = tokio::task::spawn_blocking(|| unsafe { libc::malloc_trim(0) }).await;
     }
 }
 
