@@ -157,34 +157,48 @@ fn with_priority(
             (Some(_), _) => return Err(ApiError::field("content", "must be `weight port target`")),
         },
         // RFC 9460 §2.1 TargetName, RFC 3403 §4.1 REPLACEMENT: names, read like the others.
-        rtype::SVCB | rtype::HTTPS => match &tokens[..] {
-            [p, target, rest @ ..] => {
-                let mut s = format!("{p} {}", host_name(apex, target));
-                for r in rest {
-                    s.push(' ');
-                    s.push_str(r);
-                }
-                s
-            }
-            _ => text.to_string(),
+        rtype::SVCB | rtype::HTTPS => match leading::<2>(text) {
+            Some(([p, target], rest)) => words(&[p, &host_name(apex, target)], rest),
+            None => text.to_string(),
         },
         rtype::NAPTR if !text.ends_with('"') => match text.rsplit_once(char::is_whitespace) {
             Some((front, replacement)) => format!("{front} {}", host_name(apex, replacement)),
             None => text.to_string(),
         },
-        rtype::SOA => match &tokens[..] {
-            [mname, rname, rest @ ..] => {
-                let mut s = format!("{} {}", host_name(apex, mname), host_name(apex, rname));
-                for r in rest {
-                    s.push(' ');
-                    s.push_str(r);
-                }
-                s
+        rtype::SOA => match leading::<2>(text) {
+            Some(([mname, rname], rest)) => {
+                words(&[&host_name(apex, mname), &host_name(apex, rname)], rest)
             }
-            _ => text.to_string(),
+            None => text.to_string(),
         },
         _ => text.to_string(),
     })
+}
+
+/// The first `N` words of `text` and the rest of it as written (quoted strings and their
+/// spacing untouched); `None` when it has fewer words.
+fn leading<const N: usize>(text: &str) -> Option<([&str; N], &str)> {
+    let mut rest = text.trim_start();
+    let mut out = [""; N];
+    for word in out.iter_mut() {
+        if rest.is_empty() {
+            return None;
+        }
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        *word = &rest[..end];
+        rest = rest[end..].trim_start();
+    }
+    Some((out, rest))
+}
+
+/// `first` words and then `rest`, separated by single spaces.
+fn words(first: &[&str], rest: &str) -> String {
+    let mut s = first.join(" ");
+    if !rest.is_empty() {
+        s.push(' ');
+        s.push_str(rest);
+    }
+    s
 }
 
 /// A host name as the provider's API means it: absolute when it holds a dot.
@@ -360,6 +374,13 @@ mod tests {
             show("HTTPS", "1 svc alpn=h2", None).0,
             "1 svc.example.com. alpn=h2"
         );
+        // What follows the target reaches the parser as written.
+        assert_eq!(
+            leading::<2>("1  t   a=\"x  y\""),
+            Some((["1", "t"], "a=\"x  y\""))
+        );
+        assert_eq!(leading::<2>("1"), None);
+        assert_eq!(words(&["a", "b"], ""), "a b");
         assert_eq!(
             show(
                 "NAPTR",

@@ -2,7 +2,8 @@
 //! CAA, CERT, DNSKEY, DS, HTTPS, LOC, NAPTR, SMIMEA, SRV, SSHFP, SVCB, TLSA and URI records a
 //! `data` object beside `content`, with the field names of its API reference. Input `data` is
 //! turned into content (zone-file presentation form) and read like content, so both forms obey
-//! the same rules; output `data` is read from the RDATA, like content, so the two always agree.
+//! the same rules (names included: a name with a dot is absolute, one label is in the zone);
+//! output `data` is read from the RDATA, like content, so the two always agree.
 
 use crate::ApiError;
 use base64::Engine;
@@ -134,7 +135,7 @@ pub fn content_from_data(
         rtype::HTTPS | rtype::SVCB => format!(
             "{} {} {}",
             f.int("priority", 65535)?,
-            absolute(&f.text("target")?),
+            f.text("target")?,
             f.opt_text("value")?.unwrap_or_default()
         ),
         rtype::LOC => {
@@ -172,7 +173,7 @@ pub fn content_from_data(
             quoted(&f.opt_text("flags")?.unwrap_or_default()),
             quoted(&f.opt_text("service")?.unwrap_or_default()),
             quoted(&f.opt_text("regex")?.unwrap_or_default()),
-            absolute(&f.text("replacement")?)
+            f.text("replacement")?
         ),
         rtype::SMIMEA | rtype::TLSA => format!(
             "{} {} {} {}",
@@ -294,15 +295,6 @@ fn quoted(s: &str) -> String {
     }
     out.push('"');
     out
-}
-
-/// A name as given in `data`: absolute with or without the trailing dot.
-fn absolute(name: &str) -> String {
-    if name.ends_with('.') || name == "@" {
-        name.to_string()
-    } else {
-        format!("{name}.")
-    }
 }
 
 /// The `data` object of a record, read from its RDATA; `None` for types without one or RDATA
