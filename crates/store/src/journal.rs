@@ -76,7 +76,7 @@ pub(crate) fn append(
         clear(tx, zone_id)?;
     } else {
         // Drop the oldest history until history and new differences fit together.
-        let mut old: Vec<(i64, usize, usize)> = {
+        let old: Vec<(i64, usize, usize)> = {
             let mut stmt = tx.prepare_cached(
                 "SELECT seq, bytes, records FROM journal WHERE zone_id = ?1 ORDER BY seq",
             )?;
@@ -96,7 +96,7 @@ pub(crate) fn append(
             r += or;
         }
         let mut drop_to = None;
-        for (seq, ob, or) in old.drain(..) {
+        for (seq, ob, or) in old {
             if !over(c, b, r) {
                 break;
             }
