@@ -125,8 +125,73 @@ fn die_with_parent(command: &mut Command) {
 fn die_with_parent(_command: &mut Command) {}
 
 /// A loopback port that was free for both UDP and TCP a moment ago (the caller retries on a
-/// collision).
+/// collision), outside the kernel's ephemeral range.
+///
+/// A server on an ephemeral port can be joined by a client: dig sets `SO_REUSEPORT` on its
+/// socket, and when the kernel hands it a source port that a server of the same user holds with
+/// `SO_REUSEPORT` (Tandem's UDP workers, knotd), dig reads its own query back as the answer
+/// ("query response not set"). Ports outside `ip_local_port_range` are never source ports.
+/// Successive calls in one test process walk a permutation of the range, so parallel tests are
+/// not handed the same port.
 pub fn free_port() -> u16 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let (start, width) = fixed_port_range();
+    if width == 0 {
+        return ephemeral_free_port();
+    }
+    // A stride coprime to the width visits every port once per turn; the process id spreads
+    // the starting points of test processes that run at once.
+    let stride = (0..)
+        .map(|k| 7919 + k)
+        .find(|s| gcd(*s, width) == 1)
+        .unwrap();
+    let offset = std::process::id().wrapping_mul(2_654_435_761) % width;
+    for _ in 0..width {
+        let i = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = start + ((offset as u64 + i as u64 * stride as u64) % width as u64) as u32;
+        let port = port as u16;
+        let Ok(_udp) = UdpSocket::bind(SocketAddr::from(([127, 0, 0, 1], port))) else {
+            continue;
+        };
+        if TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).is_ok() {
+            return port;
+        }
+    }
+    ephemeral_free_port()
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+/// The widest run of ports in 10000..=65535 outside `ip_local_port_range`: (first, count).
+fn fixed_port_range() -> (u32, u32) {
+    let (lo, hi) = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|t| {
+            let mut it = t.split_whitespace().map(|w| w.parse::<u32>().ok());
+            Some((it.next()??, it.next()??))
+        })
+        .unwrap_or((32768, 60999));
+    let below = (10000, lo.saturating_sub(10000));
+    let above = (
+        (hi + 1).max(10000),
+        65536u32.saturating_sub((hi + 1).max(10000)),
+    );
+    if below.1 >= above.1 {
+        below
+    } else {
+        above
+    }
+}
+
+/// A port the kernel chose (used only when the ephemeral range leaves no room).
+fn ephemeral_free_port() -> u16 {
     loop {
         let udp = UdpSocket::bind("127.0.0.1:0").expect("bind UDP to port 0");
         let port = udp.local_addr().unwrap().port();
@@ -173,13 +238,22 @@ pub fn skip_unless_required(test: &str, why: &str, setup: &str) {
     if std::env::var("TANDEM_INTEROP").as_deref() == Ok("require") {
         panic!("{test} cannot run ({why}) and TANDEM_INTEROP=require");
     }
-    eprintln!(
+    say_skipped(&format!(
         "\n************************************************************\n\
          SKIPPED: {why}; {test} did NOT run.\n\
          Set it up with: {setup}\n\
          Set TANDEM_INTEROP=require to make this a failure.\n\
          ************************************************************\n"
-    );
+    ));
+}
+
+/// Writes `text` to the process's stderr itself: libtest captures `eprintln!` and shows it only
+/// for failing tests, so a skip printed that way would look like a pass.
+pub fn say_skipped(text: &str) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes());
+    let _ = err.write_all(b"\n");
 }
 
 /// Waits for `child` to exit until `timeout` has passed, then kills it: its exit status, or
@@ -196,5 +270,26 @@ pub fn wait_or_kill(child: &mut Child, timeout: Duration) -> Option<ExitStatus> 
             return None;
         }
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_ports_are_distinct_and_never_ephemeral() {
+        let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap();
+        let mut it = range.split_whitespace().map(|w| w.parse::<u16>().unwrap());
+        let (lo, hi) = (it.next().unwrap(), it.next().unwrap());
+        let ports: Vec<u16> = (0..200).map(|_| free_port()).collect();
+        for p in &ports {
+            assert!(
+                !(lo..=hi).contains(p),
+                "{p} is in the ephemeral range {lo}-{hi}"
+            );
+        }
+        let distinct: std::collections::HashSet<_> = ports.iter().collect();
+        assert_eq!(distinct.len(), ports.len(), "a port was handed out twice");
     }
 }

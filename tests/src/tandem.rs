@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::api::Api;
-use crate::process::ChildProcess;
+use crate::process::{free_port, ChildProcess};
 
 /// How long a start may take before the test gives up (first start creates the store).
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -86,6 +86,19 @@ impl Tandem {
     }
 
     fn launch(&mut self) {
+        // The DNS port is chosen outside the ephemeral range (see `free_port`); another test
+        // may take it between the choice and the bind, so a failed bind tries another.
+        for attempt in 1..=5 {
+            match self.launch_on(free_port()) {
+                Ok(()) => return,
+                Err(log) if attempt < 5 && log.contains("cannot bind DNS") => continue,
+                Err(log) => panic!("{log}"),
+            }
+        }
+    }
+
+    /// Starts the server with its DNS listener on `dns_port`; on failure, what it said.
+    fn launch_on(&mut self, dns_port: u16) -> Result<(), String> {
         let dir = self.data_dir.path().to_path_buf();
         let listen = dir.join("listen.json");
         let _ = std::fs::remove_file(&listen);
@@ -97,7 +110,7 @@ impl Tandem {
             .join(format!("tandem-stderr-{}.log", self.starts));
         let mut cmd = Command::new(tandem_binary());
         cmd.arg("serve")
-            .args(["--dns-listen", "127.0.0.1:0"])
+            .args(["--dns-listen", &format!("127.0.0.1:{dns_port}")])
             .args(["--api-listen", "127.0.0.1:0"])
             .arg("--data-dir")
             .arg(&dir)
@@ -114,24 +127,25 @@ impl Tandem {
                 break addrs;
             }
             if let Some(status) = process.exited() {
-                panic!(
+                return Err(format!(
                     "tandem exited ({status}) before writing {}; its output:\n{}",
                     listen.display(),
                     process.log_tail(6000)
-                );
+                ));
             }
             if Instant::now() > deadline {
-                panic!(
+                return Err(format!(
                     "tandem did not write {} within {START_TIMEOUT:?}; its output:\n{}",
                     listen.display(),
                     process.log_tail(6000)
-                );
+                ));
             }
             std::thread::sleep(Duration::from_millis(25));
         };
         self.dns = dns;
         self.api = api;
         self.process = Some(process);
+        Ok(())
     }
 
     /// The DNS address (UDP and TCP).

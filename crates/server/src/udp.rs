@@ -15,24 +15,34 @@ const BATCH: usize = 32;
 /// Largest query we read; anything longer is dropped (queries are small, RFC 1035 §4.2.1).
 const RX_SIZE: usize = 4096;
 
-/// Binds `count` UDP sockets to `addr` with `SO_REUSEPORT`. With port 0 the first socket picks
-/// the port and the others join it.
+/// Binds `count` UDP sockets to `addr` with `SO_REUSEPORT`, one receive queue per worker.
+///
+/// The port is first claimed by a plain socket (no reuse option), which fails while any other
+/// socket holds it. Without that check the kernel lets us join a port that a socket of another
+/// process of the same user holds with `SO_REUSEPORT` (a second server started on the same
+/// address, a client such as dig on its source port), and the queries would be split between
+/// the two. With port 0 the claim picks a port no socket holds, and the workers' sockets join it.
+/// `SO_REUSEADDR` is not set: on UDP it would let a process of any user share the port.
+///
+/// Once bound, a same-user socket that sets `SO_REUSEPORT` can still join us; the kernel gives
+/// no way to close the group. An ephemeral port (as port 0 gives) can so become a client's
+/// source port; serve on a port outside `ip_local_port_range`, as port 53 is.
 pub fn bind(addr: SocketAddr, count: usize) -> io::Result<Vec<UdpSocket>> {
+    let addr = {
+        let claim = UdpSocket::bind(addr)?;
+        claim.local_addr()?
+    };
     let mut out = Vec::with_capacity(count);
-    let mut addr = addr;
     for _ in 0..count.max(1) {
         let s = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
         if addr.is_ipv6() {
             s.set_only_v6(true)?;
         }
         s.set_reuse_port(true)?;
-        s.set_reuse_address(true)?;
         let _ = s.set_recv_buffer_size(4 << 20);
         let _ = s.set_send_buffer_size(4 << 20);
         s.bind(&addr.into())?;
-        let sock: UdpSocket = s.into();
-        addr = sock.local_addr()?;
-        out.push(sock);
+        out.push(s.into());
     }
     Ok(out)
 }
@@ -149,5 +159,53 @@ fn source_ip(ss: &libc::sockaddr_storage) -> std::net::IpAddr {
             IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr))
         }
         _ => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn holder(reuse_port: bool, reuse_addr: bool) -> (Socket, SocketAddr) {
+        let s = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP)).unwrap();
+        s.set_reuse_port(reuse_port).unwrap();
+        s.set_reuse_address(reuse_addr).unwrap();
+        s.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+            .unwrap();
+        let addr = s.local_addr().unwrap().as_socket().unwrap();
+        (s, addr)
+    }
+
+    #[test]
+    fn a_port_held_by_any_other_socket_is_refused_even_one_that_allows_sharing() {
+        for (reuse_port, reuse_addr) in [(true, false), (false, true), (true, true), (false, false)]
+        {
+            let (_held, addr) = holder(reuse_port, reuse_addr);
+            let err = bind(addr, 2).expect_err("a held port must not be shared");
+            assert_eq!(
+                err.kind(),
+                io::ErrorKind::AddrInUse,
+                "held with SO_REUSEPORT={reuse_port} SO_REUSEADDR={reuse_addr}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn port_zero_gives_every_worker_the_same_free_port() {
+        let socks = bind(SocketAddr::from(([127, 0, 0, 1], 0)), 3).unwrap();
+        assert_eq!(socks.len(), 3);
+        let port = socks[0].local_addr().unwrap().port();
+        assert_ne!(port, 0);
+        for s in &socks {
+            assert_eq!(s.local_addr().unwrap().port(), port);
+        }
+        // Bound, the port is ours alone: a client that asks to share it is refused.
+        let other = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP)).unwrap();
+        other.set_reuse_address(true).unwrap();
+        let shared = other.bind(&SocketAddr::from(([127, 0, 0, 1], port)).into());
+        assert!(
+            shared.is_err(),
+            "SO_REUSEADDR must not share a listener's port"
+        );
     }
 }
