@@ -215,7 +215,7 @@ fn records(v: &ZoneVersion) -> Vec<Record> {
                     owner.clone(),
                     set.rtype(),
                     set.ttl(),
-                    rd.clone(),
+                    rd.to_vec(),
                 ));
             }
         }

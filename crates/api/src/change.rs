@@ -144,7 +144,7 @@ impl<'a> RrLookup<'a> {
                 version
                     .node(r.owner.as_wire())
                     .and_then(|n| n.rrset(r.rtype))
-                    .map(|s| s.rdatas().cloned().collect())
+                    .map(|s| s.rdatas().map(bytes::Bytes::copy_from_slice).collect())
                     .unwrap_or_default()
             })
             .contains(&r.rdata)

@@ -147,7 +147,7 @@ async fn content_forms_and_field_errors() {
     let version = h.zones.get(&apex).unwrap().current().unwrap();
     let node = version.node(apex.prepend(b"u").unwrap().as_wire()).unwrap();
     assert_eq!(
-        node.rrset(65534).unwrap().rdatas().next().unwrap().as_ref(),
+        node.rrset(65534).unwrap().rdatas().next().unwrap(),
         &[0xab, 0xcd, 0xef]
     );
     assert!(h

@@ -7,9 +7,9 @@
 //! never see a half-applied change; writers build the next version beside it and swap it in
 //! ([`crate::set::ServedZone::publish`]).
 //!
-//! Each RRset keeps its RDATA twice: as records (for transfers, export and diffs) and
-//! pre-rendered as wire-format RR bodies (TYPE, CLASS, TTL, RDLENGTH, RDATA — RFC 1035 §4.1.3)
-//! so the query path only prepends an owner name and copies.
+//! Each RRset keeps its RDATA once, pre-rendered as wire-format RR bodies (TYPE, CLASS, TTL,
+//! RDLENGTH, RDATA — RFC 1035 §4.1.3) so the query path only prepends an owner name and copies;
+//! transfers, export and diffs read the records back out of them.
 
 use crate::diff::ZoneDiff;
 use crate::name::Name;
@@ -53,19 +53,22 @@ pub enum ZoneError {
     MetaType { rtype: String },
 }
 
-/// One RRset of a node.
+/// One RRset of a node, kept once: its members as wire-format RR bodies (TYPE, CLASS, TTL,
+/// RDLENGTH, RDATA — RFC 1035 §4.1.3) ready for the query path, followed by the bodies of the
+/// RRSIGs that cover the type (RFC 4035 §3.1.1), in one allocation. Member TTLs that differ
+/// from the set's are kept beside it (rare: RFC 2181 §5.2 serves the lowest for the set).
 #[derive(Clone, Debug)]
 pub struct RrSet {
     rtype: u16,
+    sig_count: u16,
     /// TTL served for the whole set: the lowest of its members (RFC 2181 §5.2).
     ttl: u32,
-    /// Each member's RDATA and its own TTL, in insertion order.
-    rrs: Vec<(Bytes, u32)>,
-    /// Pre-rendered RR bodies for the query path.
-    wire: Box<[u8]>,
-    /// Pre-rendered RRSIG RR bodies covering this type (RFC 4035 §3.1.1).
-    sig_wire: Box<[u8]>,
-    sig_count: u16,
+    len: u32,
+    /// Where the RRSIG bodies start in `data`.
+    sig_at: u32,
+    data: Box<[u8]>,
+    /// Each member's own TTL, present only when one differs from `ttl`.
+    ttls: Option<Box<[u32]>>,
 }
 
 impl RrSet {
@@ -76,53 +79,87 @@ impl RrSet {
         self.ttl
     }
     pub fn len(&self) -> usize {
-        self.rrs.len()
+        self.len as usize
     }
     pub fn is_empty(&self) -> bool {
-        self.rrs.is_empty()
+        self.len == 0
     }
-    /// RDATA of each member.
-    pub fn rdatas(&self) -> impl Iterator<Item = &Bytes> {
-        self.rrs.iter().map(|(rd, _)| rd)
+    /// RDATA of each member, in order.
+    pub fn rdatas(&self) -> impl Iterator<Item = &[u8]> {
+        self.entries().map(|e| &e[10..])
+    }
+    /// Each member's RDATA with its own TTL, in order.
+    pub fn members(&self) -> impl Iterator<Item = (&[u8], u32)> {
+        self.rdatas().enumerate().map(|(i, rd)| {
+            let ttl = self.ttls.as_ref().map_or(self.ttl, |t| t[i]);
+            (rd, ttl)
+        })
     }
     /// Concatenated RR bodies: per member TYPE, CLASS, TTL, RDLENGTH, RDATA.
     pub fn wire(&self) -> &[u8] {
-        &self.wire
+        &self.data[..self.sig_at as usize]
     }
     /// Each member's RR body (TYPE, CLASS, TTL, RDLENGTH, RDATA) on its own.
     pub fn entries(&self) -> impl Iterator<Item = &[u8]> {
-        let w = &self.wire[..];
-        let mut pos = 0;
-        std::iter::from_fn(move || {
-            let rdlen = u16::from_be_bytes([*w.get(pos + 8)?, *w.get(pos + 9)?]) as usize;
-            let end = pos + 10 + rdlen;
-            let e = w.get(pos..end)?;
-            pos = end;
-            Some(e)
-        })
+        bodies(self.wire())
     }
     /// Concatenated RRSIG RR bodies covering this RRset, and how many there are.
     pub fn sig_wire(&self) -> (&[u8], u16) {
-        (&self.sig_wire, self.sig_count)
+        (&self.data[self.sig_at as usize..], self.sig_count)
     }
 
-    fn new(rtype: u16, rrs: Vec<(Bytes, u32)>) -> Self {
+    fn new(rtype: u16, rrs: &[(Bytes, u32)]) -> Self {
         let ttl = rrs.iter().map(|(_, t)| *t).min().unwrap_or(0);
-        let mut set = RrSet {
+        let ttls = rrs
+            .iter()
+            .any(|(_, t)| *t != ttl)
+            .then(|| rrs.iter().map(|(_, t)| *t).collect());
+        let mut data = Vec::with_capacity(rrs.iter().map(|(rd, _)| 10 + rd.len()).sum());
+        render(&mut data, rtype, ttl, rrs.iter().map(|(rd, _)| rd.as_ref()));
+        RrSet {
             rtype,
-            ttl,
-            rrs,
-            wire: Box::new([]),
-            sig_wire: Box::new([]),
             sig_count: 0,
-        };
-        set.wire = render(rtype, ttl, set.rrs.iter().map(|(rd, _)| rd.as_ref()));
-        set
+            ttl,
+            len: rrs.len() as u32,
+            sig_at: data.len() as u32,
+            data: data.into_boxed_slice(),
+            ttls,
+        }
+    }
+
+    /// Attaches the bodies of the RRSIGs (of TTL `ttl`) that cover this type.
+    fn attach_sigs<'a>(&mut self, ttl: u32, covering: impl Iterator<Item = &'a [u8]> + Clone) {
+        let count = covering.clone().count();
+        if count == 0 && self.sig_count == 0 {
+            return;
+        }
+        let mut data = self.wire().to_vec();
+        render(&mut data, rtype::RRSIG, ttl, covering);
+        self.data = data.into_boxed_slice();
+        self.sig_count = count as u16;
+    }
+
+    /// The members as an editable list.
+    fn to_rrs(&self) -> Vec<(Bytes, u32)> {
+        self.members()
+            .map(|(rd, ttl)| (Bytes::copy_from_slice(rd), ttl))
+            .collect()
     }
 }
 
-fn render<'a>(rtype: u16, ttl: u32, rdatas: impl Iterator<Item = &'a [u8]>) -> Box<[u8]> {
-    let mut w = Vec::new();
+/// The RR bodies in a run of concatenated ones.
+fn bodies(w: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut pos = 0;
+    std::iter::from_fn(move || {
+        let rdlen = u16::from_be_bytes([*w.get(pos + 8)?, *w.get(pos + 9)?]) as usize;
+        let end = pos + 10 + rdlen;
+        let e = w.get(pos..end)?;
+        pos = end;
+        Some(e)
+    })
+}
+
+fn render<'a>(w: &mut Vec<u8>, rtype: u16, ttl: u32, rdatas: impl Iterator<Item = &'a [u8]>) {
     for rd in rdatas {
         w.extend_from_slice(&rtype.to_be_bytes());
         w.extend_from_slice(&CLASS_IN.to_be_bytes());
@@ -130,14 +167,13 @@ fn render<'a>(rtype: u16, ttl: u32, rdatas: impl Iterator<Item = &'a [u8]>) -> B
         w.extend_from_slice(&(rd.len() as u16).to_be_bytes());
         w.extend_from_slice(rd);
     }
-    w.into_boxed_slice()
 }
 
 /// All RRsets at one owner name. A node without RRsets is an empty non-terminal.
 #[derive(Clone, Debug, Default)]
 pub struct Node {
     /// Sorted by type.
-    rrsets: Vec<RrSet>,
+    rrsets: Box<[RrSet]>,
     /// Number of nodes one label below this one.
     children: u32,
 }
@@ -161,32 +197,31 @@ impl Node {
     }
 
     /// Builds a node from its RRs, grouping by type and attaching RRSIGs to what they cover.
-    fn from_rrs(rrs: BTreeMap<u16, Vec<(Bytes, u32)>>, children: u32) -> Node {
+    fn from_rrs(rrs: &BTreeMap<u16, Vec<(Bytes, u32)>>, children: u32) -> Node {
         let mut rrsets: Vec<RrSet> = rrs
-            .into_iter()
+            .iter()
             .filter(|(_, v)| !v.is_empty())
-            .map(|(t, v)| RrSet::new(t, v))
+            .map(|(t, v)| RrSet::new(*t, v))
             .collect();
-        let sigs: Option<RrSet> = rrsets.iter().find(|s| s.rtype == rtype::RRSIG).cloned();
-        if let Some(sigs) = sigs {
+        if let Some(sigs) = rrs.get(&rtype::RRSIG).filter(|v| !v.is_empty()) {
+            let sig_ttl = sigs.iter().map(|(_, t)| *t).min().unwrap_or(0);
             for set in rrsets.iter_mut().filter(|s| s.rtype != rtype::RRSIG) {
-                let covering: Vec<&[u8]> = sigs
-                    .rdatas()
-                    .filter(|rd| rd.len() >= 2 && u16::from_be_bytes([rd[0], rd[1]]) == set.rtype)
-                    .map(|rd| rd.as_ref())
-                    .collect();
-                set.sig_count = covering.len() as u16;
-                set.sig_wire = render(rtype::RRSIG, sigs.ttl, covering.into_iter());
+                let t = set.rtype;
+                let covering = sigs
+                    .iter()
+                    .map(|(rd, _)| rd.as_ref())
+                    .filter(move |rd| rd.len() >= 2 && u16::from_be_bytes([rd[0], rd[1]]) == t);
+                set.attach_sigs(sig_ttl, covering);
             }
         }
-        Node { rrsets, children }
+        Node {
+            rrsets: rrsets.into_boxed_slice(),
+            children,
+        }
     }
 
     fn to_rrs(&self) -> BTreeMap<u16, Vec<(Bytes, u32)>> {
-        self.rrsets
-            .iter()
-            .map(|s| (s.rtype, s.rrs.clone()))
-            .collect()
+        self.rrsets.iter().map(|s| (s.rtype, s.to_rrs())).collect()
     }
 }
 
@@ -270,8 +305,8 @@ impl ZoneVersion {
     /// The SOA as a record.
     pub fn soa_record(&self) -> Record {
         let set = self.apex_node().rrset(rtype::SOA).expect("SOA present");
-        let (rd, ttl) = set.rrs[0].clone();
-        Record::new(self.apex.clone(), rtype::SOA, ttl, rd)
+        let (rd, ttl) = set.members().next().expect("SOA present");
+        Record::new(self.apex.clone(), rtype::SOA, ttl, rd.to_vec())
     }
     /// TTL of negative answers: min(SOA TTL, SOA MINIMUM) (RFC 2308 §3).
     pub fn negative_ttl(&self) -> u32 {
@@ -287,9 +322,8 @@ impl ZoneVersion {
                 .iter()
                 .filter(move |s| !(s.rtype == rtype::SOA && *owner == *apex))
                 .flat_map(move |s| {
-                    s.rrs
-                        .iter()
-                        .map(move |(rd, ttl)| Record::new(owner.clone(), s.rtype, *ttl, rd.clone()))
+                    s.members()
+                        .map(move |(rd, ttl)| Record::new(owner.clone(), s.rtype, ttl, rd.to_vec()))
                 })
         });
         soa.chain(rest)
@@ -377,7 +411,7 @@ impl ZoneVersion {
             }
         } else {
             self.nodes
-                .insert(owner.clone(), Arc::new(Node::from_rrs(rrs, children)));
+                .insert(owner.clone(), Arc::new(Node::from_rrs(&rrs, children)));
             if old.is_none() {
                 self.link_to_parent(owner);
             }
@@ -405,7 +439,7 @@ impl ZoneVersion {
                     self.nodes.insert(
                         parent.clone(),
                         Arc::new(Node {
-                            rrsets: Vec::new(),
+                            rrsets: Box::default(),
                             children: 1,
                         }),
                     );
@@ -454,7 +488,7 @@ impl ZoneVersion {
         let soa = apex
             .rrset(rtype::SOA)
             .and_then(|s| s.rdatas().next())
-            .cloned();
+            .map(Bytes::copy_from_slice);
         let soa_ttl = apex.rrset(rtype::SOA).map_or(0, RrSet::ttl);
         let soa = soa.ok_or(ZoneError::BadSoa)?;
         let fields = Soa::from_rdata(&soa).ok_or(ZoneError::BadSoa)?;
@@ -604,6 +638,84 @@ mod tests {
             next.apply(&bad),
             Err(ZoneError::NoSuchRecord { .. })
         ));
+    }
+
+    #[test]
+    fn member_ttls_are_kept_once_beside_the_set() {
+        let v = zone(&format!(
+            "{BASE}m 600 A 192.0.2.1\nm 60 A 192.0.2.2\nm 600 A 192.0.2.3\nsame 300 A 192.0.2.4\n"
+        ))
+        .unwrap();
+        let m = Name::parse("m.example.com").unwrap();
+        let set = v.node(m.as_wire()).unwrap().rrset(rtype::A).unwrap();
+        assert_eq!(set.ttl(), 60, "served with the lowest (RFC 2181 §5.2)");
+        let ttls: Vec<u32> = set.members().map(|(_, t)| t).collect();
+        assert_eq!(ttls, [600, 60, 600], "each member keeps its own");
+        for body in set.entries() {
+            assert_eq!(
+                &body[4..8],
+                &60u32.to_be_bytes(),
+                "the wire carries the set's TTL"
+            );
+        }
+        let mut exported: Vec<(String, u32)> = v
+            .records()
+            .filter(|r| r.owner == m)
+            .map(|r| (format!("{:?}", r.rdata.as_ref()), r.ttl))
+            .collect();
+        exported.sort();
+        assert_eq!(exported.iter().filter(|(_, t)| *t == 600).count(), 2);
+        // Without the low member the set is served at 600 again.
+        let v2 = v
+            .apply(&ZoneDiff {
+                removed: vec![rec("m 60 A 192.0.2.2")],
+                added: vec![],
+            })
+            .unwrap();
+        let set = v2.node(m.as_wire()).unwrap().rrset(rtype::A).unwrap();
+        assert_eq!((set.ttl(), set.len()), (600, 2));
+        assert!(set.ttls.is_none(), "equal TTLs keep no per-member list");
+        let same = Name::parse("same.example.com").unwrap();
+        let set = v.node(same.as_wire()).unwrap().rrset(rtype::A).unwrap();
+        assert!(set.ttls.is_none());
+        assert_eq!(set.rdatas().next().unwrap(), &[192, 0, 2, 4]);
+    }
+
+    #[test]
+    fn rrsigs_follow_their_set_through_changes() {
+        let sig = |t: &str| {
+            format!("www RRSIG {t} 8 3 300 20300101000000 20200101000000 1 example.com. AAAA\n")
+        };
+        let v = zone(&format!(
+            "{BASE}www A 192.0.2.5\nwww AAAA 2001:db8::5\n{}{}",
+            sig("A"),
+            sig("AAAA")
+        ))
+        .unwrap();
+        let www = Name::parse("www.example.com").unwrap();
+        let node = v.node(www.as_wire()).unwrap();
+        for t in [rtype::A, rtype::AAAA] {
+            let set = node.rrset(t).unwrap();
+            let (sigs, n) = set.sig_wire();
+            assert_eq!(n, 1);
+            let body = bodies(sigs).next().unwrap();
+            assert_eq!(&body[0..2], &rtype::RRSIG.to_be_bytes());
+            assert_eq!(&body[10..12], &t.to_be_bytes(), "covers its own type");
+            assert_eq!(set.len(), 1, "the signature is not a member");
+            assert_eq!(set.wire().len(), 10 + set.rdatas().next().unwrap().len());
+        }
+        // Changing the A set keeps its signature; dropping the signature detaches it.
+        let v2 = v
+            .apply(&ZoneDiff {
+                removed: vec![rec(&sig("AAAA"))],
+                added: vec![rec("www A 192.0.2.6")],
+            })
+            .unwrap();
+        let node = v2.node(www.as_wire()).unwrap();
+        assert_eq!(node.rrset(rtype::A).unwrap().sig_wire().1, 1);
+        assert_eq!(node.rrset(rtype::A).unwrap().len(), 2);
+        assert_eq!(node.rrset(rtype::AAAA).unwrap().sig_wire(), (&[][..], 0));
+        assert_eq!(v2.record_count(), v.record_count());
     }
 
     #[test]
