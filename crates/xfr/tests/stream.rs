@@ -251,3 +251,52 @@ fn a_record_too_large_for_any_message_is_an_error() {
         "{err:?}"
     );
 }
+
+#[test]
+fn axfr_is_in_canonical_order_also_after_changes() {
+    use domain::base::cmp::CanonicalOrd;
+    let v = zone(3000);
+    let apex = Name::parse("example.test").unwrap();
+    let rec = |line: &str| parse_zonefile(line, &apex, 300).unwrap().remove(0).record;
+    // Changes that stay in the version's overlay, beside its canonical base.
+    let mut added: Vec<Record> = (0..40)
+        .map(|i| {
+            rec(&format!(
+                "{}new{i}.dept{} A 192.0.2.9",
+                ["a", "z", "\\000", "-"][i % 4],
+                i % 9
+            ))
+        })
+        .collect();
+    added.push(rec("@ SOA ns1 hostmaster 11 7200 3600 1209600 300"));
+    let removed = vec![
+        rec("@ SOA ns1 hostmaster 10 7200 3600 1209600 300"),
+        rec("host5.dept5 A 192.0.2.5"),
+        rec("big TXT \"a string long enough to matter\""),
+    ];
+    let v = v.apply(&ZoneDiff { removed, added }).unwrap();
+    let (q, qend) = query(Rtype::AXFR);
+    let mut messages = Vec::new();
+    axfr(&v, &q, qend, XfrConfig::default(), |m| {
+        messages.push(m.to_vec());
+        true
+    })
+    .unwrap();
+    let rrs = answers(&messages);
+    assert_eq!(rrs.len(), v.record_count() + 1);
+    let owners: Vec<DName<Vec<u8>>> = rrs[..rrs.len() - 1]
+        .iter()
+        .map(|(o, _, _)| DName::from_str(o).unwrap())
+        .collect();
+    assert_eq!(owners[0].to_string(), "example.test", "the apex first");
+    for w in owners.windows(2) {
+        assert_ne!(
+            w[0].canonical_cmp(&w[1]),
+            std::cmp::Ordering::Greater,
+            "{} before {} (RFC 4034 §6.1)",
+            w[0],
+            w[1]
+        );
+    }
+    assert!(owners.iter().any(|o| o.to_string().starts_with("\\000new")));
+}

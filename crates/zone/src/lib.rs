@@ -4,6 +4,7 @@
 
 pub mod diff;
 pub mod name;
+mod nodes;
 pub mod present;
 pub mod rdata;
 pub mod record;

@@ -217,6 +217,68 @@ pub fn is_suffix(name: &[u8], apex: &[u8]) -> bool {
     suffixes(name).any(|o| o == start) && name[start..] == *apex
 }
 
+/// DNS canonical order of two lowercase wire names (RFC 4034 §6.1): label by label from the
+/// root, each label compared as an octet string (a shorter one first when it is a prefix), and a
+/// name that runs out of labels first sorts first. Allocation-free.
+pub fn canonical_cmp(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    let (mut sa, mut sb) = ([0u8; 128], [0u8; 128]);
+    let na = label_starts(a, &mut sa);
+    let nb = label_starts(b, &mut sb);
+    for i in 1..=na.min(nb) {
+        let la = label_at(a, sa[na - i]);
+        let lb = label_at(b, sb[nb - i]);
+        match la.cmp(lb) {
+            std::cmp::Ordering::Equal => continue,
+            other => return other,
+        }
+    }
+    na.cmp(&nb)
+}
+
+/// A byte string whose plain byte order is the canonical order of the name (RFC 4034 §6.1):
+/// labels from the root, each followed by a 0 separator, with the octets 0 and 1 inside a label
+/// escaped as 1 1 and 1 2 so that no label octet sorts with the separator. For sorting many
+/// names with one key each instead of comparing labels again at every step.
+pub fn canonical_key(wire: &[u8]) -> Vec<u8> {
+    let mut key = Vec::with_capacity(wire.len() + 1);
+    canonical_key_into(wire, &mut key);
+    key
+}
+
+/// [`canonical_key`], appended to `key`.
+pub fn canonical_key_into(wire: &[u8], key: &mut Vec<u8>) {
+    let mut starts = [0u8; 128];
+    let n = label_starts(wire, &mut starts);
+    for i in (0..n).rev() {
+        for &b in label_at(wire, starts[i]) {
+            match b {
+                0 | 1 => key.extend_from_slice(&[1, b + 1]),
+                _ => key.push(b),
+            }
+        }
+        key.push(0);
+    }
+}
+
+/// Offsets of the labels of a valid wire name (not the root), first label first; their count.
+fn label_starts(wire: &[u8], out: &mut [u8; 128]) -> usize {
+    let mut n = 0;
+    for off in suffixes(wire) {
+        if wire[off] == 0 || n == out.len() {
+            break;
+        }
+        // A valid name is at most 255 octets, so every offset fits.
+        out[n] = off as u8;
+        n += 1;
+    }
+    n
+}
+
+fn label_at(wire: &[u8], start: u8) -> &[u8] {
+    let s = start as usize;
+    &wire[s + 1..s + 1 + wire[s] as usize]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,5 +322,75 @@ mod tests {
     fn escapes() {
         let n = Name::from_wire(&[3, b'a', b'.', 0xff, 0]).unwrap();
         assert_eq!(n.to_string(), "a\\.\\255.");
+    }
+
+    /// The order by definition: the labels from the root, compared as lists of octet strings.
+    fn reference(wire: &[u8]) -> Vec<Vec<u8>> {
+        let mut labels: Vec<Vec<u8>> = suffixes(wire)
+            .filter(|&o| wire[o] != 0)
+            .map(|o| wire[o + 1..o + 1 + wire[o] as usize].to_vec())
+            .collect();
+        labels.reverse();
+        labels
+    }
+
+    #[test]
+    fn canonical_order_is_rfc4034s() {
+        // The example of RFC 4034 §6.1, in its order (lowercased; `\001` and `\200` as octets).
+        let names: Vec<Name> = [
+            &b"\x07example\x00"[..],
+            b"\x01a\x07example\x00",
+            b"\x08yljkjljk\x01a\x07example\x00",
+            b"\x01z\x01a\x07example\x00",
+            b"\x04zabc\x01a\x07example\x00",
+            b"\x01z\x07example\x00",
+            b"\x01\x01\x01z\x07example\x00",
+            b"\x01*\x01z\x07example\x00",
+            b"\x01\xc8\x01z\x07example\x00",
+        ]
+        .iter()
+        .map(|w| Name::from_wire(w).unwrap())
+        .collect();
+        for (i, a) in names.iter().enumerate() {
+            for (j, b) in names.iter().enumerate() {
+                assert_eq!(
+                    canonical_cmp(a.as_wire(), b.as_wire()),
+                    i.cmp(&j),
+                    "{a} vs {b}"
+                );
+                assert_eq!(
+                    canonical_key(a.as_wire()).cmp(&canonical_key(b.as_wire())),
+                    i.cmp(&j),
+                    "key of {a} vs {b}"
+                );
+            }
+        }
+        // Every pair of names over labels with the awkward octets agrees with the definition.
+        let labels: [&[u8]; 7] = [b"", b"\x00", b"\x00\x00", b"\x01", b"\x02", b"a", b"a\x00"];
+        let mut all = Vec::new();
+        for x in &labels[1..] {
+            for y in &labels {
+                let mut w = Vec::new();
+                for l in [*y, *x] {
+                    if !l.is_empty() {
+                        w.push(l.len() as u8);
+                        w.extend_from_slice(l);
+                    }
+                }
+                w.push(0);
+                all.push(w);
+            }
+        }
+        for a in &all {
+            for b in &all {
+                let want = reference(a).cmp(&reference(b));
+                assert_eq!(canonical_cmp(a, b), want, "{a:?} vs {b:?}");
+                assert_eq!(
+                    canonical_key(a).cmp(&canonical_key(b)),
+                    want,
+                    "key {a:?} vs {b:?}"
+                );
+            }
+        }
     }
 }

@@ -18,12 +18,7 @@ use bytes::Bytes;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-type NodeMap = imbl::GenericHashMap<
-    Name,
-    Arc<Node>,
-    foldhash::fast::RandomState,
-    imbl::shared_ptr::DefaultSharedPtr,
->;
+use crate::nodes::NodeMap;
 
 /// Why a set of records cannot be a zone, or a change cannot be applied to one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -223,6 +218,20 @@ impl Node {
     fn to_rrs(&self) -> BTreeMap<u16, Vec<(Bytes, u32)>> {
         self.rrsets.iter().map(|s| (s.rtype, s.to_rrs())).collect()
     }
+
+    /// An empty node told apart by its child count (for tests of the node map).
+    #[cfg(test)]
+    pub(crate) fn empty_with_children(children: u32) -> Node {
+        Node {
+            rrsets: Box::default(),
+            children,
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn children_count(&self) -> u32 {
+        self.children
+    }
 }
 
 /// One immutable version of a zone's contents.
@@ -283,14 +292,15 @@ impl ZoneVersion {
     pub fn node(&self, name: &[u8]) -> Option<&Arc<Node>> {
         self.nodes.get(name)
     }
-    /// Every node with its owner, in no particular order (for transfers and export).
+    /// Every node with its owner, in DNS canonical order (RFC 4034 §6.1), the apex first: the
+    /// order of an outgoing AXFR and of export.
     pub fn nodes(&self) -> impl Iterator<Item = (&Name, &Arc<Node>)> {
         self.nodes.iter()
     }
     /// The apex node.
     pub fn apex_node(&self) -> &Node {
         self.nodes
-            .get(&self.apex)
+            .get(self.apex.as_wire())
             .expect("a version always has its apex")
     }
     /// The SOA record.
@@ -313,7 +323,7 @@ impl ZoneVersion {
         self.negative_ttl
     }
 
-    /// Every record, SOA first, then in no particular order (AXFR order, RFC 5936 §2.2).
+    /// Every record, SOA first, then by owner in canonical order (AXFR order, RFC 5936 §2.2).
     pub fn records(&self) -> impl Iterator<Item = Record> + '_ {
         let soa = std::iter::once(self.soa_record());
         let apex = &self.apex;
@@ -343,6 +353,7 @@ impl ZoneVersion {
         for (owner, (removed, added)) in by_owner {
             next.change_node(owner, &removed, &added)?;
         }
+        next.nodes.finish_change(true);
         next.check_apex()?;
         Ok(next)
     }
@@ -359,7 +370,7 @@ impl ZoneVersion {
                 apex: self.apex.to_fqdn(),
             });
         }
-        let old = self.nodes.get(owner).cloned();
+        let old = self.nodes.get(owner.as_wire()).cloned();
         let children = old.as_ref().map_or(0, |n| n.children);
         let mut rrs = old.as_ref().map(|n| n.to_rrs()).unwrap_or_default();
         let before: usize = rrs.values().map(Vec::len).sum();
@@ -428,7 +439,7 @@ impl ZoneVersion {
         let mut name = owner.clone();
         while name != self.apex {
             let Some(parent) = name.parent() else { return };
-            let existed = match self.nodes.get(&parent) {
+            let existed = match self.nodes.get(parent.as_wire()) {
                 Some(node) => {
                     let mut n = (**node).clone();
                     n.children += 1;
@@ -458,7 +469,7 @@ impl ZoneVersion {
         let mut name = owner.clone();
         while name != self.apex {
             let Some(parent) = name.parent() else { return };
-            let Some(node) = self.nodes.get(&parent) else {
+            let Some(node) = self.nodes.get(parent.as_wire()) else {
                 return;
             };
             let mut n = (**node).clone();
@@ -476,7 +487,7 @@ impl ZoneVersion {
     fn check_apex(&mut self) -> Result<(), ZoneError> {
         let apex = self
             .nodes
-            .get(&self.apex)
+            .get(self.apex.as_wire())
             .ok_or(ZoneError::SoaCount { count: 0 })?;
         let soa_count = apex.rrset(rtype::SOA).map_or(0, RrSet::len);
         if soa_count != 1 {
@@ -809,7 +820,7 @@ mod tests {
         let shared = v2
             .nodes
             .iter()
-            .filter(|(k, n)| v1.nodes.get(*k).is_some_and(|o| Arc::ptr_eq(o, n)))
+            .filter(|(k, n)| v1.nodes.get(k.as_wire()).is_some_and(|o| Arc::ptr_eq(o, n)))
             .count();
         // Only the changed node is new; its parent and the apex are untouched.
         assert_eq!(v2.nodes.len(), v1.nodes.len());

@@ -1,0 +1,422 @@
+//! The map from owner name to node that a zone version holds.
+//!
+//! A frozen **base** keeps every node in DNS canonical order (RFC 4034 §6.1) in one array, with
+//! an open-addressing hash index of `u32` slots for exact lookups; a persistent **overlay**
+//! holds what changed since the base was built (a new node, or `None` for one removed).
+//! Cloning a map is O(1): the base is shared and the overlay is a persistent hash trie, so a
+//! change of k nodes costs O(k log n) and leaves the previous version untouched for the
+//! queries still reading it. When the overlay has grown past a share of the base, the writer
+//! merges both into a new base in one pass ([`NodeMap::compact_if_large`]); queries keep
+//! reading the previous version meanwhile, so this never happens on the query path.
+//!
+//! Iteration is in canonical order, which is the order of an outgoing AXFR and what NSEC
+//! chains will need.
+
+use crate::name::{canonical_cmp, Name};
+use crate::version::Node;
+use std::cmp::Ordering;
+use std::hash::BuildHasher;
+use std::sync::Arc;
+
+type Overlay = imbl::GenericHashMap<
+    Name,
+    Option<Arc<Node>>,
+    foldhash::fast::RandomState,
+    imbl::shared_ptr::DefaultSharedPtr,
+>;
+
+/// The overlay is merged once it holds more than this many names, or an eighth of the base.
+const OVERLAY_MIN: usize = 4096;
+
+#[derive(Default)]
+struct Base {
+    /// Every node, in canonical order of its owner.
+    entries: Box<[(Name, Arc<Node>)]>,
+    /// Index + 1 of the entry whose owner hashes to each slot (linear probing), 0 when free;
+    /// a power of two at least twice the number of entries.
+    slots: Box<[u32]>,
+    hasher: foldhash::fast::RandomState,
+}
+
+impl Base {
+    /// Indexes `entries`, which are in canonical order.
+    fn new(entries: Vec<(Name, Arc<Node>)>) -> Base {
+        let hasher = foldhash::fast::RandomState::default();
+        let size = (entries.len() * 2).next_power_of_two().max(8);
+        let mut slots = vec![0u32; size].into_boxed_slice();
+        let mask = size - 1;
+        for (i, (name, _)) in entries.iter().enumerate() {
+            let mut at = hasher.hash_one(name.as_wire()) as usize & mask;
+            while slots[at] != 0 {
+                at = (at + 1) & mask;
+            }
+            slots[at] = i as u32 + 1;
+        }
+        Base {
+            entries: entries.into_boxed_slice(),
+            slots,
+            hasher,
+        }
+    }
+
+    fn get(&self, name: &[u8]) -> Option<&Arc<Node>> {
+        if self.entries.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut at = self.hasher.hash_one(name) as usize & mask;
+        loop {
+            let slot = self.slots[at];
+            if slot == 0 {
+                return None;
+            }
+            let (owner, node) = &self.entries[slot as usize - 1];
+            if owner.as_wire() == name {
+                return Some(node);
+            }
+            at = (at + 1) & mask;
+        }
+    }
+}
+
+type Staged = std::collections::HashMap<Name, Option<Arc<Node>>, foldhash::fast::RandomState>;
+
+/// Owner name → node, for one zone version. See the module documentation.
+#[derive(Clone, Default)]
+pub(crate) struct NodeMap {
+    base: Arc<Base>,
+    overlay: Overlay,
+    /// Changes of the version being built, moved into the overlay (or merged into a new base)
+    /// by [`NodeMap::finish_change`]; always empty in a published version.
+    staged: Staged,
+    len: usize,
+}
+
+impl NodeMap {
+    /// Number of nodes.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The node of a lowercase wire-form name.
+    pub(crate) fn get(&self, name: &[u8]) -> Option<&Arc<Node>> {
+        if !self.staged.is_empty() {
+            if let Some(changed) = self.staged.get(name) {
+                return changed.as_ref();
+            }
+        }
+        if !self.overlay.is_empty() {
+            if let Some(changed) = self.overlay.get(name) {
+                return changed.as_ref();
+            }
+        }
+        self.base.get(name)
+    }
+
+    pub(crate) fn insert(&mut self, name: Name, node: Arc<Node>) {
+        if self.get(name.as_wire()).is_none() {
+            self.len += 1;
+        }
+        self.staged.insert(name, Some(node));
+    }
+
+    pub(crate) fn remove(&mut self, name: &Name) {
+        if self.get(name.as_wire()).is_none() {
+            return;
+        }
+        self.len -= 1;
+        self.staged.insert(name.clone(), None);
+    }
+
+    /// Every node with its owner, in canonical order.
+    pub(crate) fn iter(&self) -> Iter<'_> {
+        debug_assert!(self.staged.is_empty(), "iterating a version being built");
+        let mut changed: Vec<(&Name, &Option<Arc<Node>>)> = self.overlay.iter().collect();
+        sort_canonical(&mut changed, |(name, _)| name);
+        Iter {
+            base: &self.base.entries,
+            changed,
+            b: 0,
+            c: 0,
+        }
+    }
+
+    /// Ends a change: its nodes join the overlay, or, when the overlay would hold more than
+    /// [`OVERLAY_MIN`] names or an eighth of the base, everything is merged into a new base in
+    /// one pass over the zone (spread over that many changes; a whole-zone load is one).
+    pub(crate) fn finish_change(&mut self, allow_merge: bool) {
+        let limit = OVERLAY_MIN.max(self.base.entries.len() / 8);
+        if allow_merge && self.overlay.len() + self.staged.len() > limit {
+            self.merge();
+            return;
+        }
+        for (name, node) in std::mem::take(&mut self.staged) {
+            if node.is_none() && self.base.get(name.as_wire()).is_none() {
+                self.overlay.remove(&name);
+            } else {
+                self.overlay.insert(name, node);
+            }
+        }
+    }
+
+    /// Merges the overlay and the staged changes into a new base.
+    pub(crate) fn merge(&mut self) {
+        let staged = std::mem::take(&mut self.staged);
+        if self.overlay.is_empty() && staged.is_empty() {
+            return;
+        }
+        let mut changed: Vec<(Name, Option<Arc<Node>>)> = self
+            .overlay
+            .iter()
+            .filter(|(name, _)| !staged.contains_key(name.as_wire()))
+            .map(|(name, node)| (name.clone(), node.clone()))
+            .collect();
+        changed.extend(staged);
+        sort_canonical(&mut changed, |(name, _)| name);
+        let mut it = Iter {
+            base: &self.base.entries,
+            changed: changed.iter().map(|(n, node)| (n, node)).collect(),
+            b: 0,
+            c: 0,
+        };
+        let mut entries = Vec::with_capacity(self.len);
+        for (name, node) in &mut it {
+            entries.push((name.clone(), node.clone()));
+        }
+        debug_assert_eq!(entries.len(), self.len);
+        self.base = Arc::new(Base::new(entries));
+        self.overlay = Overlay::default();
+    }
+
+    /// Names in the overlay (for tests of the merging).
+    #[cfg(test)]
+    pub(crate) fn overlay_len(&self) -> usize {
+        self.overlay.len()
+    }
+}
+
+/// Sorts `items` by the canonical order of their names, computing each name's sort key once
+/// into one shared buffer.
+fn sort_canonical<T>(items: &mut Vec<T>, name: impl Fn(&T) -> &Name) {
+    if items.len() < 2 {
+        return;
+    }
+    let mut keys = Vec::new();
+    let mut spans = Vec::with_capacity(items.len());
+    for item in items.iter() {
+        let start = keys.len();
+        crate::name::canonical_key_into(name(item).as_wire(), &mut keys);
+        spans.push((start, keys.len()));
+    }
+    let mut order: Vec<u32> = (0..items.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| {
+        let (a, b) = (spans[a as usize], spans[b as usize]);
+        keys[a.0..a.1].cmp(&keys[b.0..b.1])
+    });
+    let mut slots: Vec<Option<T>> = std::mem::take(items).into_iter().map(Some).collect();
+    items.extend(
+        order
+            .into_iter()
+            .map(|i| slots[i as usize].take().expect("each once")),
+    );
+}
+
+/// The merge of the base with the sorted overlay, in canonical order.
+pub(crate) struct Iter<'a> {
+    base: &'a [(Name, Arc<Node>)],
+    changed: Vec<(&'a Name, &'a Option<Arc<Node>>)>,
+    b: usize,
+    c: usize,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a Name, &'a Arc<Node>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let base = self.base.get(self.b);
+            let changed = self.changed.get(self.c).copied();
+            let order = match (base, changed) {
+                (None, None) => return None,
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (Some((b, _)), Some((c, _))) => canonical_cmp(b.as_wire(), c.as_wire()),
+            };
+            match order {
+                Ordering::Less => {
+                    self.b += 1;
+                    let (name, node) = base.expect("compared");
+                    return Some((name, node));
+                }
+                Ordering::Equal | Ordering::Greater => {
+                    // The overlay's entry replaces (or removes) the base's of the same name.
+                    if order == Ordering::Equal {
+                        self.b += 1;
+                    }
+                    self.c += 1;
+                    let (name, node) = changed.expect("compared");
+                    if let Some(node) = node {
+                        return Some((name, node));
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// What the map should hold: by order key, the name and the tag of its node.
+    type Model = BTreeMap<Vec<Vec<u8>>, (Name, u32)>;
+
+    /// The order by its definition (RFC 4034 §6.1): labels from the root as octet strings.
+    fn order_key(name: &Name) -> Vec<Vec<u8>> {
+        let w = name.as_wire();
+        let mut labels: Vec<Vec<u8>> = crate::name::suffixes(w)
+            .filter(|&o| w[o] != 0)
+            .map(|o| w[o + 1..o + 1 + w[o] as usize].to_vec())
+            .collect();
+        labels.reverse();
+        labels
+    }
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            // xorshift64*
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    /// Names below `example.` over a small alphabet with the awkward octets (0, 1, 255), so
+    /// that prefixes, shared suffixes and escapes all occur.
+    fn pool(rng: &mut Rng, count: usize) -> Vec<Name> {
+        let alphabet = [0u8, 1, b'-', b'a', b'b', b'z', 255];
+        let mut names = vec![Name::parse("example").unwrap()];
+        while names.len() < count {
+            let mut wire = Vec::new();
+            for _ in 0..1 + rng.below(3) {
+                let len = 1 + rng.below(3) as usize;
+                wire.push(len as u8);
+                for _ in 0..len {
+                    wire.push(alphabet[rng.below(alphabet.len() as u64) as usize]);
+                }
+            }
+            wire.extend_from_slice(b"\x07example\x00");
+            let n = Name::from_wire(&wire).unwrap();
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+        names
+    }
+
+    fn node(tag: u32) -> Arc<Node> {
+        Arc::new(Node::empty_with_children(tag))
+    }
+
+    #[test]
+    fn base_and_overlay_agree_with_a_plain_map_through_edits_and_merges() {
+        for seed in 1..=60u64 {
+            let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+            let count = 40 + rng.below(200) as usize;
+            let names = pool(&mut rng, count);
+            let mut map = NodeMap::default();
+            let mut model: Model = BTreeMap::new();
+            let mut versions: Vec<(NodeMap, Model)> = Vec::new();
+            for step in 0..400u32 {
+                let name = &names[rng.below(names.len() as u64) as usize];
+                match rng.below(12) {
+                    0..=5 => {
+                        map.insert(name.clone(), node(step));
+                        model.insert(order_key(name), (name.clone(), step));
+                    }
+                    6..=7 => {
+                        map.remove(name);
+                        model.remove(&order_key(name));
+                    }
+                    8 => map.finish_change(false),
+                    9 => {
+                        map.finish_change(false);
+                        map.merge();
+                    }
+                    10 => {
+                        map.merge();
+                    }
+                    _ => {
+                        map.finish_change(false);
+                        versions.push((map.clone(), model.clone()));
+                    }
+                }
+                // Lookups see staged changes at once; iteration only after they are finished.
+                check_lookups(&map, &model, &names, seed, step);
+                if map.staged.is_empty() {
+                    check_order(&map, &model, seed, step);
+                }
+            }
+            // Versions taken along the way were not changed by later edits or merges.
+            for (i, (old, old_model)) in versions.iter().enumerate() {
+                check_lookups(old, old_model, &names, seed, 1000 + i as u32);
+                check_order(old, old_model, seed, 1000 + i as u32);
+            }
+        }
+    }
+
+    fn check_lookups(map: &NodeMap, model: &Model, names: &[Name], seed: u64, step: u32) {
+        assert_eq!(map.len(), model.len(), "seed {seed} step {step}: len");
+        for n in names {
+            let got = map.get(n.as_wire()).map(|node| node.children_count());
+            let want = model.get(&order_key(n)).map(|(_, tag)| *tag);
+            assert_eq!(got, want, "seed {seed} step {step}: lookup of {n}");
+        }
+    }
+
+    fn check_order(map: &NodeMap, model: &Model, seed: u64, step: u32) {
+        let order: Vec<(&Name, u32)> = map
+            .iter()
+            .map(|(n, node)| (n, node.children_count()))
+            .collect();
+        let want: Vec<(&Name, u32)> = model.values().map(|(n, t)| (n, *t)).collect();
+        assert_eq!(order, want, "seed {seed} step {step}: iteration order");
+    }
+
+    #[test]
+    fn the_overlay_is_merged_once_it_outgrows_its_share() {
+        let mut map = NodeMap::default();
+        for i in 0..OVERLAY_MIN as u32 {
+            map.insert(Name::parse(&format!("h{i}.example")).unwrap(), node(i));
+            map.finish_change(true);
+        }
+        assert_eq!(
+            map.overlay_len(),
+            OVERLAY_MIN,
+            "small changes stay in the overlay"
+        );
+        map.insert(Name::parse("one.example").unwrap(), node(0));
+        map.finish_change(true);
+        assert_eq!(map.overlay_len(), 0, "merged past OVERLAY_MIN");
+        assert_eq!(map.len(), OVERLAY_MIN + 1);
+        map.insert(Name::parse("two.example").unwrap(), node(0));
+        map.finish_change(true);
+        assert_eq!(map.overlay_len(), 1, "a small change stays in the overlay");
+        // A change bigger than the share is merged at once, without passing the overlay.
+        for i in 0..OVERLAY_MIN as u32 + 1 {
+            map.insert(Name::parse(&format!("big{i}.example")).unwrap(), node(i));
+        }
+        map.finish_change(true);
+        assert_eq!(map.overlay_len(), 0);
+        assert_eq!(map.len(), 2 * OVERLAY_MIN + 3);
+        let h7 = Name::parse("h7.example").unwrap();
+        assert_eq!(map.get(h7.as_wire()).map(|n| n.children_count()), Some(7));
+    }
+}
