@@ -512,7 +512,7 @@ start_tandem() {
 }
 
 STARTED=()
-declare -A AXFR_MS=() AXFR_N=()
+declare -A AXFR_MS=() AXFR_N=() AXFR_RSS=()
 if [[ $RUN_QPS == 1 ]]; then
     for s in $SERVERS; do "start_$s"; done
 
@@ -550,20 +550,24 @@ if [[ $RUN_QPS == 1 ]]; then
         for s in "${STARTED[@]}"; do run_load "$s" "$round"; done
     done
     # ---------------------------------------------------------------- AXFR out
-    # Each server transfers the whole zone to kdig once; time and record count.
-    if command -v kdig >/dev/null; then
-        for s in "${STARTED[@]}"; do
-            t0=$(now_ms)
-            n=$(taskset -c "$LOADGEN_CPU" timeout 300 kdig @127.0.0.1 -p "${PORT[$s]}" +tcp +noall +answer \
-                bench.test AXFR 2>/dev/null | grep -c . || true)
-            AXFR_MS[$s]=$(($(now_ms) - t0))
-            AXFR_N[$s]=$n
-            COMMANDS+=("taskset -c $LOADGEN_CPU kdig @127.0.0.1 -p ${PORT[$s]} +tcp +noall +answer bench.test AXFR | grep -c .")
-            log "$s: AXFR of $n records in ${AXFR_MS[$s]} ms"
-        done
-    else
-        log "skipping AXFR measurement: kdig not installed"
-    fi
+    # Each server transfers the whole zone once to `tandem-loadgen axfr`, a raw
+    # client that counts RRs and checks the closing SOA without decoding (kdig
+    # prints every record and is slower than the servers). Then VmRSS again:
+    # a transfer out must not leave the server bigger.
+    for s in "${STARTED[@]}"; do
+        out=$(taskset -c "$LOADGEN_CPU" "$LG" axfr --server "127.0.0.1:${PORT[$s]}" --zone bench.test 2>&1 || true)
+        if jq -e .rrs >/dev/null 2>&1 <<<"$out"; then
+            AXFR_MS[$s]=$(jq -r '.elapsed_ms | floor' <<<"$out")
+            AXFR_N[$s]=$(jq -r .rrs <<<"$out")
+        else
+            AXFR_MS[$s]=-
+            AXFR_N[$s]=-
+            log "$s: AXFR failed: $out"
+        fi
+        AXFR_RSS[$s]=$(max_rss_tree_kib "${PID[$s]}")
+        log "$s: AXFR of ${AXFR_N[$s]} RRs in ${AXFR_MS[$s]} ms, VmRSS after $(mib "${AXFR_RSS[$s]}") MiB"
+    done
+    COMMANDS+=("taskset -c $LOADGEN_CPU $LG axfr --server 127.0.0.1:PORT --zone bench.test")
 
     for s in "${STARTED[@]}"; do stop_server "${PID[$s]}"; done
 fi
@@ -1304,17 +1308,21 @@ qps_table() {
     done
     if ((${#AXFR_MS[@]} > 0)); then
         echo
-        echo "### AXFR out (kdig over TCP on loopback, client on core $LOADGEN_CPU)"
+        echo "### AXFR out (tandem-loadgen axfr over TCP on loopback, client on core $LOADGEN_CPU)"
         echo
-        echo "| server | records received | ms |"
-        echo "|---|---:|---:|"
+        echo "| server | RRs received (both SOAs) | ms | VmRSS after MiB |"
+        echo "|---|---:|---:|---:|"
         for s in "${STARTED[@]}"; do
-            [[ -n ${AXFR_MS[$s]:-} ]] && echo "| $s | ${AXFR_N[$s]} | ${AXFR_MS[$s]} |"
+            [[ -n ${AXFR_MS[$s]:-} ]] && echo "| $s | ${AXFR_N[$s]} | ${AXFR_MS[$s]} | $(mib "${AXFR_RSS[$s]:-0}") |"
         done
         echo
-        if [[ -n ${AXFR_MS[tandem]:-} && -n ${AXFR_MS[knot]:-} ]]; then
+        if [[ ${AXFR_MS[tandem]:--} != - && ${AXFR_MS[knot]:--} != - ]]; then
             awk -v t="${AXFR_MS[tandem]}" -v k="${AXFR_MS[knot]}" \
                 'BEGIN { printf "Tandem/Knot AXFR time ratio: %.2f (below 1 is faster)\n\n", t / k }'
+        fi
+        if [[ -n ${AXFR_RSS[tandem]:-} && -n ${AXFR_RSS[knot]:-} ]]; then
+            awk -v t="${AXFR_RSS[tandem]}" -v k="${AXFR_RSS[knot]}" \
+                'BEGIN { printf "Tandem/Knot VmRSS after the AXFR: %.2f\n\n", t / k }'
         fi
     fi
     [[ $RUN_XFR == 0 ]] || xfr_report

@@ -14,6 +14,7 @@
 //! tandem-loadgen endless-axfr --listen 127.0.0.1:5301 --serial 2 --duration 60
 //! ```
 
+mod axfr;
 mod endless;
 mod engine;
 mod gen;
@@ -63,6 +64,21 @@ enum Cmd {
     Reflect(ReflectArgs),
     /// A primary whose AXFR never ends: the memory benchmark of incoming transfers.
     EndlessAxfr(EndlessArgs),
+    /// Transfer a zone with AXFR over TCP, counting RRs without decoding them (AXFR out).
+    Axfr(AxfrArgs),
+}
+
+#[derive(Args, Debug)]
+struct AxfrArgs {
+    /// Server address; must be loopback.
+    #[arg(long)]
+    server: SocketAddr,
+    /// The zone to transfer.
+    #[arg(long)]
+    zone: String,
+    /// Seconds to wait for each read.
+    #[arg(long, default_value_t = 30.0)]
+    timeout: f64,
 }
 
 #[derive(Args, Debug)]
@@ -378,6 +394,20 @@ fn main() -> ExitCode {
         Some(Cmd::EndlessAxfr(a)) => secs(a.duration, "--duration")
             .and_then(|d| endless::serve(a.listen, a.serial, d))
             .map(|()| true),
+        Some(Cmd::Axfr(a)) => ensure_loopback(&a.server)
+            .and_then(|()| secs(a.timeout, "--timeout"))
+            .and_then(|t| axfr::transfer(a.server, &a.zone, t))
+            .map(|t| {
+                println!(
+                    "{{\"rrs\":{},\"messages\":{},\"bytes\":{},\"serial\":{},\"elapsed_ms\":{:.1}}}",
+                    t.rrs,
+                    t.messages,
+                    t.bytes,
+                    t.serial,
+                    t.elapsed.as_secs_f64() * 1000.0
+                );
+                true
+            }),
         None => load(&cli.load).map(|_| true),
     };
     match res {

@@ -151,7 +151,7 @@ pub fn check_response(resp: &[u8], question: &[u8]) -> Option<ResponseInfo> {
 
 /// Skips a (possibly compressed) name starting at `pos`; returns the offset
 /// just after it.
-fn skip_name(msg: &[u8], mut pos: usize) -> Option<usize> {
+pub fn skip_name(msg: &[u8], mut pos: usize) -> Option<usize> {
     loop {
         let len = *msg.get(pos)? as usize;
         match len {
