@@ -94,7 +94,17 @@ fn notify_on_enable_and_every_change_with_retransmission() {
     let n = next_notify(&peer, true).expect("NOTIFY on force_notify");
     assert_eq!(n.serial, 2);
 
-    let out = api.get_ok(&format!("/zones/{zone}/secondary_dns/outgoing"));
+    // The outcome is recorded once the answer is in, by the status writer.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let out = loop {
+        let out = api.get_ok(&format!("/zones/{zone}/secondary_dns/outgoing"));
+        let done =
+            out["peer_status"][0]["last_notify_result"] == "ok" && out["checked_time"].is_string();
+        if done || Instant::now() > deadline {
+            break out;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
     let status = &out["peer_status"][0];
     assert_eq!(status["peer_id"], p["id"]);
     assert_eq!(status["last_notify_result"], "ok", "{out}");

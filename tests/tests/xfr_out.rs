@@ -113,9 +113,19 @@ fn axfr_of_a_100k_zone_is_exactly_the_zone() {
         "missing {missing:?} extra {extra:?}"
     );
     assert!(raw.contains("XFR size: 100004 records"), "dig's count");
-    let out = t
-        .api()
-        .get_ok(&format!("/zones/{zone}/secondary_dns/outgoing"));
+    // The status is written by the status writer right after the transfer ends.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let out = loop {
+        let out = t
+            .api()
+            .get_ok(&format!("/zones/{zone}/secondary_dns/outgoing"));
+        if out["peer_status"][0]["last_transfer_type"] == "AXFR"
+            || std::time::Instant::now() > deadline
+        {
+            break out;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
     let status = &out["peer_status"][0];
     assert_eq!(status["last_transfer_type"], "AXFR", "{out}");
     assert_eq!(status["last_transfer_serial"], 100, "{out}");

@@ -33,9 +33,11 @@ pub trait TransferControl: Send + Sync + 'static {
     /// The keys requests for `apex` may be signed with (those of its linked peers).
     fn keys(&self, apex: &Name) -> Arc<KeyRing>;
     /// The journaled differences leading from serial `from` to `to`, oldest first, or `None`
-    /// when the journal does not reach back that far.
+    /// when the journal does not reach back that far. May read the store: called on a
+    /// blocking thread for TCP, and on the UDP worker for IXFR over UDP.
     fn journal(&self, apex: &Name, from: u32, to: u32) -> Option<Vec<ZoneDiff>>;
-    /// Called after each finished or failed transfer (for status and metrics).
+    /// Called after each finished or failed transfer (for status and metrics), on the UDP
+    /// worker or TCP task that served it: must not wait (on the store or anything else).
     fn transferred(&self, apex: &Name, source: IpAddr, kind: &'static str, serial: u32, ok: bool);
 }
 
@@ -168,7 +170,13 @@ pub async fn serve(
         return send_error(stream, msg, q, rcode::REFUSED, svc).await;
     };
     let plan = match client {
-        Some(serial) => plan_ixfr(&version, serial, svc.control.as_ref(), &apex),
+        Some(serial) => {
+            // The journal is read from the store: on a blocking thread, never this task's.
+            let (v, control, zone) = (version.clone(), svc.control.clone(), apex.clone());
+            tokio::task::spawn_blocking(move || plan_ixfr(&v, serial, control.as_ref(), &zone))
+                .await
+                .unwrap_or(Plan::Axfr)
+        }
         None => Plan::Axfr,
     };
     let label = match &plan {

@@ -18,6 +18,7 @@ use tandem_zone::Name;
 /// peer without allocating.
 #[derive(Clone, Debug)]
 pub(crate) struct PeerAccess {
+    pub id: Arc<str>,
     pub name: Arc<str>,
     pub ip: Option<IpAddr>,
     /// The peer has a TSIG key configured (usable or not: an unusable key still means its
@@ -37,6 +38,8 @@ pub(crate) struct AclAccess {
 /// One zone's transfer configuration, frozen.
 #[derive(Debug, Default)]
 pub(crate) struct ZoneAccess {
+    /// The zone's id in the store, for the status its transfers and NOTIFYs leave there.
+    pub zone_id: Arc<str>,
     /// `Some(enabled)` when outgoing transfers are configured.
     pub outgoing: Option<bool>,
     pub outgoing_peers: Vec<PeerAccess>,
@@ -101,6 +104,7 @@ impl AccessSnapshot {
                         ring.insert(k);
                     }
                     peers.push(PeerAccess {
+                        id: peer.id.into(),
                         name: peer.name.into(),
                         ip: peer.ip,
                         keyed: peer.tsig_id.is_some(),
@@ -114,6 +118,7 @@ impl AccessSnapshot {
             out.insert(
                 apex,
                 Arc::new(ZoneAccess {
+                    zone_id: zone.id.as_str().into(),
                     outgoing: outgoing.map(|c| c.enabled),
                     outgoing_peers,
                     incoming: incoming.is_some(),

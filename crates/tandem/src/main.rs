@@ -11,6 +11,7 @@ mod http;
 mod metrics;
 mod probe;
 mod secondary;
+mod status;
 mod transfer;
 
 use anyhow::Context;
@@ -117,6 +118,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         journal,
         access: access::AccessSnapshot::default(),
         peer_allow: cfg.peer_allow.clone(),
+        status: status::StatusSender::to_store(store.clone())?,
     });
     control.publish_access();
     let secondary = tandem_server::events::refresh::Secondary::new(

@@ -3,6 +3,7 @@
 //! API events that republish the snapshot and plan NOTIFYs.
 
 use crate::access::{self, AccessSnapshot, ZoneAccess};
+use crate::status::Status;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -30,6 +31,8 @@ pub struct StoreTransferControl {
     pub(crate) access: AccessSnapshot,
     /// Where peers may be sent to (`--peer-allow`).
     pub peer_allow: tandem_store::PeerAllow,
+    /// Where transfer and NOTIFY status goes: never written from a worker or task directly.
+    pub(crate) status: crate::status::StatusSender,
 }
 
 impl StoreTransferControl {
@@ -157,24 +160,24 @@ impl TransferControl for StoreTransferControl {
         if !ok {
             return;
         }
-        let Ok(out) = self.outgoing(apex) else {
+        // Runs on UDP workers and TCP tasks: the snapshot says where it went, the status
+        // writer records it.
+        let Some(zone) = self.access.zone(apex).filter(|z| z.outgoing.is_some()) else {
             return;
         };
         // The status is kept per linked peer; a requester from an ACL range has none.
-        let peer = out
-            .peers
-            .into_iter()
+        let peer = zone
+            .outgoing_peers
+            .iter()
             .find(|p| p.ip == Some(source))
-            .map(|p| p.id);
-        if let Err(e) = self.store.record_transfer_out(
-            &out.zone_id,
-            peer.as_deref(),
-            tandem_store::now(),
+            .map(|p| p.id.clone());
+        self.status.send(Status::TransferOut {
+            zone_id: zone.zone_id.clone(),
+            peer,
+            at: tandem_store::now(),
             kind,
             serial,
-        ) {
-            tracing::error!(zone = %apex, error = %e, "cannot record the transfer");
-        }
+        });
     }
 }
 
@@ -197,11 +200,13 @@ impl NotifyTargets for StoreTransferControl {
                 let ip = p.ip?;
                 if !self.peer_allow.permits(ip) {
                     tracing::warn!(zone = %apex, peer = %p.id, %ip, allowed = %self.peer_allow, "NOTIFY not sent: the peer's address is outside --peer-allow");
-                    // Its status says why it hears nothing (this runs on a blocking thread).
-                    let why = format!("{ip} is outside --peer-allow; no NOTIFY is sent to it");
-                    if let Err(e) = self.store.record_notify(&zone_id, &p.id, tandem_store::now(), &why) {
-                        tracing::error!(zone = %apex, error = %e, "cannot record the NOTIFY outcome");
-                    }
+                    // Its status says why it hears nothing.
+                    self.status.send(Status::Notify {
+                        zone_id: zone_id.as_str().into(),
+                        peer: p.id.as_str().into(),
+                        at: tandem_store::now(),
+                        result: format!("{ip} is outside --peer-allow; no NOTIFY is sent to it"),
+                    });
                     return None;
                 }
                 let key = self.peer_key(&p);
@@ -212,19 +217,18 @@ impl NotifyTargets for StoreTransferControl {
 
     fn notified(&self, apex: &Name, peer_id: &str, _serial: u32, result: Result<(), String>) {
         crate::metrics::count_notify_sent(&apex.to_api(), result.is_ok());
-        let Ok((zone_id, _)) = self.zone_id(apex) else {
+        let Some(zone) = self.access.zone(apex) else {
             return;
         };
-        let text = match &result {
-            Ok(()) => "ok".to_string(),
-            Err(e) => e.clone(),
-        };
-        if let Err(e) = self
-            .store
-            .record_notify(&zone_id, peer_id, tandem_store::now(), &text)
-        {
-            tracing::error!(zone = %apex, error = %e, "cannot record the NOTIFY outcome");
-        }
+        self.status.send(Status::Notify {
+            zone_id: zone.zone_id.clone(),
+            peer: peer_id.into(),
+            at: tandem_store::now(),
+            result: match result {
+                Ok(()) => "ok".to_string(),
+                Err(e) => e,
+            },
+        });
     }
 }
 

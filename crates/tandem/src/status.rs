@@ -1,0 +1,177 @@
+//! Transfer and NOTIFY status on its way to the store. Outgoing transfers finish on TCP tasks
+//! and UDP workers, NOTIFY rounds on their own tasks; none of them may wait for the store's
+//! one writer, which a large import holds for seconds. They hand their status to a bounded
+//! channel instead, and one thread writes it. When the channel is full (the store is stuck
+//! far longer than status arrives), the newest status is dropped and counted: it is a
+//! display of what happened last, and the next transfer or NOTIFY writes it again.
+
+use chrono::{DateTime, Utc};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::Arc;
+use tandem_store::Store;
+
+/// Status waiting to be written. Far more than arrives while one import holds the writer.
+const CAPACITY: usize = 4096;
+
+/// One status to record.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Status {
+    /// An outgoing transfer finished; `peer` is the linked peer it went to, if any (a
+    /// requester from an ACL range has none).
+    TransferOut {
+        zone_id: Arc<str>,
+        peer: Option<Arc<str>>,
+        at: DateTime<Utc>,
+        kind: &'static str,
+        serial: u32,
+    },
+    /// The outcome of a NOTIFY to a peer: "ok" or why not.
+    Notify {
+        zone_id: Arc<str>,
+        peer: Arc<str>,
+        at: DateTime<Utc>,
+        result: String,
+    },
+}
+
+/// The sending side; cheap to call from any thread, never blocks.
+pub(crate) struct StatusSender {
+    tx: SyncSender<Status>,
+    dropped: AtomicU64,
+}
+
+impl StatusSender {
+    /// A sender whose status `sink` gets, in order, on a thread of its own.
+    pub(crate) fn start(sink: impl FnMut(Status) + Send + 'static) -> std::io::Result<Self> {
+        let (tx, rx) = sync_channel(CAPACITY);
+        std::thread::Builder::new()
+            .name("status-writer".into())
+            .spawn(move || drain(rx, sink))?;
+        Ok(StatusSender {
+            tx,
+            dropped: AtomicU64::new(0),
+        })
+    }
+
+    /// A sender that writes to `store`, logging what it cannot write.
+    pub(crate) fn to_store(store: Arc<Store>) -> std::io::Result<Self> {
+        Self::start(move |status| {
+            if let Err(e) = write(&store, &status) {
+                tracing::error!(error = %e, ?status, "cannot record the transfer status");
+            }
+        })
+    }
+
+    /// Queues `status` without waiting.
+    pub(crate) fn send(&self, status: Status) {
+        match self.tx.try_send(status) {
+            Ok(()) => {}
+            Err(TrySendError::Full(status)) => {
+                let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                // Once, then every 1000th, so a stuck store cannot flood the log either.
+                if n == 1 || n % 1000 == 0 {
+                    tracing::warn!(
+                        dropped = n,
+                        ?status,
+                        "the store is not keeping up; transfer status dropped"
+                    );
+                }
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                tracing::error!("the status writer has stopped; transfer status dropped");
+            }
+        }
+    }
+
+    /// Status dropped so far because the channel was full.
+    pub(crate) fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+fn drain(rx: Receiver<Status>, mut sink: impl FnMut(Status)) {
+    while let Ok(status) = rx.recv() {
+        sink(status);
+    }
+}
+
+fn write(store: &Store, status: &Status) -> Result<(), tandem_store::StoreError> {
+    match status {
+        Status::TransferOut {
+            zone_id,
+            peer,
+            at,
+            kind,
+            serial,
+        } => store.record_transfer_out(zone_id, peer.as_deref(), *at, kind, *serial),
+        Status::Notify {
+            zone_id,
+            peer,
+            at,
+            result,
+        } => store.record_notify(zone_id, peer, *at, result),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc::channel;
+    use std::sync::{Barrier, Mutex};
+
+    fn notify(i: usize) -> Status {
+        Status::Notify {
+            zone_id: "z".into(),
+            peer: "p".into(),
+            at: Utc::now(),
+            result: i.to_string(),
+        }
+    }
+
+    #[test]
+    fn sending_never_waits_for_a_stuck_writer_and_counts_what_it_drops() {
+        let gate = Arc::new(Barrier::new(2));
+        let written = Arc::new(Mutex::new(Vec::new()));
+        let (first_tx, first_rx) = channel();
+        let sink = {
+            let (gate, written) = (gate.clone(), written.clone());
+            let mut first = Some(first_tx);
+            move |s: Status| {
+                if let Some(tx) = first.take() {
+                    // The first status holds the writer until the test lets it go.
+                    tx.send(()).unwrap();
+                    gate.wait();
+                }
+                written.lock().unwrap().push(s);
+            }
+        };
+        let sender = StatusSender::start(sink).unwrap();
+        sender.send(notify(0));
+        first_rx.recv().unwrap();
+        // The writer is stuck; the channel takes CAPACITY more, and the rest is dropped.
+        for i in 1..=CAPACITY + 10 {
+            sender.send(notify(i));
+        }
+        assert_eq!(sender.dropped(), 10);
+        gate.wait();
+        drop(sender);
+        // Everything queued is written, in order, once the writer moves again.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while written.lock().unwrap().len() < CAPACITY + 1 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the writer did not drain"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let written = written.lock().unwrap();
+        assert_eq!(written.len(), CAPACITY + 1);
+        for (i, s) in written.iter().enumerate() {
+            let Status::Notify { result, .. } = s else {
+                panic!("{s:?}")
+            };
+            assert_eq!(result, &i.to_string());
+        }
+    }
+}
