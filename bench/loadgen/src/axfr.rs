@@ -161,6 +161,9 @@ mod tests {
         let other = serve(vec![vec![soa(7), a.clone(), soa(8)]]).err().unwrap();
         assert!(format!("{other:#}").contains("closing SOA 8"), "{other:#}");
         let headless = serve(vec![vec![a, soa(7)]]).err().unwrap();
-        assert!(format!("{headless:#}").contains("does not open"), "{headless:#}");
+        assert!(
+            format!("{headless:#}").contains("does not open"),
+            "{headless:#}"
+        );
     }
 }

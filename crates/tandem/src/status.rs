@@ -70,7 +70,7 @@ impl StatusSender {
             Err(TrySendError::Full(status)) => {
                 let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
                 // Once, then every 1000th, so a stuck store cannot flood the log either.
-                if n == 1 || n % 1000 == 0 {
+                if n == 1 || n.is_multiple_of(1000) {
                     tracing::warn!(
                         dropped = n,
                         ?status,
@@ -85,6 +85,7 @@ impl StatusSender {
     }
 
     /// Status dropped so far because the channel was full.
+    #[cfg(test)]
     pub(crate) fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
     }

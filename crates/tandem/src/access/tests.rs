@@ -78,6 +78,7 @@ fn setup_zone(name: &str) -> (tempfile::TempDir, StoreTransferControl, Name) {
         )
         .unwrap();
     let control = StoreTransferControl {
+        status: crate::status::StatusSender::to_store(store.clone()).unwrap(),
         store,
         journal: tandem_store::JournalLimits::default(),
         access: AccessSnapshot::default(),
