@@ -238,7 +238,7 @@ pub fn skip_unless_required(test: &str, why: &str, setup: &str) {
     if std::env::var("TANDEM_INTEROP").as_deref() == Ok("require") {
         panic!("{test} cannot run ({why}) and TANDEM_INTEROP=require");
     }
-    say_skipped(&format!(
+    say(&format!(
         "\n************************************************************\n\
          SKIPPED: {why}; {test} did NOT run.\n\
          Set it up with: {setup}\n\
@@ -249,7 +249,7 @@ pub fn skip_unless_required(test: &str, why: &str, setup: &str) {
 
 /// Writes `text` to the process's stderr itself: libtest captures `eprintln!` and shows it only
 /// for failing tests, so a skip printed that way would look like a pass.
-pub fn say_skipped(text: &str) {
+pub fn say(text: &str) {
     use std::io::Write;
     let mut err = std::io::stderr().lock();
     let _ = err.write_all(text.as_bytes());

@@ -342,7 +342,28 @@ impl ZoneVersion {
     /// Applies a change and returns the next version; `self` is untouched. Costs time in
     /// proportion to the change (and the sizes of the touched nodes), not to the zone.
     pub fn apply(&self, diff: &ZoneDiff) -> Result<ZoneVersion, ZoneError> {
+        self.apply_all(std::iter::once(diff))
+    }
+
+    /// Applies changes in order (the differences of one IXFR, RFC 1995 §4) and returns the
+    /// version after the last; `self` is untouched. Each change must apply to the state the
+    /// previous one left, and each intermediate zone must keep its SOA and apex NS. The
+    /// versions in between are never built: the work is the sum of the changes, with the
+    /// node map merged at most once at the end.
+    pub fn apply_all<'d>(
+        &self,
+        diffs: impl IntoIterator<Item = &'d ZoneDiff>,
+    ) -> Result<ZoneVersion, ZoneError> {
         let mut next = self.clone();
+        for diff in diffs {
+            next.change(diff)?;
+            next.check_apex()?;
+        }
+        next.nodes.finish_change(true);
+        Ok(next)
+    }
+
+    fn change(&mut self, diff: &ZoneDiff) -> Result<(), ZoneError> {
         let mut by_owner: BTreeMap<&Name, (Vec<&Record>, Vec<&Record>)> = BTreeMap::new();
         for r in &diff.removed {
             by_owner.entry(&r.owner).or_default().0.push(r);
@@ -351,11 +372,9 @@ impl ZoneVersion {
             by_owner.entry(&r.owner).or_default().1.push(r);
         }
         for (owner, (removed, added)) in by_owner {
-            next.change_node(owner, &removed, &added)?;
+            self.change_node(owner, &removed, &added)?;
         }
-        next.nodes.finish_change(true);
-        next.check_apex()?;
-        Ok(next)
+        Ok(())
     }
 
     fn change_node(
@@ -727,6 +746,66 @@ mod tests {
         assert_eq!(node.rrset(rtype::A).unwrap().len(), 2);
         assert_eq!(node.rrset(rtype::AAAA).unwrap().sig_wire(), (&[][..], 0));
         assert_eq!(v2.record_count(), v.record_count());
+    }
+
+    #[test]
+    fn a_chain_of_changes_applies_as_its_steps_do() {
+        let v = zone(&format!("{BASE}a A 192.0.2.10\n")).unwrap();
+        let soa = |n: u32| rec(&format!("@ SOA ns1 hostmaster {n} 7200 3600 1209600 300"));
+        let step = |n: u32, removed: Vec<Record>, added: Vec<Record>| ZoneDiff {
+            removed: [vec![soa(n)], removed].concat(),
+            added: [vec![soa(n + 1)], added].concat(),
+        };
+        let diffs = vec![
+            step(1, vec![], vec![rec("b A 192.0.2.11")]),
+            step(2, vec![rec("a A 192.0.2.10")], vec![rec("a A 192.0.2.12")]),
+            // Removes what the step before added.
+            step(
+                3,
+                vec![rec("b A 192.0.2.11")],
+                vec![rec("c.d A 192.0.2.13")],
+            ),
+        ];
+        let mut stepwise = v.clone();
+        for d in &diffs {
+            stepwise = stepwise.apply(d).unwrap();
+        }
+        let chained = v.apply_all(&diffs).unwrap();
+        assert_eq!(chained.serial(), 4);
+        assert_eq!(chained.record_count(), stepwise.record_count());
+        let mut a: Vec<String> = chained
+            .records()
+            .map(|r| crate::text::record_to_line(&r))
+            .collect();
+        let mut b: Vec<String> = stepwise
+            .records()
+            .map(|r| crate::text::record_to_line(&r))
+            .collect();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b);
+        let ent = Name::parse("d.example.com").unwrap();
+        assert!(
+            chained.node(ent.as_wire()).is_some_and(|n| n.is_empty()),
+            "empty non-terminal made"
+        );
+        assert_eq!(v.serial(), 1, "the start is untouched");
+        // A later step that does not apply fails the whole chain.
+        let mut bad = diffs.clone();
+        bad.push(step(4, vec![rec("b A 192.0.2.11")], vec![]));
+        assert!(matches!(
+            v.apply_all(&bad),
+            Err(ZoneError::NoSuchRecord { .. })
+        ));
+        // So does a step that leaves the zone without its SOA in between.
+        let headless = vec![
+            ZoneDiff {
+                removed: vec![soa(1)],
+                added: vec![],
+            },
+            step(1, vec![], vec![]),
+        ];
+        assert!(v.apply_all(&headless).is_err());
     }
 
     #[test]

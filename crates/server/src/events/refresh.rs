@@ -554,15 +554,11 @@ fn apply_blocking(
             (Kind::Axfr, serial, next, Received::Full(records, journal))
         }
         Transferred::Incremental { serial, diffs } => {
-            let mut next = current
+            let next = current
                 .as_deref()
-                .cloned()
-                .ok_or((true, "IXFR answer for a zone we do not have".to_string()))?;
-            for d in &diffs {
-                next = next
-                    .apply(d)
-                    .map_err(|e| (true, format!("the IXFR does not apply: {e}")))?;
-            }
+                .ok_or((true, "IXFR answer for a zone we do not have".to_string()))?
+                .apply_all(&diffs)
+                .map_err(|e| (true, format!("the IXFR does not apply: {e}")))?;
             (Kind::Ixfr, serial, next, Received::Diffs(diffs))
         }
     };
