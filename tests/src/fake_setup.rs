@@ -86,8 +86,13 @@ impl Setup {
     /// Makes the fake primary announce version N+`k` and tells Tandem by NOTIFY from the
     /// peer's address; returns when the NOTIFY was acknowledged.
     pub fn announce(&self, k: u32) -> Instant {
+        self.announce_version(k, &v(k))
+    }
+
+    /// [`Setup::announce`] of version N+`k` with the records of `zone_text`.
+    pub fn announce_version(&self, k: u32, zone_text: &str) -> Instant {
         let since = Instant::now();
-        self.fake.set_version(N + k, &v(k));
+        self.fake.set_version(N + k, zone_text);
         match notify_signed(
             LOCALHOST,
             self.t.dns(),

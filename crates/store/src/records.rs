@@ -23,6 +23,10 @@ const RECORD_COLUMNS: &str = "r.id, r.zone_id, r.name, r.owner, r.type, r.ttl, r
      (SELECT group_concat(CASE WHEN t.value IS NULL THEN t.name ELSE t.name || ':' || t.value END, \
              char(10)) FROM record_tags t WHERE t.record_id = r.id)";
 const RECORD_FROM: &str = "records r LEFT JOIN record_meta m ON m.record_id = r.id";
+/// The SOA of zone ?1 (?2 is its type), by the apex name too, so that the index on (zone,
+/// name, type) finds it at once instead of scanning every record of the zone.
+const SOA_WHERE: &str = "WHERE r.zone_id = ?1 AND r.name = (SELECT name FROM zones WHERE id = ?1) \
+     AND r.type = ?2 LIMIT 1";
 
 /// Inserts one record row of zone `zone_id`, with its metadata.
 pub(crate) fn insert_record(
@@ -445,15 +449,12 @@ impl Store {
         raw.map(record_from_raw).transpose()
     }
 
-    /// The zone's SOA record row.
+    /// The zone's SOA row.
     pub fn soa_record(&self, zone_id: &str) -> Result<Option<RecordRow>, StoreError> {
         let conn = self.read_conn();
         let raw = conn
             .query_row(
-                &format!(
-                    "SELECT {RECORD_COLUMNS} FROM {RECORD_FROM}
-                     WHERE r.zone_id = ?1 AND r.type = ?2 LIMIT 1"
-                ),
+                &format!("SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} {SOA_WHERE}"),
                 params![zone_id, rtype::SOA],
                 raw_record,
             )
@@ -539,6 +540,34 @@ pub(crate) mod tests {
             .create_zone(&z, &[row(&z.id, name, rtype::A, &[192, 0, 2, 1])])
             .unwrap();
         z
+    }
+
+    #[test]
+    fn the_soa_is_found_through_the_index_not_by_a_scan() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let z = zone(&store, "example.com");
+        let plan: Vec<String> = {
+            let conn = store.read_conn();
+            let mut stmt = conn
+                .prepare(&format!(
+                    "EXPLAIN QUERY PLAN SELECT r.id FROM {} {}",
+                    super::RECORD_FROM,
+                    super::SOA_WHERE
+                ))
+                .unwrap();
+            let rows = stmt
+                .query_map(rusqlite::params![z.id, rtype::SOA], |r| {
+                    r.get::<_, String>(3)
+                })
+                .unwrap();
+            rows.map(Result::unwrap).collect()
+        };
+        let records = plan.iter().find(|l| l.contains(" r ")).unwrap();
+        assert!(
+            records.contains("records_zone_name_type (zone_id=? AND name=? AND type=?)"),
+            "{plan:?}"
+        );
     }
 
     #[test]

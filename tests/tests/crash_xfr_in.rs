@@ -1,0 +1,139 @@
+//! `kill -9` at random moments of an incoming AXFR (PRODUCT.md §4): after each restart the
+//! secondary zone is wholly at one serial — the one it had or the transferred one — and serves
+//! exactly that version's records; when it restarted on the old one it transfers again.
+
+use domain::base::iana::Rtype;
+use std::time::Duration;
+use tandem_tests::fake_primary::IxfrMode;
+use tandem_tests::fake_setup::{Setup, N, ZONE};
+use tandem_tests::incoming::{served, wait_served, WAIT};
+use tandem_tests::secondary::answer;
+use tandem_tests::Checks;
+
+/// Records of version N+`k` beyond the base zone.
+const BULK: usize = 30_000;
+
+/// Version N+`k`: the base records and `BULK` A records named `b{k}-{i}`.
+fn version(k: u32) -> String {
+    let mut z = tandem_tests::fake_setup::v(k);
+    for i in 0..BULK {
+        z.push_str(&format!(
+            "b{k}-{i} A 10.{}.{}.{}\n",
+            k,
+            (i >> 8) & 255,
+            i & 255
+        ));
+    }
+    z
+}
+
+/// What `name` answers for A: "NOERROR ..." or the RCODE.
+fn a(s: &Setup, name: &str) -> String {
+    answer(s.t.dns(), &format!("{name}.{ZONE}"), Rtype::A).unwrap_or_else(|e| e)
+}
+
+/// Version N+`k` is served whole, and the bulk of `other` (another version) is not.
+fn check_version(c: &mut Checks, s: &Setup, k: u32, other: u32, when: &str) {
+    for i in [0, BULK / 2, BULK - 1] {
+        let got = a(s, &format!("b{k}-{i}"));
+        c.check(got.starts_with("NOERROR"), || {
+            format!("{when}: b{k}-{i} at serial {}: {got}", N + k)
+        });
+    }
+    if other != k {
+        for i in [0, BULK - 1] {
+            let got = a(s, &format!("b{other}-{i}"));
+            c.check(got.starts_with("NXDOMAIN"), || {
+                format!(
+                    "{when}: b{other}-{i} of serial {} served at {}: {got}",
+                    N + other,
+                    N + k
+                )
+            });
+        }
+    }
+    let www = s.www();
+    c.check(www.contains(&format!("198.51.100.{k}")), || {
+        format!("{when}: www at serial {}: {www}", N + k)
+    });
+}
+
+#[test]
+fn kill_9_during_an_incoming_axfr_leaves_one_whole_serial_and_transfers_again() {
+    let mut s = Setup::start(&[], false, None);
+    s.fake.set_ixfr_mode(IxfrMode::AxfrStyle);
+    // Small, slightly slow messages, so that a transfer lasts long enough to be cut.
+    s.fake.set_records_per_message(300);
+    s.fake.set_message_delay(Duration::from_millis(5));
+    let mut c = Checks::new();
+
+    // Version N+1 transfers whole: its time (NOTIFY to served) sets the range of the kills.
+    let since = s.announce_version(1, &version(1));
+    if let Err(e) = wait_served(s.t.dns(), ZONE, N + 1, WAIT) {
+        s.fail(&e, since);
+    }
+    let took = since.elapsed();
+    check_version(&mut c, &s, 1, 1, "after the first transfer");
+
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64;
+    let mut have = 1u32;
+    let mut outcomes = Vec::new();
+    for k in 2..=4u32 {
+        let x = (seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(k as u64 * 1442695040888963407)
+            >> 33)
+            % 1000;
+        let delay = took.mul_f64(0.05 + 1.2 * x as f64 / 1000.0);
+        let since = s.announce_version(k, &version(k));
+        std::thread::sleep(delay.saturating_sub(since.elapsed()));
+        s.t.kill9();
+        s.t.restart();
+        s.sz.reconnect(&s.t);
+        let when = format!(
+            "version {} (seed {seed}, kill {delay:?} after the NOTIFY; a transfer took {took:?})",
+            N + k
+        );
+        let first = served(s.t.dns(), ZONE);
+        let now = match first {
+            Ok(serial) if serial == N + have => have,
+            Ok(serial) if serial == N + k => k,
+            other => {
+                c.check(false, || {
+                    format!(
+                        "{when}: serves {other:?} after the restart, neither {} nor {}",
+                        N + have,
+                        N + k
+                    )
+                });
+                break;
+            }
+        };
+        check_version(
+            &mut c,
+            &s,
+            now,
+            if now == k { have } else { k },
+            &format!("{when}, on restart"),
+        );
+        outcomes.push((delay, now == k));
+        // On the old version it asks the primary at once and transfers the new one again.
+        if now != k {
+            if let Err(e) = wait_served(s.t.dns(), ZONE, N + k, WAIT) {
+                s.fail(
+                    &format!("{when}: no transfer again after the restart: {e}"),
+                    since,
+                );
+            }
+            check_version(&mut c, &s, k, have, &format!("{when}, transferred again"));
+        }
+        have = k;
+    }
+    c.finish();
+    tandem_tests::process::say(&format!(
+        "kill -9 during incoming AXFRs of {BULK} records (a transfer {took:?}): {outcomes:?} (true: it had been applied)"
+    ));
+}
