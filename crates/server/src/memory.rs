@@ -21,6 +21,16 @@ pub async fn release_free_memory() {
     }
 }
 
+/// [`release_free_memory`] on the calling thread, for when nothing else runs yet (after the
+/// zones are loaded at start, whose rows were read and dropped).
+pub fn release_free_memory_now() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only reorganises the allocator's own free lists.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 static PENDING: AtomicBool = AtomicBool::new(false);
 
 /// Plans one trim a moment from now, without waiting for it; changes before it runs share it.

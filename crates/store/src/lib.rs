@@ -162,6 +162,18 @@ impl Store {
         Ok(())
     }
 
+    /// Empties both connections' page caches (`PRAGMA shrink_memory`): after the zones are
+    /// loaded at start, or after a large change, whose pages are not read again soon. The
+    /// caches fill again as pages are used.
+    pub fn release_memory(&self) {
+        for conn in [&self.reader, &self.writer] {
+            let conn = conn.lock().unwrap_or_else(|e| e.into_inner());
+            if let Err(e) = conn.execute_batch("PRAGMA shrink_memory") {
+                tracing::warn!(error = %e, "cannot shrink the store's page cache");
+            }
+        }
+    }
+
     fn write_conn(&self) -> MutexGuard<'_, Connection> {
         self.uses.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         // A panic while holding the lock left no transaction open (it rolled back on drop).

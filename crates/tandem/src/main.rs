@@ -105,6 +105,10 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     let store = Arc::new(store);
     let zones = Arc::new(ZoneSet::new());
     let loaded = tandem_api::load_zones(&store, &zones).context("cannot load zones")?;
+    // The rows read to build the versions are gone and their pages not needed again soon:
+    // both go back before serving.
+    store.release_memory();
+    tandem_server::memory::release_free_memory_now();
     tracing::info!(zones = loaded, "zones loaded from the store");
 
     let query_metrics = Arc::new(QueryMetrics::default());
@@ -183,12 +187,14 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         peer_allow: cfg.peer_allow.clone(),
     };
     let hook_triggers = triggers.clone();
+    let hook_store = store.clone();
     let state = tandem_api::ApiState::new(store.clone(), zones.clone(), api_cfg)?
         .with_change_hook(Arc::new(move |change: &tandem_api::ZoneChange<'_>| {
             hook_triggers.on_change(change.apex);
             // A large import or batch replaced a large part of the zone: give the freed
             // version back once the request is done with it.
             if change.diff.len() >= tandem_server::memory::LARGE_CHANGE {
+                hook_store.release_memory();
                 tandem_server::memory::release_free_memory_soon();
             }
         }))
