@@ -273,6 +273,42 @@ pub fn wait_or_kill(child: &mut Child, timeout: Duration) -> Option<ExitStatus> 
     }
 }
 
+/// Random moments to `kill -9` a server during work that takes about `took`: one per round,
+/// each a fraction of `took` in `from..to`. The seed comes from the clock; the callers name it
+/// in their failure messages, so that a failing run can be told apart.
+pub struct KillMoments {
+    pub seed: u64,
+    took: Duration,
+    from: f64,
+    to: f64,
+}
+
+impl KillMoments {
+    pub fn new(took: Duration, from: f64, to: f64) -> KillMoments {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.subsec_nanos() as u64);
+        KillMoments {
+            seed,
+            took,
+            from,
+            to,
+        }
+    }
+
+    /// The moment of `round`: the same for the same seed.
+    pub fn at(&self, round: u64) -> Duration {
+        let x = (self
+            .seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(round.wrapping_mul(1_442_695_040_888_963_407))
+            >> 33)
+            % 1000;
+        self.took
+            .mul_f64(self.from + (self.to - self.from) * x as f64 / 1000.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -164,20 +164,13 @@ fn kill_9_during_a_large_import_leaves_one_whole_serial() {
         "after the second import",
     );
 
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos() as u64;
+    // From during the upload to past the commit.
+    let moments = tandem_tests::process::KillMoments::new(took, 0.1, 1.3);
+    let seed = moments.seed;
     let prefixes = ["b", "c", "d", "e"];
     let mut outcomes = Vec::new();
     for (round, prefix) in prefixes.iter().enumerate() {
-        // From during the upload to past the commit.
-        let x = (seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(round as u64 * 1442695040888963407)
-            >> 33)
-            % 1000;
-        let delay = took.mul_f64(0.1 + 1.2 * x as f64 / 1000.0);
+        let delay = moments.at(round as u64);
         let next = State {
             serial: 20 + round as u32,
             prefix,

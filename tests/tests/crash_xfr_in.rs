@@ -75,19 +75,12 @@ fn kill_9_during_an_incoming_axfr_leaves_one_whole_serial_and_transfers_again() 
     let took = since.elapsed();
     check_version(&mut c, &s, 1, 1, "after the first transfer");
 
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos() as u64;
+    let moments = tandem_tests::process::KillMoments::new(took, 0.05, 1.25);
+    let seed = moments.seed;
     let mut have = 1u32;
     let mut outcomes = Vec::new();
     for k in 2..=4u32 {
-        let x = (seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(k as u64 * 1442695040888963407)
-            >> 33)
-            % 1000;
-        let delay = took.mul_f64(0.05 + 1.2 * x as f64 / 1000.0);
+        let delay = moments.at(k as u64);
         let since = s.announce_version(k, &version(k));
         std::thread::sleep(delay.saturating_sub(since.elapsed()));
         s.t.kill9();
