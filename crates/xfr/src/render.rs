@@ -39,6 +39,9 @@ pub struct Response<'b> {
     limit: usize,
     counts: [u16; 3],
     ptrs: [u16; MAX_POINTERS],
+    /// A case-insensitive hash of the name at each remembered position, so that a search
+    /// compares names only where the hashes agree (an AXFR message remembers dozens).
+    hashes: [u16; MAX_POINTERS],
     nptrs: usize,
 }
 
@@ -66,6 +69,7 @@ impl<'b> Response<'b> {
             limit,
             counts: [0; 3],
             ptrs: [0; MAX_POINTERS],
+            hashes: [0; MAX_POINTERS],
             nptrs: 0,
         };
         if qd == 1 {
@@ -218,59 +222,93 @@ impl<'b> Response<'b> {
     /// Writes an uncompressed wire name, replacing its longest already-written suffix with a
     /// pointer.
     pub fn write_name(&mut self, name: &[u8], compress: bool) -> Result<(), Full> {
+        let mut starts = [0u8; 128];
+        let mut hashes = [0u16; 128];
+        let labels = suffix_hashes(name, &mut starts, &mut hashes);
         let start = self.buf.len();
-        let mut pos = 0;
-        while pos < name.len() {
-            let len = name[pos] as usize;
-            if len == 0 {
-                break;
-            }
+        for i in 0..labels {
+            let pos = starts[i] as usize;
             if compress {
-                if let Some(p) = self.find(&name[pos..]) {
+                if let Some(p) = self.find(&name[pos..], hashes[i]) {
                     self.put(&name[..pos])?;
                     self.put(&(0xC000 | p).to_be_bytes())?;
-                    self.remember_range(start, name, pos);
+                    self.remember_range(start, &starts[..i], &hashes[..i]);
                     return Ok(());
                 }
             }
-            pos += 1 + len;
         }
         self.put(name)?;
-        self.remember_range(start, name, name.len());
+        self.remember_range(start, &starts[..labels], &hashes[..labels]);
         Ok(())
     }
 
-    /// Remembers the label starts of the part of `name` written uncompressed at `start`.
-    fn remember_range(&mut self, start: usize, name: &[u8], upto: usize) {
-        let mut pos = 0;
-        while pos < upto && pos < name.len() && name[pos] != 0 {
-            self.remember(start + pos);
-            pos += 1 + name[pos] as usize;
+    /// Remembers the label starts of a name written uncompressed at `start`, with the hashes
+    /// of the names they begin.
+    fn remember_range(&mut self, start: usize, starts: &[u8], hashes: &[u16]) {
+        for (&pos, &h) in starts.iter().zip(hashes) {
+            self.remember(start + pos as usize, h);
         }
     }
 
+    /// Remembers the labels of the uncompressed name written at `at` (the question).
     fn remember_labels(&mut self, at: usize) {
-        let mut pos = at;
-        while pos < self.buf.len() && self.buf[pos] != 0 && self.buf[pos] & 0xC0 == 0 {
-            self.remember(pos);
-            pos += 1 + self.buf[pos] as usize;
-        }
+        let Some(len) = self
+            .buf
+            .get(at..)
+            .and_then(|b| tandem_zone::name::wire_len(b).ok())
+        else {
+            return;
+        };
+        let mut starts = [0u8; 128];
+        let mut hashes = [0u16; 128];
+        let name_end = at + len;
+        let labels = {
+            let name = &self.buf[at..name_end];
+            suffix_hashes(name, &mut starts, &mut hashes)
+        };
+        self.remember_range(at, &starts[..labels], &hashes[..labels]);
     }
 
-    fn remember(&mut self, offset: usize) {
+    fn remember(&mut self, offset: usize, hash: u16) {
         if self.nptrs < MAX_POINTERS && offset < 0x4000 {
             self.ptrs[self.nptrs] = offset as u16;
+            self.hashes[self.nptrs] = hash;
             self.nptrs += 1;
         }
     }
 
-    /// Finds a remembered position whose name equals `suffix` (case-insensitively).
-    fn find(&self, suffix: &[u8]) -> Option<u16> {
-        self.ptrs[..self.nptrs]
-            .iter()
-            .copied()
-            .find(|&p| name_at_equals(self.buf, p as usize, suffix))
+    /// Finds a remembered position whose name equals `suffix` (case-insensitively); `hash` is
+    /// the suffix's [`suffix_hashes`] value.
+    fn find(&self, suffix: &[u8], hash: u16) -> Option<u16> {
+        (0..self.nptrs)
+            .find(|&i| {
+                self.hashes[i] == hash && name_at_equals(self.buf, self.ptrs[i] as usize, suffix)
+            })
+            .map(|i| self.ptrs[i])
     }
+}
+
+/// The label starts of an uncompressed wire name (root excluded, at most 127) and, for each,
+/// a case-insensitive hash of the name from there to the root, computed from the root up so
+/// that equal names always hash alike. Returns the number of labels.
+fn suffix_hashes(name: &[u8], starts: &mut [u8; 128], hashes: &mut [u16; 128]) -> usize {
+    let mut n = 0;
+    let mut pos = 0;
+    while pos < name.len() && name[pos] != 0 && n < starts.len() && pos < 256 {
+        starts[n] = pos as u8;
+        n += 1;
+        pos += 1 + name[pos] as usize;
+    }
+    let mut h: u32 = 0x811c_9dc5;
+    for i in (0..n).rev() {
+        let s = starts[i] as usize;
+        let end = (s + 1 + name[s] as usize).min(name.len());
+        for &b in &name[s..end] {
+            h = (h ^ b.to_ascii_lowercase() as u32).wrapping_mul(0x0100_0193);
+        }
+        hashes[i] = (h ^ (h >> 16)) as u16;
+    }
+    n
 }
 
 /// Compares the (possibly compressed) name at `pos` in `msg` with an uncompressed name.
@@ -332,6 +370,55 @@ mod tests {
         r.write_name(b"\x04mail\x07example\x03com\x00", true)
             .unwrap();
         assert_eq!(&r.buf[n..], &[0xC0, qend as u8]);
+    }
+
+    /// The search as it was before the hashes: every remembered position, in order.
+    fn plain_find(r: &Response<'_>, suffix: &[u8]) -> Option<u16> {
+        r.ptrs[..r.nptrs]
+            .iter()
+            .copied()
+            .find(|&p| name_at_equals(r.buf, p as usize, suffix))
+    }
+
+    #[test]
+    fn the_hashed_search_finds_what_a_plain_scan_finds() {
+        let mut q = vec![0u8; 12];
+        q.extend_from_slice(b"\x07Example\x04TEST\x00\x00\xfc\x00\x01");
+        let qend = q.len();
+        let mut buf = Vec::with_capacity(65536);
+        let mut r = Response::start(&mut buf, &q, qend, 0x8400, 65536);
+        let names: Vec<Vec<u8>> = (0..200u32)
+            .map(|i| {
+                let label = format!("{}{}", ["www", "WWW", "a", "\\000"][i as usize % 4], i % 37);
+                let mut w = vec![label.len() as u8];
+                w.extend_from_slice(label.as_bytes());
+                if i % 3 == 0 {
+                    w.extend_from_slice(b"\x03sub");
+                }
+                w.extend_from_slice(b"\x07exAMPLE\x04test\x00");
+                w
+            })
+            .collect();
+        for name in &names {
+            // Every suffix of the name is found where a plain scan finds it.
+            let mut starts = [0u8; 128];
+            let mut hashes = [0u16; 128];
+            let n = suffix_hashes(name, &mut starts, &mut hashes);
+            for i in 0..n {
+                let suffix = &name[starts[i] as usize..];
+                assert_eq!(
+                    r.find(suffix, hashes[i]),
+                    plain_find(&r, suffix),
+                    "{suffix:?}"
+                );
+            }
+            r.write_name(name, true).unwrap();
+        }
+        // A name written before ("WWW1.exAMPLE.test"), asked in another case, is one pointer.
+        let at = r.len();
+        r.write_name(b"\x04www1\x07EXAMPLE\x04TEST\x00", true)
+            .unwrap();
+        assert_eq!(r.len() - at, 2, "{:?}", &r.buf[at..]);
     }
 
     #[test]
