@@ -174,16 +174,32 @@ impl NodeMap {
             .collect();
         changed.extend(staged);
         sort_canonical(&mut changed, |(name, _)| name);
-        let mut it = Iter {
-            base: &self.base.entries,
-            changed: changed.iter().map(|(n, node)| (n, node)).collect(),
-            b: 0,
-            c: 0,
-        };
+        // The changes are moved into the new base, and only the old base's entries are cloned
+        // (it stays shared with earlier versions): a whole-zone build allocates no name twice,
+        // and leaves no freed copies scattered between the names it keeps.
+        let base = &self.base.entries;
         let mut entries = Vec::with_capacity(self.len);
-        for (name, node) in &mut it {
-            entries.push((name.clone(), node.clone()));
+        let mut b = 0;
+        for (name, node) in changed {
+            // Old entries before this name stay; the one of this name is replaced or removed.
+            while let Some((old, old_node)) = base.get(b) {
+                let order = canonical_cmp(old.as_wire(), name.as_wire());
+                if order == Ordering::Greater {
+                    break;
+                }
+                if order == Ordering::Less {
+                    entries.push((old.clone(), old_node.clone()));
+                }
+                b += 1;
+                if order == Ordering::Equal {
+                    break;
+                }
+            }
+            if let Some(node) = node {
+                entries.push((name, node));
+            }
         }
+        entries.extend(base[b..].iter().map(|(n, node)| (n.clone(), node.clone())));
         debug_assert_eq!(entries.len(), self.len);
         self.base = Arc::new(Base::new(entries));
         self.overlay = Overlay::default();
