@@ -8,7 +8,9 @@
 use std::sync::Arc;
 use std::time::Instant;
 use tandem_server::{respond, AnswerConfig, Transport};
-use tandem_zone::{Name, Record, ZoneSet, ZoneVersion};
+use tandem_zone::{Name, ZoneSet};
+
+mod common;
 
 fn query(name: &str, qtype: u16) -> Vec<u8> {
     let mut m = vec![0xab, 0xcd, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0];
@@ -24,32 +26,8 @@ fn main() {
         .map(|a| a.parse::<u32>().expect("a number"));
     let n = args.next().unwrap_or(1_000_000);
     let count = args.next().unwrap_or(2_000_000);
-    let apex = Name::parse("bench.test").unwrap();
-    let mut rd = Vec::new();
-    rd.extend_from_slice(Name::parse("ns1.bench.test").unwrap().as_wire());
-    rd.extend_from_slice(Name::parse("hostmaster.bench.test").unwrap().as_wire());
-    for v in [1u32, 7200, 3600, 1_209_600, 300] {
-        rd.extend_from_slice(&v.to_be_bytes());
-    }
-    let mut records = vec![
-        Record::new(apex.clone(), 6, 3600, rd),
-        Record::new(
-            apex.clone(),
-            2,
-            3600,
-            Name::parse("ns1.bench.test").unwrap().as_wire().to_vec(),
-        ),
-    ];
-    for i in 0..n {
-        let owner = Name::parse(&format!("www{i}.bench.test")).unwrap();
-        records.push(Record::new(
-            owner,
-            1,
-            300,
-            (0x0a00_0000 + i).to_be_bytes().to_vec(),
-        ));
-    }
-    let v = ZoneVersion::build(apex.clone(), records).unwrap();
+    let v = common::bench_zone(n);
+    let apex = v.apex().clone();
     let zones = Arc::new(ZoneSet::new());
     zones.insert(apex, Some(Arc::new(v)));
     // A fixed pseudo-random spread of names (the same in every build).
