@@ -6,7 +6,7 @@
 //! Cloning a map is O(1): the base is shared and the overlay is a persistent hash trie, so a
 //! change of k nodes costs O(k log n) and leaves the previous version untouched for the
 //! queries still reading it. When the overlay has grown past a share of the base, the writer
-//! merges both into a new base in one pass ([`NodeMap::compact_if_large`]); queries keep
+//! merges both into a new base in one pass ([`NodeMap::finish_change`]); queries keep
 //! reading the previous version meanwhile, so this never happens on the query path.
 //!
 //! Iteration is in canonical order, which is the order of an outgoing AXFR and what NSEC
@@ -130,16 +130,14 @@ impl NodeMap {
     }
 
     /// Every node with its owner, in canonical order.
-    pub(crate) fn iter(&self) -> Iter<'_> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&Name, &Arc<Node>)> {
         debug_assert!(self.staged.is_empty(), "iterating a version being built");
         let mut changed: Vec<(&Name, &Option<Arc<Node>>)> = self.overlay.iter().collect();
         sort_canonical(&mut changed, |(name, _)| name);
-        Iter {
-            base: &self.base.entries,
-            changed,
-            b: 0,
-            c: 0,
-        }
+        Walk::new(&self.base.entries, changed).filter_map(|step| match step {
+            Step::Base((name, node)) => Some((name, node)),
+            Step::Changed((name, node)) => node.as_ref().map(|node| (name, node)),
+        })
     }
 
     /// Ends a change: its nodes join the overlay, or, when the overlay would hold more than
@@ -177,29 +175,14 @@ impl NodeMap {
         // The changes are moved into the new base, and only the old base's entries are cloned
         // (it stays shared with earlier versions): a whole-zone build allocates no name twice,
         // and leaves no freed copies scattered between the names it keeps.
-        let base = &self.base.entries;
         let mut entries = Vec::with_capacity(self.len);
-        let mut b = 0;
-        for (name, node) in changed {
-            // Old entries before this name stay; the one of this name is replaced or removed.
-            while let Some((old, old_node)) = base.get(b) {
-                let order = canonical_cmp(old.as_wire(), name.as_wire());
-                if order == Ordering::Greater {
-                    break;
-                }
-                if order == Ordering::Less {
-                    entries.push((old.clone(), old_node.clone()));
-                }
-                b += 1;
-                if order == Ordering::Equal {
-                    break;
-                }
-            }
-            if let Some(node) = node {
-                entries.push((name, node));
+        for step in Walk::new(&self.base.entries, changed) {
+            match step {
+                Step::Base((name, node)) => entries.push((name.clone(), node.clone())),
+                Step::Changed((name, Some(node))) => entries.push((name, node)),
+                Step::Changed((_, None)) => {}
             }
         }
-        entries.extend(base[b..].iter().map(|(n, node)| (n.clone(), node.clone())));
         debug_assert_eq!(entries.len(), self.len);
         self.base = Arc::new(Base::new(entries));
         self.overlay = Overlay::default();
@@ -238,46 +221,65 @@ fn sort_canonical<T>(items: &mut Vec<T>, name: impl Fn(&T) -> &Name) {
     );
 }
 
-/// The merge of the base with the sorted overlay, in canonical order.
-pub(crate) struct Iter<'a> {
-    base: &'a [(Name, Arc<Node>)],
-    changed: Vec<(&'a Name, &'a Option<Arc<Node>>)>,
-    b: usize,
-    c: usize,
+/// A change to the base: a name and its new node, `None` for a removed one.
+trait Change {
+    fn name(&self) -> &Name;
 }
 
-impl<'a> Iterator for Iter<'a> {
-    type Item = (&'a Name, &'a Arc<Node>);
+impl Change for (&Name, &Option<Arc<Node>>) {
+    fn name(&self) -> &Name {
+        self.0
+    }
+}
+
+impl Change for (Name, Option<Arc<Node>>) {
+    fn name(&self) -> &Name {
+        &self.0
+    }
+}
+
+/// One step of a [`Walk`]: an entry of the base that no change touches, or a change.
+enum Step<'a, C> {
+    Base(&'a (Name, Arc<Node>)),
+    Changed(C),
+}
+
+/// The base and a list of changes sorted the same way, walked together in canonical order; a
+/// change takes the place of the base's entry of the same name. Both iteration (borrowing the
+/// changes) and merging (moving them) read the map through it.
+struct Walk<'a, C> {
+    base: &'a [(Name, Arc<Node>)],
+    b: usize,
+    changed: std::iter::Peekable<std::vec::IntoIter<C>>,
+}
+
+impl<'a, C: Change> Walk<'a, C> {
+    fn new(base: &'a [(Name, Arc<Node>)], changed: Vec<C>) -> Self {
+        Walk {
+            base,
+            b: 0,
+            changed: changed.into_iter().peekable(),
+        }
+    }
+}
+
+impl<'a, C: Change> Iterator for Walk<'a, C> {
+    type Item = Step<'a, C>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            let base = self.base.get(self.b);
-            let changed = self.changed.get(self.c).copied();
-            let order = match (base, changed) {
-                (None, None) => return None,
-                (Some(_), None) => Ordering::Less,
-                (None, Some(_)) => Ordering::Greater,
-                (Some((b, _)), Some((c, _))) => canonical_cmp(b.as_wire(), c.as_wire()),
-            };
-            match order {
-                Ordering::Less => {
-                    self.b += 1;
-                    let (name, node) = base.expect("compared");
-                    return Some((name, node));
-                }
-                Ordering::Equal | Ordering::Greater => {
-                    // The overlay's entry replaces (or removes) the base's of the same name.
-                    if order == Ordering::Equal {
-                        self.b += 1;
-                    }
-                    self.c += 1;
-                    let (name, node) = changed.expect("compared");
-                    if let Some(node) = node {
-                        return Some((name, node));
-                    }
-                }
-            }
+        let order = match (self.base.get(self.b), self.changed.peek()) {
+            (None, None) => return None,
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (Some((b, _)), Some(c)) => canonical_cmp(b.as_wire(), c.name().as_wire()),
+        };
+        if order != Ordering::Greater {
+            self.b += 1;
         }
+        if order == Ordering::Less {
+            return Some(Step::Base(&self.base[self.b - 1]));
+        }
+        self.changed.next().map(Step::Changed)
     }
 }
 
