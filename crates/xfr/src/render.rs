@@ -73,7 +73,7 @@ impl<'b> Response<'b> {
             nptrs: 0,
         };
         if qd == 1 {
-            r.remember_labels(HEADER_LEN);
+            r.remember_question(HEADER_LEN);
         }
         r
     }
@@ -222,36 +222,34 @@ impl<'b> Response<'b> {
     /// Writes an uncompressed wire name, replacing its longest already-written suffix with a
     /// pointer.
     pub fn write_name(&mut self, name: &[u8], compress: bool) -> Result<(), Full> {
-        let mut starts = [0u8; 128];
-        let mut hashes = [0u16; 128];
-        let labels = suffix_hashes(name, &mut starts, &mut hashes);
+        let suffixes = Suffixes::of(name);
         let start = self.buf.len();
-        for i in 0..labels {
-            let pos = starts[i] as usize;
+        for i in 0..suffixes.len {
+            let pos = suffixes.starts[i] as usize;
             if compress {
-                if let Some(p) = self.find(&name[pos..], hashes[i]) {
+                if let Some(p) = self.find(&name[pos..], suffixes.hashes[i]) {
                     self.put(&name[..pos])?;
                     self.put(&(0xC000 | p).to_be_bytes())?;
-                    self.remember_range(start, &starts[..i], &hashes[..i]);
+                    self.remember_labels(start, &suffixes, i);
                     return Ok(());
                 }
             }
         }
         self.put(name)?;
-        self.remember_range(start, &starts[..labels], &hashes[..labels]);
+        self.remember_labels(start, &suffixes, suffixes.len);
         Ok(())
     }
 
-    /// Remembers the label starts of a name written uncompressed at `start`, with the hashes
-    /// of the names they begin.
-    fn remember_range(&mut self, start: usize, starts: &[u8], hashes: &[u16]) {
-        for (&pos, &h) in starts.iter().zip(hashes) {
-            self.remember(start + pos as usize, h);
+    /// Remembers the first `upto` label starts of a name written uncompressed at `start`,
+    /// with the hashes of the names they begin.
+    fn remember_labels(&mut self, start: usize, suffixes: &Suffixes, upto: usize) {
+        for i in 0..upto {
+            self.remember(start + suffixes.starts[i] as usize, suffixes.hashes[i]);
         }
     }
 
     /// Remembers the labels of the uncompressed name written at `at` (the question).
-    fn remember_labels(&mut self, at: usize) {
+    fn remember_question(&mut self, at: usize) {
         let Some(len) = self
             .buf
             .get(at..)
@@ -259,14 +257,8 @@ impl<'b> Response<'b> {
         else {
             return;
         };
-        let mut starts = [0u8; 128];
-        let mut hashes = [0u16; 128];
-        let name_end = at + len;
-        let labels = {
-            let name = &self.buf[at..name_end];
-            suffix_hashes(name, &mut starts, &mut hashes)
-        };
-        self.remember_range(at, &starts[..labels], &hashes[..labels]);
+        let suffixes = Suffixes::of(&self.buf[at..at + len]);
+        self.remember_labels(at, &suffixes, suffixes.len);
     }
 
     fn remember(&mut self, offset: usize, hash: u16) {
@@ -278,7 +270,7 @@ impl<'b> Response<'b> {
     }
 
     /// Finds a remembered position whose name equals `suffix` (case-insensitively); `hash` is
-    /// the suffix's [`suffix_hashes`] value.
+    /// the suffix's hash as [`Suffixes`] computes it.
     fn find(&self, suffix: &[u8], hash: u16) -> Option<u16> {
         (0..self.nptrs)
             .find(|&i| {
@@ -288,27 +280,34 @@ impl<'b> Response<'b> {
     }
 }
 
-/// The label starts of an uncompressed wire name (root excluded, at most 127) and, for each,
-/// a case-insensitive hash of the name from there to the root, computed from the root up so
-/// that equal names always hash alike. Returns the number of labels.
-fn suffix_hashes(name: &[u8], starts: &mut [u8; 128], hashes: &mut [u16; 128]) -> usize {
-    let mut n = 0;
-    let mut pos = 0;
-    while pos < name.len() && name[pos] != 0 && n < starts.len() && pos < 256 {
-        starts[n] = pos as u8;
-        n += 1;
-        pos += 1 + name[pos] as usize;
-    }
-    let mut h: u32 = 0x811c_9dc5;
-    for i in (0..n).rev() {
-        let s = starts[i] as usize;
-        let end = (s + 1 + name[s] as usize).min(name.len());
-        for &b in &name[s..end] {
-            h = (h ^ b.to_ascii_lowercase() as u32).wrapping_mul(0x0100_0193);
+/// The label starts of a valid uncompressed wire name (root excluded) and, for each, a
+/// case-insensitive hash of the name from there to the root, computed from the root up so that
+/// equal names always hash alike.
+struct Suffixes {
+    starts: [u8; 128],
+    hashes: [u16; 128],
+    len: usize,
+}
+
+impl Suffixes {
+    fn of(name: &[u8]) -> Suffixes {
+        let mut s = Suffixes {
+            starts: [0; 128],
+            hashes: [0; 128],
+            len: 0,
+        };
+        s.len = tandem_zone::name::label_starts(name, &mut s.starts);
+        let mut h: u32 = 0x811c_9dc5;
+        for i in (0..s.len).rev() {
+            let at = s.starts[i] as usize;
+            let end = (at + 1 + name[at] as usize).min(name.len());
+            for &b in &name[at..end] {
+                h = (h ^ b.to_ascii_lowercase() as u32).wrapping_mul(0x0100_0193);
+            }
+            s.hashes[i] = (h ^ (h >> 16)) as u16;
         }
-        hashes[i] = (h ^ (h >> 16)) as u16;
+        s
     }
-    n
 }
 
 /// Compares the (possibly compressed) name at `pos` in `msg` with an uncompressed name.
@@ -401,13 +400,11 @@ mod tests {
             .collect();
         for name in &names {
             // Every suffix of the name is found where a plain scan finds it.
-            let mut starts = [0u8; 128];
-            let mut hashes = [0u16; 128];
-            let n = suffix_hashes(name, &mut starts, &mut hashes);
-            for i in 0..n {
-                let suffix = &name[starts[i] as usize..];
+            let suffixes = Suffixes::of(name);
+            for i in 0..suffixes.len {
+                let suffix = &name[suffixes.starts[i] as usize..];
                 assert_eq!(
-                    r.find(suffix, hashes[i]),
+                    r.find(suffix, suffixes.hashes[i]),
                     plain_find(&r, suffix),
                     "{suffix:?}"
                 );

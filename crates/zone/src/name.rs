@@ -261,7 +261,7 @@ pub fn canonical_key_into(wire: &[u8], key: &mut Vec<u8>) {
 }
 
 /// Offsets of the labels of a valid wire name (not the root), first label first; their count.
-fn label_starts(wire: &[u8], out: &mut [u8; 128]) -> usize {
+pub fn label_starts(wire: &[u8], out: &mut [u8; 128]) -> usize {
     let mut n = 0;
     for off in suffixes(wire) {
         if wire[off] == 0 || n == out.len() {
