@@ -14,11 +14,7 @@ const SETTLE: Duration = Duration::from_secs(2);
 /// Returns the heap's free pages to the system, off the async workers (trimming walks the
 /// arenas).
 pub async fn release_free_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        // SAFETY: malloc_trim only reorganises the allocator's own free lists.
-        let _ = tokio::task::spawn_blocking(|| unsafe { libc::malloc_trim(0) }).await;
-    }
+    let _ = tokio::task::spawn_blocking(release_free_memory_now).await;
 }
 
 /// [`release_free_memory`] on the calling thread, for when nothing else runs yet (after the
