@@ -122,10 +122,11 @@ impl RrSet {
         }
     }
 
-    /// Attaches the bodies of the RRSIGs (of TTL `ttl`) that cover this type.
+    /// Attaches the bodies of the RRSIGs (of TTL `ttl`) that cover this type to a set that has
+    /// none yet.
     fn attach_sigs<'a>(&mut self, ttl: u32, covering: impl Iterator<Item = &'a [u8]> + Clone) {
         let count = covering.clone().count();
-        if count == 0 && self.sig_count == 0 {
+        if count == 0 {
             return;
         }
         let mut data = self.wire().to_vec();
