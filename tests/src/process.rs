@@ -169,15 +169,20 @@ fn gcd(a: u32, b: u32) -> u32 {
     }
 }
 
-/// The widest run of ports in 10000..=65535 outside `ip_local_port_range`: (first, count).
-fn fixed_port_range() -> (u32, u32) {
-    let (lo, hi) = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+/// The kernel's ephemeral ports, `ip_local_port_range` (Linux's default when unreadable).
+fn ephemeral_range() -> (u32, u32) {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
         .ok()
         .and_then(|t| {
             let mut it = t.split_whitespace().map(|w| w.parse::<u32>().ok());
             Some((it.next()??, it.next()??))
         })
-        .unwrap_or((32768, 60999));
+        .unwrap_or((32768, 60999))
+}
+
+/// The widest run of ports in 10000..=65535 outside `ip_local_port_range`: (first, count).
+fn fixed_port_range() -> (u32, u32) {
+    let (lo, hi) = ephemeral_range();
     let below = (10000, lo.saturating_sub(10000));
     let above = (
         (hi + 1).max(10000),
@@ -315,13 +320,11 @@ mod tests {
 
     #[test]
     fn free_ports_are_distinct_and_never_ephemeral() {
-        let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap();
-        let mut it = range.split_whitespace().map(|w| w.parse::<u16>().unwrap());
-        let (lo, hi) = (it.next().unwrap(), it.next().unwrap());
+        let (lo, hi) = ephemeral_range();
         let ports: Vec<u16> = (0..200).map(|_| free_port()).collect();
         for p in &ports {
             assert!(
-                !(lo..=hi).contains(p),
+                !(lo..=hi).contains(&u32::from(*p)),
                 "{p} is in the ephemeral range {lo}-{hi}"
             );
         }
