@@ -2,7 +2,7 @@
 //! answer RRs without decoding them, and checks the count and the closing SOA. kdig and dig
 //! print every record and are slower than the servers they measure; this only counts.
 
-use crate::wire::{build_query, skip_name, HEADER_LEN};
+use crate::wire::{build_query, skip_name, soa_rdata_serial, HEADER_LEN};
 use anyhow::{bail, ensure, Context, Result};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -60,19 +60,19 @@ pub fn transfer(server: SocketAddr, zone: &str, timeout: Duration) -> Result<Tra
             pos = skip_name(msg, pos).context("a bad question")? + 4;
         }
         for i in 0..ancount {
-            let rr = pos;
             pos = skip_name(msg, pos).context("a bad owner name")?;
             let fixed = msg.get(pos..pos + 10).context("a cut RR")?;
             let rtype = u16::from_be_bytes([fixed[0], fixed[1]]);
             let rdlen = u16::from_be_bytes([fixed[8], fixed[9]]) as usize;
-            pos += 10 + rdlen;
+            let rdata = pos + 10;
+            pos = rdata + rdlen;
             ensure!(pos <= len, "an RR past the end of its message");
             t.rrs += 1;
             if rtype != 6 {
                 ensure!(opening.is_some(), "the stream does not open with the SOA");
                 continue;
             }
-            let serial = soa_serial_at(msg, rr).context("a bad SOA")?;
+            let serial = soa_rdata_serial(msg, rdata).context("a bad SOA")?;
             match opening {
                 None => opening = Some(serial),
                 Some(first) => {
@@ -88,14 +88,6 @@ pub fn transfer(server: SocketAddr, zone: &str, timeout: Duration) -> Result<Tra
             bail!("no closing SOA after {} messages", t.messages);
         }
     }
-}
-
-/// The serial of the SOA RR starting at `rr` (RFC 1035 §3.3.13: after MNAME and RNAME).
-fn soa_serial_at(msg: &[u8], rr: usize) -> Option<u32> {
-    let rdata = skip_name(msg, rr)? + 10;
-    let pos = skip_name(msg, skip_name(msg, rdata)?)?;
-    let s = msg.get(pos..pos + 4)?;
-    Some(u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
 }
 
 #[cfg(test)]

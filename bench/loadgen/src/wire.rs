@@ -175,15 +175,21 @@ pub fn soa_serial(resp: &[u8], question_end: usize) -> Option<u32> {
         let rdlen = u16::from_be_bytes([fixed[8], fixed[9]]) as usize;
         let rdata = pos + 10;
         if rtype == 6 {
-            let after_names = skip_name(resp, skip_name(resp, rdata)?)?;
-            let serial = resp.get(after_names..after_names + 4)?;
-            return Some(u32::from_be_bytes([
-                serial[0], serial[1], serial[2], serial[3],
-            ]));
+            return soa_rdata_serial(resp, rdata);
         }
         pos = rdata + rdlen;
     }
     None
+}
+
+/// The serial of the SOA RDATA at `rdata` in `msg` (RFC 1035 §3.3.13: after MNAME and
+/// RNAME, which may be compressed).
+pub fn soa_rdata_serial(msg: &[u8], rdata: usize) -> Option<u32> {
+    let after_names = skip_name(msg, skip_name(msg, rdata)?)?;
+    let serial = msg.get(after_names..after_names + 4)?;
+    Some(u32::from_be_bytes([
+        serial[0], serial[1], serial[2], serial[3],
+    ]))
 }
 
 /// Header flags of a NOTIFY as a primary sends it (RFC 1996 §3.7): opcode
