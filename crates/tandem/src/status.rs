@@ -15,7 +15,7 @@ use tandem_store::Store;
 const CAPACITY: usize = 4096;
 
 /// One status to record.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub(crate) enum Status {
     /// An outgoing transfer finished; `peer` is the linked peer it went to, if any (a
     /// requester from an ACL range has none).
