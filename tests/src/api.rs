@@ -67,8 +67,20 @@ impl Api {
         content_type: Option<&str>,
         body: &[u8],
     ) -> HttpResponse {
+        self.try_request(method, path, content_type, body)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`Api::request`], with a transport error (the server gone, say) returned as text.
+    pub fn try_request(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Result<HttpResponse, String> {
         let auth = format!("Bearer {}", self.token);
-        self.request_with(
+        self.try_request_with(
             method,
             path,
             &[("Authorization", &auth)],
@@ -87,9 +99,21 @@ impl Api {
         content_type: Option<&str>,
         body: &[u8],
     ) -> HttpResponse {
+        self.try_request_with(method, path, headers, content_type, body)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn try_request_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Result<HttpResponse, String> {
         let full = format!("/client/v4{path}");
         let mut stream = TcpStream::connect_timeout(&self.addr, Duration::from_secs(5))
-            .unwrap_or_else(|e| panic!("connect to API {}: {e}", self.addr));
+            .map_err(|e| format!("connect to API {}: {e}", self.addr))?;
         stream
             .set_read_timeout(Some(Duration::from_secs(60)))
             .unwrap();
@@ -113,13 +137,13 @@ impl Api {
         out.extend_from_slice(body);
         stream
             .write_all(&out)
-            .unwrap_or_else(|e| panic!("{method} {full}: write: {e}"));
+            .map_err(|e| format!("{method} {full}: write: {e}"))?;
         let mut raw = Vec::new();
         stream
             .read_to_end(&mut raw)
-            .unwrap_or_else(|e| panic!("{method} {full}: read: {e}"));
-        parse_http(&raw).unwrap_or_else(|e| {
-            panic!(
+            .map_err(|e| format!("{method} {full}: read: {e}"))?;
+        parse_http(&raw).map_err(|e| {
+            format!(
                 "{method} {full}: bad HTTP answer ({e}): {}",
                 String::from_utf8_lossy(&raw)
             )
@@ -180,22 +204,11 @@ impl Api {
 
     /// Uploads a zone file to `dns_records/import` as the multipart field `file`.
     pub fn import(&self, zone_id: &str, zone_text: &str, replace: bool) -> HttpResponse {
-        let boundary = "tandem-test-boundary-7d3f0c9b2a";
-        let mut body = Vec::new();
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; \
-                 filename=\"zone.txt\"\r\nContent-Type: text/plain\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(zone_text.as_bytes());
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        let query = if replace { "?replace=true" } else { "" };
+        let (content_type, body) = import_body(zone_text);
         self.request(
             "POST",
-            &format!("/zones/{zone_id}/dns_records/import{query}"),
-            Some(&format!("multipart/form-data; boundary={boundary}")),
+            &import_path(zone_id, replace),
+            Some(&content_type),
             &body,
         )
     }
@@ -241,6 +254,28 @@ impl Api {
             .and_then(|s| s.parse().ok())
             .unwrap_or_else(|| panic!("SOA content without serial: {content}"))
     }
+}
+
+/// The path of a zone's import, with `?replace=true` when asked.
+pub fn import_path(zone_id: &str, replace: bool) -> String {
+    let query = if replace { "?replace=true" } else { "" };
+    format!("/zones/{zone_id}/dns_records/import{query}")
+}
+
+/// A zone file as the multipart field `file` of an import: the content type and the body.
+pub fn import_body(zone_text: &str) -> (String, Vec<u8>) {
+    let boundary = "tandem-test-boundary-7d3f0c9b2a";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; \
+             filename=\"zone.txt\"\r\nContent-Type: text/plain\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(zone_text.as_bytes());
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 /// `GET path` on `addr` without a token and outside `/client/v4` (e.g. `/healthz`).

@@ -3,11 +3,9 @@
 //! what it serves over DNS and lists over the API are that serial's records, nothing mixed.
 
 use domain::base::iana::Rtype;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tandem_tests::dns::{self, rcode, Query};
-use tandem_tests::{Checks, Tandem};
+use tandem_tests::{Api, Checks, Tandem};
 
 const ZONE: &str = "crash-import.test";
 const RECORDS: usize = 200_000;
@@ -38,33 +36,11 @@ struct State {
 }
 
 /// Uploads an import without waiting for or needing its answer (the server may die first).
-fn start_import(api: SocketAddr, zone_id: &str, text: String) -> std::thread::JoinHandle<()> {
-    let path = format!("/client/v4/zones/{zone_id}/dns_records/import?replace=true");
+fn start_import(api: Api, zone_id: &str, text: String) -> std::thread::JoinHandle<()> {
+    let path = tandem_tests::api::import_path(zone_id, true);
     std::thread::spawn(move || {
-        let boundary = "tandem-crash-import-boundary";
-        let mut body = format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; \
-             filename=\"zone.txt\"\r\nContent-Type: text/plain\r\n\r\n"
-        )
-        .into_bytes();
-        body.extend_from_slice(text.as_bytes());
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        let Ok(mut s) = TcpStream::connect_timeout(&api, Duration::from_secs(5)) else {
-            return;
-        };
-        let _ = s.set_read_timeout(Some(Duration::from_secs(120)));
-        let head = format!(
-            "POST {path} HTTP/1.1\r\nHost: {api}\r\nConnection: close\r\n\
-             Authorization: Bearer {}\r\n\
-             Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n\r\n",
-            tandem_tests::tandem::TOKEN,
-            body.len()
-        );
-        if s.write_all(head.as_bytes()).is_err() || s.write_all(&body).is_err() {
-            return;
-        }
-        let mut sink = Vec::new();
-        let _ = s.read_to_end(&mut sink);
+        let (content_type, body) = tandem_tests::api::import_body(&text);
+        let _ = api.try_request("POST", &path, Some(&content_type), &body);
     })
 }
 
@@ -176,11 +152,7 @@ fn kill_9_during_a_large_import_leaves_one_whole_serial() {
             prefix,
             count: RECORDS,
         };
-        let upload = start_import(
-            t.api_addr(),
-            &zone_id,
-            zone_text(prefix, RECORDS, next.serial),
-        );
+        let upload = start_import(t.api(), &zone_id, zone_text(prefix, RECORDS, next.serial));
         std::thread::sleep(delay);
         t.kill9();
         let _ = upload.join();
