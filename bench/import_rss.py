@@ -6,7 +6,7 @@ Standard library only.
 
     bench/import_rss.py target/release/tandem 200000 20
 """
-import sys, time, uuid
+import sys, time
 from tandem_api import Tandem
 
 binary, n, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -15,10 +15,6 @@ with Tandem(binary) as t:
     for r in range(rounds):
         zone = "@ 300 IN NS ns1.rss.test.\n" + "".join(
             f"h{i} 300 IN A 10.{r}.{(i >> 8) & 255}.{i & 255}\n" for i in range(n))
-        b = uuid.uuid4().hex
-        body = (f"--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"z\"\r\n\r\n"
-                + zone + f"\r\n--{b}--\r\n").encode()
-        t.call("POST", f"/zones/{z}/dns_records/import?replace=true", data=body,
-               ctype=f"multipart/form-data; boundary={b}")
+        t.import_zone(z, zone)
     time.sleep(5)
     print(f"{binary}: {rounds} replace-imports of {n} records: VmRSS {t.rss_mib()} MiB 5 s after the last")

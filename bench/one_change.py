@@ -7,7 +7,7 @@ Standard library only.
 
     bench/one_change.py target/release/tandem 1000000 30
 """
-import statistics, sys, time, uuid
+import statistics, sys, time
 from tandem_api import Tandem
 
 binary, n, changes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -15,12 +15,8 @@ with Tandem(binary) as t:
     z = t.call("POST", "/zones", {"name": "one.test"})["id"]
     zone = "@ 300 IN NS ns1.one.test.\n" + "".join(
         f"h{i} 300 IN A 10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}\n" for i in range(n))
-    b = uuid.uuid4().hex
-    body = (f"--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"z\"\r\n\r\n"
-            + zone + f"\r\n--{b}--\r\n").encode()
     started = time.monotonic()
-    t.call("POST", f"/zones/{z}/dns_records/import?replace=true", data=body,
-           ctype=f"multipart/form-data; boundary={b}")
+    t.import_zone(z, zone)
     imported = time.monotonic() - started
     ms = []
     for i in range(changes):

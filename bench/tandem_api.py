@@ -5,7 +5,7 @@ library only.
     with Tandem("target/release/tandem") as t:
         zone = t.call("POST", "/zones", {"name": "bench.test"})["id"]
 """
-import json, os, subprocess, tempfile, time, urllib.request
+import json, os, subprocess, tempfile, time, urllib.request, uuid
 
 TOKEN = "bench-token"
 
@@ -41,6 +41,14 @@ class Tandem:
         if not answer["success"]:
             raise SystemExit(f"{method} {path}: {answer['errors']}")
         return answer["result"]
+
+    def import_zone(self, zone, text):
+        """Replaces the records of `zone` with the zone file `text` (multipart upload)."""
+        b = uuid.uuid4().hex
+        body = (f"--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"z\"\r\n\r\n"
+                + text + f"\r\n--{b}--\r\n").encode()
+        return self.call("POST", f"/zones/{zone}/dns_records/import?replace=true", data=body,
+                         ctype=f"multipart/form-data; boundary={b}")
 
     def rss_mib(self):
         for line in open(f"/proc/{self.proc.pid}/status"):
