@@ -235,17 +235,10 @@ pub fn canonical_cmp(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
     na.cmp(&nb)
 }
 
-/// A byte string whose plain byte order is the canonical order of the name (RFC 4034 §6.1):
-/// labels from the root, each followed by a 0 separator, with the octets 0 and 1 inside a label
-/// escaped as 1 1 and 1 2 so that no label octet sorts with the separator. For sorting many
-/// names with one key each instead of comparing labels again at every step.
-pub fn canonical_key(wire: &[u8]) -> Vec<u8> {
-    let mut key = Vec::with_capacity(wire.len() + 1);
-    canonical_key_into(wire, &mut key);
-    key
-}
-
-/// [`canonical_key`], appended to `key`.
+/// Appends to `key` a byte string whose plain byte order is the canonical order of the name
+/// (RFC 4034 §6.1): labels from the root, each followed by a 0 separator, with the octets 0 and 1
+/// inside a label escaped as 1 1 and 1 2 so that no label octet sorts with the separator. For
+/// sorting many names with one key each instead of comparing labels again at every step.
 pub fn canonical_key_into(wire: &[u8], key: &mut Vec<u8>) {
     let mut starts = [0u8; 128];
     let n = label_starts(wire, &mut starts);
@@ -322,6 +315,12 @@ mod tests {
     fn escapes() {
         let n = Name::from_wire(&[3, b'a', b'.', 0xff, 0]).unwrap();
         assert_eq!(n.to_string(), "a\\.\\255.");
+    }
+
+    fn canonical_key(wire: &[u8]) -> Vec<u8> {
+        let mut key = Vec::new();
+        canonical_key_into(wire, &mut key);
+        key
     }
 
     /// The order by definition: the labels from the root, compared as lists of octet strings.
