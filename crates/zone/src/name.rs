@@ -272,6 +272,18 @@ fn label_at(wire: &[u8], start: u8) -> &[u8] {
     &wire[s + 1..s + 1 + wire[s] as usize]
 }
 
+/// The canonical order by its definition (RFC 4034 §6.1), for tests to check the fast forms
+/// against: the labels from the root, compared as a list of octet strings.
+#[cfg(test)]
+pub(crate) fn canonical_labels(wire: &[u8]) -> Vec<Vec<u8>> {
+    let mut labels: Vec<Vec<u8>> = suffixes(wire)
+        .filter(|&o| wire[o] != 0)
+        .map(|o| wire[o + 1..o + 1 + wire[o] as usize].to_vec())
+        .collect();
+    labels.reverse();
+    labels
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,15 +335,7 @@ mod tests {
         key
     }
 
-    /// The order by definition: the labels from the root, compared as lists of octet strings.
-    fn reference(wire: &[u8]) -> Vec<Vec<u8>> {
-        let mut labels: Vec<Vec<u8>> = suffixes(wire)
-            .filter(|&o| wire[o] != 0)
-            .map(|o| wire[o + 1..o + 1 + wire[o] as usize].to_vec())
-            .collect();
-        labels.reverse();
-        labels
-    }
+    use super::canonical_labels as reference;
 
     #[test]
     fn canonical_order_is_rfc4034s() {

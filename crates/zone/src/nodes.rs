@@ -291,15 +291,9 @@ mod tests {
     /// What the map should hold: by order key, the name and the tag of its node.
     type Model = BTreeMap<Vec<Vec<u8>>, (Name, u32)>;
 
-    /// The order by its definition (RFC 4034 §6.1): labels from the root as octet strings.
+    /// The order by its definition (RFC 4034 §6.1).
     fn order_key(name: &Name) -> Vec<Vec<u8>> {
-        let w = name.as_wire();
-        let mut labels: Vec<Vec<u8>> = crate::name::suffixes(w)
-            .filter(|&o| w[o] != 0)
-            .map(|o| w[o + 1..o + 1 + w[o] as usize].to_vec())
-            .collect();
-        labels.reverse();
-        labels
+        crate::name::canonical_labels(name.as_wire())
     }
 
     struct Rng(u64);
