@@ -8,7 +8,7 @@ use crate::auth::{visible_zone, Caller};
 use crate::content::shown;
 use crate::envelope::code;
 use crate::{ApiError, ApiState};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tandem_store::{now, JournalWrite, RecordChange, RecordRow, ZoneKind, ZoneRow};
 use tandem_zone::record::rtype;
@@ -121,32 +121,40 @@ pub(crate) fn editable(
     Ok((served, version))
 }
 
-/// Answers whether a version holds an exact RR (owner, type, RDATA), indexing each RRset it
-/// is asked about once: checking k records against a set of n costs O(n + k), not O(n·k).
+/// Answers whether a version holds an exact RR (owner, type, RDATA). A small RRset is scanned;
+/// a large one is indexed the first time it is asked about, so checking k records against a
+/// set of n costs O(n + k), not O(n·k), and checking a million records at a million owners
+/// allocates nothing.
 pub(crate) struct RrLookup<'a> {
     version: &'a ZoneVersion,
-    sets: HashMap<(Name, u16), HashSet<bytes::Bytes>>,
+    large: foldhash::HashMap<(Name, u16), foldhash::HashSet<bytes::Bytes>>,
 }
+
+/// Sets up to this size are scanned rather than indexed.
+const SCAN_MAX: usize = 16;
 
 impl<'a> RrLookup<'a> {
     pub(crate) fn new(version: &'a ZoneVersion) -> Self {
         RrLookup {
             version,
-            sets: HashMap::new(),
+            large: Default::default(),
         }
     }
 
     pub(crate) fn has(&mut self, r: &Record) -> bool {
-        let version = self.version;
-        self.sets
+        let Some(set) = self
+            .version
+            .node(r.owner.as_wire())
+            .and_then(|n| n.rrset(r.rtype))
+        else {
+            return false;
+        };
+        if set.len() <= SCAN_MAX {
+            return set.rdatas().any(|rd| rd == r.rdata.as_ref());
+        }
+        self.large
             .entry((r.owner.clone(), r.rtype))
-            .or_insert_with(|| {
-                version
-                    .node(r.owner.as_wire())
-                    .and_then(|n| n.rrset(r.rtype))
-                    .map(|s| s.rdatas().map(bytes::Bytes::copy_from_slice).collect())
-                    .unwrap_or_default()
-            })
+            .or_insert_with(|| set.rdatas().map(bytes::Bytes::copy_from_slice).collect())
             .contains(&r.rdata)
     }
 }
@@ -270,8 +278,8 @@ fn key(r: &Record) -> (&Name, u16, &bytes::Bytes) {
 }
 
 fn check_duplicates(version: &ZoneVersion, diff: &ZoneDiff) -> Result<(), ApiError> {
-    let removed: HashSet<_> = diff.removed.iter().map(key).collect();
-    let mut added = HashSet::new();
+    let removed: foldhash::HashSet<_> = diff.removed.iter().map(key).collect();
+    let mut added = foldhash::HashSet::default();
     let mut existing = RrLookup::new(version);
     for r in diff.added.iter().filter(|r| r.rtype != rtype::SOA) {
         let k = key(r);

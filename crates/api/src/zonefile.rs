@@ -3,7 +3,7 @@
 //! and `GET .../dns_records/export`, whose output imports back to the same records.
 
 use crate::auth::{visible_zone, Caller};
-use crate::change::{apex_of, commit, editable, new_row, Edit, RrLookup};
+use crate::change::{apex_of, commit, editable, Edit, RrLookup};
 use crate::content::{AUTO_TTL, MIN_TTL};
 use crate::envelope::{body_error, ok, ApiPath, ApiQuery, Envelope};
 use crate::{ApiError, ApiState};
@@ -13,8 +13,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use tandem_store::{now, ZoneRow};
+use tandem_store::{now, RecordRow, ZoneRow};
 use tandem_zone::record::{rtype, rtype_name};
 use tandem_zone::text::{parse_zonefile, record_to_line, ParsedLine};
 use tandem_zone::{Name, Record, Soa, ZoneVersion};
@@ -111,7 +110,8 @@ fn import_text(
     let apex = apex_of(zone)?;
     let parsed =
         parse_zonefile(text, &apex, AUTO_TTL).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let file = check_lines(&apex, &parsed)?;
+    let total_records_parsed = parsed.len() as u64;
+    let file = check_lines(&apex, parsed)?;
     let mut edit = Edit::default();
     if let Some(soa) = &file.soa {
         let mut row = state
@@ -124,7 +124,7 @@ fn import_text(
     }
     let mut wanted = file.records;
     if replace {
-        let index: HashMap<(Name, u16, Bytes), usize> = wanted
+        let index: foldhash::HashMap<(Name, u16, Bytes), usize> = wanted
             .iter()
             .enumerate()
             .map(|(i, r)| ((r.owner.clone(), r.rtype, r.rdata.clone()), i))
@@ -157,10 +157,14 @@ fn import_text(
         let mut existing = RrLookup::new(&version);
         wanted.retain(|r| !existing.has(r));
     }
-    edit.inserts = wanted.into_iter().map(|r| new_row(&zone.id, r)).collect();
+    let at = now();
+    edit.inserts = wanted
+        .into_iter()
+        .map(|r| RecordRow::new(&zone.id, r, at))
+        .collect();
     let result = ImportResult {
         recs_added: edit.inserts.len() as u64,
-        total_records_parsed: parsed.len() as u64,
+        total_records_parsed,
     };
     commit(state, zone, edit)?;
     Ok(result)
@@ -174,11 +178,11 @@ struct FileRecords {
 
 /// Checks what the zone rules say about single lines, naming the line; the rules about the
 /// zone as a whole are checked when the next version is built.
-fn check_lines(apex: &Name, parsed: &[ParsedLine]) -> Result<FileRecords, ApiError> {
+fn check_lines(apex: &Name, parsed: Vec<ParsedLine>) -> Result<FileRecords, ApiError> {
     let mut soa = None;
-    let mut seen = std::collections::HashSet::new();
-    let mut records = Vec::with_capacity(parsed.len());
-    for ParsedLine { line, record: r } in parsed {
+    let mut seen = foldhash::HashSet::default();
+    let mut keep = vec![false; parsed.len()];
+    for (i, ParsedLine { line, record: r }) in parsed.iter().enumerate() {
         let bad = |m: String| ApiError::bad_request(format!("line {line}: {m}"));
         if !r.owner.ends_with(apex) {
             return Err(bad(format!(
@@ -212,10 +216,16 @@ fn check_lines(apex: &Name, parsed: &[ParsedLine]) -> Result<FileRecords, ApiErr
                 return Err(bad("a second SOA record (a zone has exactly one)".into()));
             }
             soa = Some(r.clone());
-        } else if seen.insert((&r.owner, r.rtype, &r.rdata)) {
-            records.push(r.clone());
+        } else {
+            keep[i] = seen.insert((&r.owner, r.rtype, &r.rdata));
         }
     }
+    drop(seen);
+    let records = parsed
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(p, keep)| keep.then_some(p.record))
+        .collect();
     Ok(FileRecords { soa, records })
 }
 

@@ -214,7 +214,7 @@ pub fn new_id() -> String {
 
 /// The current time, at the microsecond precision the store keeps.
 pub fn now() -> DateTime<Utc> {
-    parse_time(&format_time(Utc::now())).unwrap_or_else(Utc::now)
+    chrono::SubsecRound::trunc_subsecs(Utc::now(), 6)
 }
 
 /// RFC 3339 in UTC with microseconds (`2025-01-02T03:04:05.123456Z`), as stored and shown.
@@ -249,6 +249,15 @@ fn time_column(table: &'static str, id: &str, text: &str) -> Result<DateTime<Utc
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn now_is_exactly_what_the_store_keeps_and_reads_back() {
+        for _ in 0..1000 {
+            let t = now();
+            assert_eq!(parse_time(&format_time(t)), Some(t));
+            assert_eq!(t.timestamp_subsec_nanos() % 1000, 0);
+        }
+    }
 
     #[cfg(unix)]
     #[test]

@@ -28,7 +28,22 @@ const RECORD_FROM: &str = "records r LEFT JOIN record_meta m ON m.record_id = r.
 const SOA_WHERE: &str = "WHERE r.zone_id = ?1 AND r.name = (SELECT name FROM zones WHERE id = ?1) \
      AND r.type = ?2 LIMIT 1";
 
-/// Inserts one record row of zone `zone_id`, with its metadata.
+/// Adds `delta` to the record count of zone `zone_id` (schema V6, V9): every transaction that
+/// inserts or deletes records of a zone calls this once before it commits.
+pub(crate) fn count_records(
+    conn: &Connection,
+    zone_id: &str,
+    delta: i64,
+) -> Result<(), StoreError> {
+    if delta != 0 {
+        conn.prepare_cached("UPDATE zones SET record_count = record_count + ?2 WHERE id = ?1")?
+            .execute(params![zone_id, delta])?;
+    }
+    Ok(())
+}
+
+/// Inserts one record row of zone `zone_id`, with its metadata; the caller counts it
+/// ([`count_records`]).
 pub(crate) fn insert_record(
     conn: &Connection,
     zone_id: &str,
@@ -482,6 +497,11 @@ impl Store {
         for rec in &change.inserts {
             insert_record(&tx, &change.zone_id, rec)?;
         }
+        count_records(
+            &tx,
+            &change.zone_id,
+            change.inserts.len() as i64 - change.deletes.len() as i64,
+        )?;
         let n = tx.execute(
             "UPDATE zones SET serial = ?2, modified = ?3 WHERE id = ?1",
             params![change.zone_id, change.serial as i64, format_time(now())],

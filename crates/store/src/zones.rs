@@ -1,6 +1,6 @@
 //! Zones: creation together with their first records, lookup, listing and deletion.
 
-use crate::records::insert_record;
+use crate::records::{count_records, insert_record};
 use crate::{
     format_time, time_column, Page, RecordRow, Store, StoreError, ZoneFilter, ZoneKind, ZoneOrder,
     ZoneRow,
@@ -107,6 +107,7 @@ impl Store {
         for rec in records {
             insert_record(&tx, &zone.id, rec)?;
         }
+        count_records(&tx, &zone.id, records.len() as i64)?;
         tx.commit()?;
         Ok(())
     }

@@ -2,6 +2,7 @@
 //! unchanged parts, the differences between versions, serial arithmetic (RFC 1982) and the
 //! zone-file presentation form (RFC 1035 §5).
 
+mod build;
 pub mod diff;
 pub mod name;
 mod nodes;

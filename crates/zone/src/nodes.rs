@@ -99,6 +99,19 @@ impl NodeMap {
         self.len
     }
 
+    /// A map of entries already in canonical order, each name once.
+    pub(crate) fn from_sorted(entries: Vec<(Name, Arc<Node>)>) -> NodeMap {
+        debug_assert!(entries
+            .windows(2)
+            .all(|w| canonical_cmp(w[0].0.as_wire(), w[1].0.as_wire()) == Ordering::Less));
+        NodeMap {
+            len: entries.len(),
+            base: Arc::new(Base::new(entries)),
+            overlay: Overlay::default(),
+            staged: Staged::default(),
+        }
+    }
+
     /// The node of a lowercase wire-form name.
     pub(crate) fn get(&self, name: &[u8]) -> Option<&Arc<Node>> {
         if !self.staged.is_empty() {
@@ -197,7 +210,7 @@ impl NodeMap {
 
 /// Sorts `items` by the canonical order of their names, computing each name's sort key once
 /// into one shared buffer.
-fn sort_canonical<T>(items: &mut Vec<T>, name: impl Fn(&T) -> &Name) {
+pub(crate) fn sort_canonical<T>(items: &mut Vec<T>, name: impl Fn(&T) -> &Name) {
     if items.len() < 2 {
         return;
     }

@@ -80,7 +80,7 @@ impl RrSet {
         self.len == 0
     }
     /// RDATA of each member, in order.
-    pub fn rdatas(&self) -> impl Iterator<Item = &[u8]> {
+    pub fn rdatas(&self) -> impl Iterator<Item = &[u8]> + Clone {
         self.entries().map(|e| &e[10..])
     }
     /// Each member's RDATA with its own TTL, in order.
@@ -95,7 +95,7 @@ impl RrSet {
         &self.data[..self.sig_at as usize]
     }
     /// Each member's RR body (TYPE, CLASS, TTL, RDLENGTH, RDATA) on its own.
-    pub fn entries(&self) -> impl Iterator<Item = &[u8]> {
+    pub fn entries(&self) -> impl Iterator<Item = &[u8]> + Clone {
         bodies(self.wire())
     }
     /// Concatenated RRSIG RR bodies covering this RRset, and how many there are.
@@ -104,18 +104,26 @@ impl RrSet {
     }
 
     fn new(rtype: u16, rrs: &[(Bytes, u32)]) -> Self {
-        let ttl = rrs.iter().map(|(_, t)| *t).min().unwrap_or(0);
-        let ttls = rrs
-            .iter()
-            .any(|(_, t)| *t != ttl)
-            .then(|| rrs.iter().map(|(_, t)| *t).collect());
-        let mut data = Vec::with_capacity(rrs.iter().map(|(rd, _)| 10 + rd.len()).sum());
-        render(&mut data, rtype, ttl, rrs.iter().map(|(rd, _)| rd.as_ref()));
+        Self::from_members(rtype, rrs.iter().map(|(rd, ttl)| (rd.as_ref(), *ttl)))
+    }
+
+    /// A set of the given members (RDATA and TTL), in order, without RRSIGs.
+    pub(crate) fn from_members<'a>(
+        rtype: u16,
+        members: impl Iterator<Item = (&'a [u8], u32)> + Clone,
+    ) -> Self {
+        let ttl = members.clone().map(|(_, t)| t).min().unwrap_or(0);
+        let ttls = members
+            .clone()
+            .any(|(_, t)| t != ttl)
+            .then(|| members.clone().map(|(_, t)| t).collect());
+        let mut data = Vec::with_capacity(members.clone().map(|(rd, _)| 10 + rd.len()).sum());
+        render(&mut data, rtype, ttl, members.clone().map(|(rd, _)| rd));
         RrSet {
             rtype,
             sig_count: 0,
             ttl,
-            len: rrs.len() as u32,
+            len: members.count() as u32,
             sig_at: data.len() as u32,
             data: data.into_boxed_slice(),
             ttls,
@@ -144,7 +152,7 @@ impl RrSet {
 }
 
 /// The RR bodies in a run of concatenated ones.
-fn bodies(w: &[u8]) -> impl Iterator<Item = &[u8]> {
+fn bodies(w: &[u8]) -> impl Iterator<Item = &[u8]> + Clone {
     let mut pos = 0;
     std::iter::from_fn(move || {
         let rdlen = u16::from_be_bytes([*w.get(pos + 8)?, *w.get(pos + 9)?]) as usize;
@@ -194,18 +202,27 @@ impl Node {
 
     /// Builds a node from its RRs, grouping by type and attaching RRSIGs to what they cover.
     fn from_rrs(rrs: &BTreeMap<u16, Vec<(Bytes, u32)>>, children: u32) -> Node {
-        let mut rrsets: Vec<RrSet> = rrs
+        let rrsets: Vec<RrSet> = rrs
             .iter()
             .filter(|(_, v)| !v.is_empty())
             .map(|(t, v)| RrSet::new(*t, v))
             .collect();
-        if let Some(sigs) = rrs.get(&rtype::RRSIG).filter(|v| !v.is_empty()) {
-            let sig_ttl = sigs.iter().map(|(_, t)| *t).min().unwrap_or(0);
+        Node::new(rrsets, children)
+    }
+
+    /// A node of RRsets sorted by type, each without RRSIGs yet: the bodies of the RRSIGs at
+    /// the node are attached to the set of the type each covers (RFC 4035 §3.1.1), and keep
+    /// their own set too.
+    pub(crate) fn new(mut rrsets: Vec<RrSet>, children: u32) -> Node {
+        debug_assert!(rrsets.windows(2).all(|w| w[0].rtype < w[1].rtype));
+        if let Ok(at) = rrsets.binary_search_by_key(&rtype::RRSIG, |s| s.rtype) {
+            let sigs = rrsets[at].clone();
+            // The lowest TTL of the RRSIGs, as for any set (RFC 2181 §5.2).
+            let sig_ttl = sigs.ttl;
             for set in rrsets.iter_mut().filter(|s| s.rtype != rtype::RRSIG) {
                 let t = set.rtype;
                 let covering = sigs
-                    .iter()
-                    .map(|(rd, _)| rd.as_ref())
+                    .rdatas()
                     .filter(move |rd| rd.len() >= 2 && u16::from_be_bytes([rd[0], rd[1]]) == t);
                 set.attach_sigs(sig_ttl, covering);
             }
@@ -259,8 +276,39 @@ impl std::fmt::Debug for ZoneVersion {
 }
 
 impl ZoneVersion {
-    /// Builds a version from a complete set of records, checking the zone rules.
+    /// Builds a version from a complete set of records, checking the zone rules: in one sort
+    /// and one pass, straight into a base in canonical order ([`crate::build`]). A record given
+    /// twice is kept once, with the TTL of its last copy, as a change adding both would.
     pub fn build(apex: Name, records: impl IntoIterator<Item = Record>) -> Result<Self, ZoneError> {
+        crate::build::build(apex, records.into_iter().collect())
+    }
+
+    /// A version of the given nodes, once its apex passes the checks.
+    pub(crate) fn from_nodes(
+        apex: Name,
+        nodes: NodeMap,
+        record_count: usize,
+        cuts: usize,
+    ) -> Result<Self, ZoneError> {
+        let mut v = ZoneVersion {
+            apex,
+            serial: 0,
+            nodes,
+            record_count,
+            cuts,
+            negative_ttl: 0,
+        };
+        v.check_apex()?;
+        Ok(v)
+    }
+
+    /// Builds a version as a change from the empty zone would (what [`ZoneVersion::build`]
+    /// must agree with; for its tests).
+    #[cfg(test)]
+    pub(crate) fn build_by_change(
+        apex: Name,
+        records: impl IntoIterator<Item = Record>,
+    ) -> Result<Self, ZoneError> {
         let empty = ZoneVersion {
             apex,
             serial: 0,
@@ -343,6 +391,9 @@ impl ZoneVersion {
     /// Applies a change and returns the next version; `self` is untouched. Costs time in
     /// proportion to the change (and the sizes of the touched nodes), not to the zone.
     pub fn apply(&self, diff: &ZoneDiff) -> Result<ZoneVersion, ZoneError> {
+        if crate::build::worth_rebuilding(self.record_count, diff) {
+            return crate::build::rebuild(self, diff);
+        }
         self.apply_all(std::iter::once(diff))
     }
 
@@ -384,12 +435,7 @@ impl ZoneVersion {
         removed: &[&Record],
         added: &[&Record],
     ) -> Result<(), ZoneError> {
-        if !owner.ends_with(&self.apex) {
-            return Err(ZoneError::OutOfZone {
-                owner: owner.to_fqdn(),
-                apex: self.apex.to_fqdn(),
-            });
-        }
+        check_in_zone(owner, &self.apex)?;
         let old = self.nodes.get(owner.as_wire()).cloned();
         let children = old.as_ref().map_or(0, |n| n.children);
         let mut rrs = old.as_ref().map(|n| n.to_rrs()).unwrap_or_default();
@@ -409,18 +455,7 @@ impl ZoneVersion {
             }
         }
         for r in added {
-            check_storable(r.rtype)?;
-            // Every path into a version passes here (API, import, batch, transfer in, load),
-            // so no record malformed for its type is ever served or transferred.
-            crate::rdata::check(r.rtype, &r.rdata).map_err(|reason| ZoneError::BadRdata {
-                owner: owner.to_fqdn(),
-                reason,
-            })?;
-            if r.rtype == rtype::SOA && *owner != self.apex {
-                return Err(ZoneError::SoaNotAtApex {
-                    owner: owner.to_fqdn(),
-                });
-            }
+            check_added(r, &self.apex)?;
             work.entry(r.rtype)
                 .or_insert_with(|| SetEdit::new(rrs.remove(&r.rtype).unwrap_or_default()))
                 .add(&r.rdata, r.ttl);
@@ -429,7 +464,7 @@ impl ZoneVersion {
             rrs.insert(t, set.finish());
         }
         rrs.retain(|_, v| !v.is_empty());
-        check_cname(owner, &rrs)?;
+        check_cname(owner, rrs.iter().map(|(t, v)| (*t, v.len())))?;
         let after: usize = rrs.values().map(Vec::len).sum();
         self.record_count = self.record_count + after - before;
         let cut_after = self.is_cut(owner, &rrs);
@@ -582,6 +617,34 @@ impl SetEdit {
     }
 }
 
+pub(crate) fn check_in_zone(owner: &Name, apex: &Name) -> Result<(), ZoneError> {
+    if !owner.ends_with(apex) {
+        return Err(ZoneError::OutOfZone {
+            owner: owner.to_fqdn(),
+            apex: apex.to_fqdn(),
+        });
+    }
+    Ok(())
+}
+
+/// The checks of a record entering a version of the zone at `apex`. Every path into a version
+/// passes here (API, import, batch, transfer in, load), so no record malformed for its type is
+/// ever served or transferred.
+pub(crate) fn check_added(r: &Record, apex: &Name) -> Result<(), ZoneError> {
+    check_in_zone(&r.owner, apex)?;
+    check_storable(r.rtype)?;
+    crate::rdata::check(r.rtype, &r.rdata).map_err(|reason| ZoneError::BadRdata {
+        owner: r.owner.to_fqdn(),
+        reason,
+    })?;
+    if r.rtype == rtype::SOA && r.owner != *apex {
+        return Err(ZoneError::SoaNotAtApex {
+            owner: r.owner.to_fqdn(),
+        });
+    }
+    Ok(())
+}
+
 /// Meta and query-only types never live in zone data (RFC 6895 §3.1).
 fn check_storable(t: u16) -> Result<(), ZoneError> {
     if t == 0 || t == rtype::OPT || (128..=255).contains(&t) {
@@ -594,18 +657,21 @@ fn check_storable(t: u16) -> Result<(), ZoneError> {
 
 /// RFC 1034 §3.6.2 and RFC 2181 §10.1: a CNAME stands alone, except for the DNSSEC records
 /// that must accompany it (RFC 4035 §2.5).
-fn check_cname(owner: &Name, rrs: &BTreeMap<u16, Vec<(Bytes, u32)>>) -> Result<(), ZoneError> {
-    let Some(c) = rrs.get(&rtype::CNAME) else {
+/// `sets` gives each RRset at the owner as its type and member count.
+pub(crate) fn check_cname(
+    owner: &Name,
+    sets: impl Iterator<Item = (u16, usize)> + Clone,
+) -> Result<(), ZoneError> {
+    let Some((_, count)) = sets.clone().find(|(t, _)| *t == rtype::CNAME) else {
         return Ok(());
     };
-    if c.len() > 1 {
+    if count > 1 {
         return Err(ZoneError::MultipleCname {
             owner: owner.to_fqdn(),
         });
     }
-    let other = rrs
-        .keys()
-        .any(|&t| t != rtype::CNAME && t != rtype::RRSIG && t != rtype::NSEC);
+    let mut other = sets.map(|(t, _)| t);
+    let other = other.any(|t| t != rtype::CNAME && t != rtype::RRSIG && t != rtype::NSEC);
     if other {
         return Err(ZoneError::CnameAndOther {
             owner: owner.to_fqdn(),

@@ -2,8 +2,11 @@
 //! where the marker says one was, SQLite's quick_check, and record counts kept per zone.
 
 use crate::records::tests::{row, zone};
-use crate::{RecordChange, Store, StoreError, DB_FILE, MARKER_FILE};
+use crate::{
+    now, RecordChange, Store, StoreError, TransferContents, TransferWrite, DB_FILE, MARKER_FILE,
+};
 use tandem_zone::record::rtype;
+use tandem_zone::ZoneDiff;
 
 #[test]
 fn a_second_open_of_one_data_dir_is_refused_until_the_first_closes() {
@@ -132,4 +135,99 @@ fn record_counts_follow_every_write() {
     assert_eq!(store.zone_records(&z.id).unwrap().len(), 2);
     store.delete_zone(&other.id).unwrap();
     assert!(!store.record_counts().unwrap().contains_key(&other.id));
+
+    // Transfers in: a whole zone replaces the rows; differences remove, add, and only retime
+    // a record the zone has already.
+    let rec = |name: &str, last: u8| row(&z.id, name, rtype::A, &[192, 0, 2, last]).record;
+    let transfer = |contents| TransferWrite {
+        zone_id: &z.id,
+        peer_id: "p",
+        kind: "AXFR",
+        serial: 3,
+        contents,
+        journal: Vec::new(),
+        at: now(),
+    };
+    let full = [
+        rec("a.example.com", 1),
+        rec("b.example.com", 2),
+        rec("c.example.com", 3),
+    ];
+    store
+        .apply_transfer(&transfer(TransferContents::Full(&full)))
+        .unwrap();
+    assert_eq!(store.record_counts().unwrap()[&z.id], 3);
+    let diff = ZoneDiff {
+        removed: vec![rec("a.example.com", 1), rec("b.example.com", 2)],
+        added: vec![rec("c.example.com", 3), rec("d.example.com", 4)],
+    };
+    store
+        .apply_transfer(&transfer(TransferContents::Diffs(std::slice::from_ref(
+            &diff,
+        ))))
+        .unwrap();
+    assert_eq!(store.record_counts().unwrap()[&z.id], 2);
+    assert_eq!(store.zone_records(&z.id).unwrap().len(), 2);
+    // A difference that fails writes nothing, the count included.
+    let bad = ZoneDiff {
+        removed: vec![rec("a.example.com", 1)],
+        added: vec![rec("e.example.com", 5)],
+    };
+    assert!(store
+        .apply_transfer(&transfer(TransferContents::Diffs(std::slice::from_ref(
+            &bad
+        ))))
+        .is_err());
+    assert_eq!(store.record_counts().unwrap()[&z.id], 2);
+}
+
+#[test]
+fn a_store_counting_by_trigger_is_migrated_to_counting_per_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let z = {
+        let store = Store::open(dir.path()).unwrap();
+        zone(&store, "example.com")
+    };
+    {
+        // Back to schema 8: the triggers of V6 in place.
+        let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+        conn.execute_batch(
+            "CREATE TRIGGER records_counted_in AFTER INSERT ON records BEGIN
+                 UPDATE zones SET record_count = record_count + 1 WHERE id = NEW.zone_id;
+             END;
+             CREATE TRIGGER records_counted_out AFTER DELETE ON records BEGIN
+                 UPDATE zones SET record_count = record_count - 1 WHERE id = OLD.zone_id;
+             END;
+             CREATE TRIGGER records_counted_moved AFTER UPDATE OF zone_id ON records BEGIN
+                 SELECT 1;
+             END;
+             PRAGMA user_version = 8;",
+        )
+        .unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    let triggers: i64 = store
+        .read_conn()
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(triggers, 0);
+    store
+        .apply_record_change(&RecordChange {
+            journal: None,
+            zone_id: z.id.clone(),
+            serial: 2,
+            deletes: vec![],
+            updates: vec![],
+            inserts: vec![row(&z.id, "a.example.com", rtype::A, &[192, 0, 2, 1])],
+        })
+        .unwrap();
+    assert_eq!(
+        store.record_counts().unwrap()[&z.id],
+        2,
+        "counted once, not twice"
+    );
 }

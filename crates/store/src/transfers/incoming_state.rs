@@ -4,7 +4,7 @@
 
 use super::status::peer_status_rows;
 use crate::journal::{self, JournalWrite};
-use crate::records::insert_record;
+use crate::records::{count_records, insert_record};
 use crate::{format_time, opt_time_column, RecordRow, Store, StoreError};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Transaction};
@@ -76,13 +76,15 @@ pub struct SecondaryTimers {
 }
 
 /// Applies one IXFR difference to the rows: each removed RR must exist (owner, type and
-/// RDATA; RFC 1995 §4), an added RR that exists already only changes its TTL.
+/// RDATA; RFC 1995 §4), an added RR that exists already only changes its TTL. Returns by how
+/// much the zone's record count changed.
 fn apply_diff(
     tx: &Transaction<'_>,
     zone_id: &str,
     diff: &ZoneDiff,
     at: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<i64, StoreError> {
+    let mut delta = -(diff.removed.len() as i64);
     let mut delete = tx.prepare_cached(
         "DELETE FROM records WHERE id =
            (SELECT id FROM records WHERE zone_id = ?1 AND name = ?2 AND type = ?3 AND rdata = ?4
@@ -120,9 +122,10 @@ fn apply_diff(
         ])?;
         if n == 0 {
             insert_record(tx, zone_id, &RecordRow::new(zone_id, r.clone(), at))?;
+            delta += 1;
         }
     }
-    Ok(())
+    Ok(delta)
 }
 
 fn upsert_peer(
@@ -151,15 +154,18 @@ impl Store {
         let tx = conn.transaction()?;
         match &w.contents {
             TransferContents::Full(records) => {
-                tx.execute("DELETE FROM records WHERE zone_id = ?1", [w.zone_id])?;
+                let gone = tx.execute("DELETE FROM records WHERE zone_id = ?1", [w.zone_id])?;
                 for r in records.iter() {
                     insert_record(&tx, w.zone_id, &RecordRow::new(w.zone_id, r.clone(), w.at))?;
                 }
+                count_records(&tx, w.zone_id, records.len() as i64 - gone as i64)?;
             }
             TransferContents::Diffs(diffs) => {
+                let mut delta = 0;
                 for d in diffs.iter() {
-                    apply_diff(&tx, w.zone_id, d, w.at)?;
+                    delta += apply_diff(&tx, w.zone_id, d, w.at)?;
                 }
+                count_records(&tx, w.zone_id, delta)?;
             }
         }
         let at = format_time(w.at);
