@@ -182,11 +182,15 @@ fn raw_record(row: &Row<'_>) -> rusqlite::Result<RawRecord> {
 }
 
 fn owner_from_wire(id: &str, wire: &[u8]) -> Result<Name, StoreError> {
-    Name::from_wire(wire).map_err(|e| StoreError::Corrupt {
+    Name::from_wire(wire).map_err(|e| bad_owner(id.to_string(), e))
+}
+
+fn bad_owner(id: String, e: tandem_zone::name::NameError) -> StoreError {
+    StoreError::Corrupt {
         table: "records",
-        id: id.to_string(),
+        id,
         detail: format!("bad owner name: {e}"),
-    })
+    }
 }
 
 fn record_from_raw(raw: RawRecord) -> Result<RecordRow, StoreError> {
@@ -386,11 +390,21 @@ impl Store {
     /// Every record of a zone as served, straight from the stored wire form (no text parsing),
     /// ready for `ZoneVersion::build`.
     pub fn zone_records(&self, zone_id: &str) -> Result<Vec<Record>, StoreError> {
-        Ok(self
-            .record_keys(zone_id)?
-            .into_iter()
-            .map(|(_, r)| r)
-            .collect())
+        let conn = self.read_conn();
+        let mut stmt =
+            conn.prepare("SELECT owner, type, ttl, rdata, rowid FROM records WHERE zone_id = ?1")?;
+        let mut rows = stmt.query([zone_id])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let owner = Name::from_wire(row.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?);
+            // The row's id is read only to name a bad one.
+            let owner =
+                owner.map_err(|e| bad_owner(format!("rowid {:?}", row.get::<_, i64>(4)), e))?;
+            let rdata = row.get_ref(3)?.as_blob().map_err(rusqlite::Error::from)?;
+            let rdata = Bytes::copy_from_slice(rdata);
+            out.push(Record::new(owner, row.get(1)?, row.get(2)?, rdata));
+        }
+        Ok(out)
     }
 
     /// Every record of a zone with its row id (to match a whole new zone against the old one).
