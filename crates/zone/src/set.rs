@@ -59,6 +59,13 @@ impl ServedZone {
         self.set_serving(Serving::Active);
     }
 
+    /// Puts back a version and serving state taken earlier (`current()` and `serving()`):
+    /// what a writer does when a version it published could not be made durable.
+    pub fn restore(&self, version: Option<Arc<ZoneVersion>>, serving: Serving) {
+        self.current.store(version);
+        self.set_serving(serving);
+    }
+
     pub fn serving(&self) -> Serving {
         match self.serving.load(Ordering::Acquire) {
             0 => Serving::Active,

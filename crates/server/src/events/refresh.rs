@@ -509,15 +509,13 @@ fn attempt(primary: &Primary, transfer: Option<Kind>, result: Result<u32, String
     }
 }
 
-/// A checked transfer turned into what the store writes.
-enum Received {
-    /// The whole zone, and its difference from the version it replaces (none for the first).
-    Full(Vec<Record>, Vec<ZoneDiff>),
-    /// IXFR differences, applied in order.
-    Diffs(Vec<ZoneDiff>),
-}
-
 /// See [`Secondary::apply`]. An IXFR that does not apply to our version asks for AXFR.
+///
+/// The new version is served as soon as it is built, before it is durable, as Knot serves a
+/// transferred zone before its journal is flushed: a crash before the store's transaction
+/// commits restarts on the previous serial, and the zone is simply transferred again. A
+/// commit that fails puts the previous version (and serving state) back, so a failed
+/// transfer keeps the old zone.
 fn apply_blocking(
     served: &ServedZone,
     control: &dyn SecondaryControl,
@@ -528,7 +526,7 @@ fn apply_blocking(
     let apex = served.apex();
     let current = served.current();
     let started = std::time::Instant::now();
-    let (kind, serial, next, received) = match answer {
+    let (kind, serial, next, full, diffs) = match answer {
         Transferred::UpToDate { .. } => return Ok(None),
         Transferred::Full { serial, records } => {
             if let Some(cur) = &current {
@@ -544,14 +542,7 @@ fn apply_blocking(
             }
             let next = ZoneVersion::build(apex.clone(), records.iter().cloned())
                 .map_err(|e| (false, format!("the transferred zone is broken: {e}")))?;
-            let journal = match &current {
-                Some(cur) => {
-                    let old: Vec<Record> = cur.records().collect();
-                    vec![ZoneDiff::between(&old, &records)]
-                }
-                None => Vec::new(),
-            };
-            (Kind::Axfr, serial, next, Received::Full(records, journal))
+            (Kind::Axfr, serial, next, Some(records), Vec::new())
         }
         Transferred::Incremental { serial, diffs } => {
             let next = current
@@ -559,30 +550,42 @@ fn apply_blocking(
                 .ok_or((true, "IXFR answer for a zone we do not have".to_string()))?
                 .apply_all(&diffs)
                 .map_err(|e| (true, format!("the IXFR does not apply: {e}")))?;
-            (Kind::Ixfr, serial, next, Received::Diffs(diffs))
+            (Kind::Ixfr, serial, next, None, diffs)
         }
     };
-    // An IXFR's differences are both the change and its journal entries.
-    let (change, journal) = match &received {
-        Received::Full(records, journal) => (Change::Full(records), journal.as_slice()),
-        Received::Diffs(diffs) => (Change::Diffs(diffs), diffs.as_slice()),
-    };
-    let built = std::time::Instant::now();
-    control
-        .commit(
-            apex,
-            &Commit {
-                peer_id,
-                kind,
-                serial,
-                change,
-                journal,
-                record_count: next.record_count(),
-            },
-        )
-        .map_err(|e| (false, format!("cannot store the transfer: {e}")))?;
     let records = next.record_count();
+    let previous = (current.clone(), served.serving());
     served.publish(Arc::new(next));
+    let built = std::time::Instant::now();
+    // What the store writes: an AXFR's records and, for our own secondaries' IXFR, its
+    // difference from the version it replaces (none for the first); an IXFR's differences
+    // are both the change and its journal entries.
+    let axfr_journal = match (&full, &current) {
+        (Some(records), Some(cur)) => {
+            let old: Vec<Record> = cur.records().collect();
+            vec![ZoneDiff::between(&old, records)]
+        }
+        _ => Vec::new(),
+    };
+    let (change, journal) = match &full {
+        Some(records) => (Change::Full(records), &axfr_journal[..]),
+        None => (Change::Diffs(&diffs), &diffs[..]),
+    };
+    let stored = control.commit(
+        apex,
+        &Commit {
+            peer_id,
+            kind,
+            serial,
+            change,
+            journal,
+            record_count: records,
+        },
+    );
+    if let Err(e) = stored {
+        served.restore(previous.0, previous.1);
+        return Err((false, format!("cannot store the transfer: {e}")));
+    }
     tracing::info!(
         zone = %apex,
         kind = kind.as_str(),
@@ -605,11 +608,86 @@ impl crate::notify_in::NotifyReceiver for Secondary {
 
 #[cfg(test)]
 mod tests {
-    use super::retry_delay;
-    use std::time::Duration;
+    use super::*;
+
+    /// A store whose commit reports the serial served while it writes, then fails or not.
+    struct Store {
+        served: Arc<ServedZone>,
+        seen: Mutex<Vec<u32>>,
+        fail: bool,
+    }
+
+    impl SecondaryControl for Store {
+        fn incoming(&self, _: &Name) -> Result<Incoming, String> {
+            Err("not used".into())
+        }
+        fn commit(&self, _: &Name, _: &Commit<'_>) -> Result<(), String> {
+            let serving = self.served.current().map(|v| v.serial());
+            self.seen.lock().unwrap().push(serving.unwrap_or(0));
+            if self.fail {
+                Err("disk full".into())
+            } else {
+                Ok(())
+            }
+        }
+        fn record(&self, _: &Name, _: &Outcome) {}
+        fn expired(&self, _: &Name) {}
+        fn authorize_notify(&self, _: &Name, _: IpAddr, _: Option<&Name>) -> Result<(), Refusal> {
+            Ok(())
+        }
+        fn resume(&self) -> Vec<Resume> {
+            Vec::new()
+        }
+    }
+
+    fn records(serial: u32) -> Vec<Record> {
+        let apex = Name::parse("example.com").unwrap();
+        let text = format!(
+            "@ SOA ns1 hostmaster {serial} 7200 3600 1209600 300\n@ NS ns1\nns1 A 192.0.2.{serial}\n"
+        );
+        tandem_zone::text::parse_zonefile(&text, &apex, 300)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.record)
+            .collect()
+    }
+
+    fn transfer(store: &Store, serial: u32) -> Result<Option<(Kind, u32)>, (bool, String)> {
+        let answer = Transferred::Full {
+            serial,
+            records: records(serial),
+        };
+        apply_blocking(&store.served, store, "p", false, answer)
+    }
+
+    #[test]
+    fn a_transfer_is_served_while_it_is_stored_and_withdrawn_when_storing_fails() {
+        let set = ZoneSet::new();
+        let apex = Name::parse("example.com").unwrap();
+        let mut store = Store {
+            served: set.insert(apex, None),
+            seen: Mutex::new(Vec::new()),
+            fail: true,
+        };
+        // The first transfer fails to store: the zone has no data again, and is still pending.
+        store.served.set_serving(tandem_zone::set::Serving::Pending);
+        assert!(transfer(&store, 1).is_err());
+        assert!(store.served.current().is_none());
+        assert_eq!(store.served.serving(), tandem_zone::set::Serving::Pending);
+        // Then it stores; the next one fails and the zone is back at serial 2.
+        store.fail = false;
+        assert_eq!(transfer(&store, 2).unwrap(), Some((Kind::Axfr, 2)));
+        store.fail = true;
+        assert!(transfer(&store, 3).is_err());
+        assert_eq!(store.served.current().unwrap().serial(), 2);
+        assert_eq!(store.served.serving(), tandem_zone::set::Serving::Active);
+        // Each version was served while its commit ran.
+        assert_eq!(*store.seen.lock().unwrap(), vec![1, 2, 3]);
+    }
 
     #[test]
     fn retries_double_up_to_the_refresh_interval_with_a_little_jitter() {
+        use std::time::Duration;
         let s = Duration::from_secs;
         for _ in 0..100 {
             let first = retry_delay(1, s(60), s(3600));
