@@ -213,6 +213,10 @@ fn ixfr_answers_follow_the_journal() {
     enable(&t, &zone, true);
     let (lines, raw) = dig(&t, &[ZONE, "IXFR=101"]);
     assert_eq!(lines.len(), 2 + 2 + 10 - 1 + 2, "{raw}");
+    // Over UDP too the history is gone: the single SOA.
+    let (udp, raw) = dig(&t, &["+notcp", ZONE, "IXFR=101"]);
+    assert_eq!(udp.len(), 1, "{raw}");
+    assert_eq!(soa_serial(&udp[0]), 103);
 
     // The journal survives a crash.
     api.post_ok(
@@ -229,6 +233,9 @@ fn ixfr_answers_follow_the_journal() {
         .map(|l| soa_serial(l))
         .collect();
     assert_eq!(serials, vec![104, 103, 104, 104], "{raw}");
+    // Over UDP as well: the zone loaded at start keeps the journal's newest changes.
+    let (udp, raw) = dig(&t, &["+notcp", ZONE, "IXFR=103"]);
+    assert_eq!(udp, lines, "{raw}");
 }
 
 #[test]

@@ -287,7 +287,9 @@ pub fn load_zones(store: &Store, zones: &ZoneSet) -> Result<usize, LoadError> {
                 read: version.serial(),
             });
         }
-        zones.insert(apex, Some(Arc::new(version)));
+        // The journal's newest changes, so IXFR over UDP is answered from memory at once.
+        let history = store.journal_tail(&zone.id, tandem_zone::recent::RECENT_RECORDS)?;
+        zones.insert(apex, Some(Arc::new(version.with_history(&history))));
     }
     Ok(rows.len())
 }

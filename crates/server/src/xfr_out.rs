@@ -34,7 +34,8 @@ pub trait TransferControl: Send + Sync + 'static {
     fn keys(&self, apex: &Name) -> Arc<KeyRing>;
     /// The journaled differences leading from serial `from` to `to`, oldest first, or `None`
     /// when the journal does not reach back that far. May read the store: called on a
-    /// blocking thread for TCP, and on the UDP worker for IXFR over UDP.
+    /// blocking thread for IXFR over TCP when the version's own recent history does not reach
+    /// back to `from`; never for IXFR over UDP.
     fn journal(&self, apex: &Name, from: u32, to: u32) -> Option<Vec<ZoneDiff>>;
     /// Called after each finished or failed transfer (for status and metrics), on the UDP
     /// worker or TCP task that served it: must not wait (on the store or anything else).
@@ -170,13 +171,19 @@ pub async fn serve(
         return send_error(stream, msg, q, rcode::REFUSED, svc).await;
     };
     let plan = match client {
-        Some(serial) => {
-            // The journal is read from the store: on a blocking thread, never this task's.
-            let (v, control, zone) = (version.clone(), svc.control.clone(), apex.clone());
-            tokio::task::spawn_blocking(move || plan_ixfr(&v, serial, control.as_ref(), &zone))
+        Some(serial) => match plan_ixfr(&version, serial, &apex) {
+            // Older than the version's recent history: the journal is read from the store,
+            // on a blocking thread, never this task's.
+            Plan::Axfr => {
+                let (v, control, zone) = (version.clone(), svc.control.clone(), apex.clone());
+                tokio::task::spawn_blocking(move || {
+                    plan_from_journal(&v, serial, control.as_ref(), &zone)
+                })
                 .await
                 .unwrap_or(Plan::Axfr)
-        }
+            }
+            plan => plan,
+        },
         None => Plan::Axfr,
     };
     let label = match &plan {
@@ -209,27 +216,49 @@ enum Plan {
     Incremental(ZoneDiff),
 }
 
-/// RFC 1995 §2-§4: a single SOA when the client is current (or newer), the condensed journal
-/// when it reaches the client's serial, else the whole zone.
-fn plan_ixfr(v: &ZoneVersion, client: u32, control: &dyn TransferControl, apex: &Name) -> Plan {
+/// RFC 1995 §2-§4 from memory: a single SOA when the client is current (or newer), the
+/// condensed changes when the version's recent history reaches the client's serial
+/// ([`tandem_zone::recent`]), else `Axfr` (which over TCP asks the journal first).
+fn plan_ixfr(v: &ZoneVersion, client: u32, apex: &Name) -> Plan {
     let ours = v.serial();
     if client == ours || serial::is_newer(client, ours) {
         return Plan::UpToDate;
     }
-    match control.journal(apex, client, ours) {
-        Some(diffs) => match condense(&diffs) {
-            Ok(d) => Plan::Incremental(d),
-            Err(e) => {
-                tracing::warn!(zone = %apex, error = %e, "journal unusable; answering with the whole zone");
-                Plan::Axfr
-            }
-        },
+    match v.changes_since(client) {
+        Some(diffs) => condensed(diffs.iter().map(|d| &**d), apex),
         None => Plan::Axfr,
     }
 }
 
+/// RFC 1995 §4 from the journal: the condensed differences from the client's serial when the
+/// journal reaches back to it, else the whole zone.
+fn plan_from_journal(
+    v: &ZoneVersion,
+    client: u32,
+    control: &dyn TransferControl,
+    apex: &Name,
+) -> Plan {
+    match control.journal(apex, client, v.serial()) {
+        Some(diffs) => condensed(&diffs, apex),
+        None => Plan::Axfr,
+    }
+}
+
+fn condensed<'a>(diffs: impl IntoIterator<Item = &'a ZoneDiff>, apex: &Name) -> Plan {
+    match condense(diffs) {
+        Ok(d) => Plan::Incremental(d),
+        Err(e) => {
+            tracing::warn!(zone = %apex, error = %e, "journal unusable; answering with the whole zone");
+            Plan::Axfr
+        }
+    }
+}
+
 /// IXFR over UDP (RFC 1995 §2): the incremental answer when it fits in one datagram, else
-/// the single current SOA; refused under the same access rule as over TCP.
+/// the single current SOA; refused under the same access rule as over TCP. Answered from the
+/// version's recent history, which holds every chain of changes small enough to fit a
+/// datagram even uncondensed, so the worker never reads the store; a client further behind
+/// gets the single SOA and goes to TCP (RFC 1995 §2).
 pub fn udp_ixfr(
     zones: &ZoneSet,
     msg: &[u8],
@@ -268,7 +297,7 @@ pub fn udp_ixfr(
     let soa_body = rr_body(&soa);
     let owner = Owner::Ptr(HEADER_LEN as u16);
     let start = r.mark();
-    if let Plan::Incremental(d) = plan_ixfr(&version, client, control, &apex) {
+    if let Plan::Incremental(d) = plan_ixfr(&version, client, &apex) {
         let mut fits = r.push_rrs(Section::Answer, owner, &soa_body, None).is_ok();
         for rec in d.removed.iter().chain(d.added.iter()) {
             fits = fits
@@ -381,4 +410,57 @@ async fn send_error(
     svc: &TransferService,
 ) -> bool {
     write_message(stream, &error_message(msg, q, code), svc.write_timeout).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tandem_zone::record::Record;
+    use tandem_zone::text::parse_zonefile;
+
+    fn records(text: &str) -> Vec<Record> {
+        let apex = Name::parse("example.com").unwrap();
+        parse_zonefile(text, &apex, 300)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.record)
+            .collect()
+    }
+
+    fn soa(serial: u32) -> String {
+        format!("@ SOA ns1 hostmaster {serial} 7200 3600 1209600 300\n")
+    }
+
+    #[test]
+    fn ixfr_is_planned_from_the_versions_own_history() {
+        let apex = Name::parse("example.com").unwrap();
+        let mut v = ZoneVersion::build(apex.clone(), records(&(soa(1) + "@ NS ns1\n"))).unwrap();
+        for s in 1..=3u32 {
+            let diff = ZoneDiff {
+                removed: records(&soa(s)),
+                added: records(&format!("{}h{s} A 192.0.2.{s}\n", soa(s + 1))),
+            };
+            v = v.apply(&diff).unwrap();
+        }
+        assert!(matches!(plan_ixfr(&v, 4, &apex), Plan::UpToDate));
+        assert!(
+            matches!(plan_ixfr(&v, 9, &apex), Plan::UpToDate),
+            "newer than ours"
+        );
+        match plan_ixfr(&v, 2, &apex) {
+            Plan::Incremental(d) => {
+                assert_eq!((d.from_serial(), d.to_serial()), (Some(2), Some(4)));
+                assert_eq!(d.added.len(), 3, "the new SOA and h2, h3");
+            }
+            _ => panic!("2 → 4 is in the history"),
+        }
+        // A version built whole (a load, an AXFR in) has no history: the journal's turn, over
+        // TCP only.
+        let rebuilt = ZoneVersion::build(apex.clone(), v.records()).unwrap();
+        assert!(matches!(plan_ixfr(&rebuilt, 2, &apex), Plan::Axfr));
+        assert!(matches!(
+            plan_ixfr(&v.without_history(), 2, &apex),
+            Plan::Axfr
+        ));
+    }
 }

@@ -131,6 +131,15 @@ pub(crate) fn append(
     Ok(())
 }
 
+/// A journaled difference of zone `zone_id` from serial `from`, decoded.
+fn decode(blob: &[u8], zone_id: &str, from: u32) -> Result<ZoneDiff, StoreError> {
+    ZoneDiff::from_bytes(blob).ok_or_else(|| StoreError::Corrupt {
+        table: "journal",
+        id: format!("{zone_id}@{from}"),
+        detail: "undecodable difference".into(),
+    })
+}
+
 /// Empties a zone's journal inside the caller's transaction.
 pub(crate) fn clear(tx: &Transaction<'_>, zone_id: &str) -> Result<(), StoreError> {
     tx.execute("DELETE FROM journal WHERE zone_id = ?1", [zone_id])?;
@@ -180,14 +189,46 @@ impl Store {
         let mut out = Vec::with_capacity(chain.len());
         for (seq, from) in chain {
             let blob: Vec<u8> = read.query_row([seq], |r| r.get(0))?;
-            let diff = ZoneDiff::from_bytes(&blob).ok_or_else(|| StoreError::Corrupt {
-                table: "journal",
-                id: format!("{zone_id}@{from}"),
-                detail: "undecodable difference".into(),
-            })?;
-            out.push(diff);
+            out.push(decode(&blob, zone_id, from)?);
         }
         Ok(Some(out))
+    }
+
+    /// The newest journaled differences of a zone whose records together are at most
+    /// `max_records`, oldest first (the history a version loaded at start keeps in memory).
+    pub fn journal_tail(
+        &self,
+        zone_id: &str,
+        max_records: usize,
+    ) -> Result<Vec<ZoneDiff>, StoreError> {
+        let conn = self.read_conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, from_serial, records FROM journal WHERE zone_id = ?1 ORDER BY seq DESC",
+        )?;
+        let rows = stmt.query_map([zone_id], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)? as u32,
+                r.get::<_, i64>(2)? as usize,
+            ))
+        })?;
+        let mut newest = Vec::new();
+        let mut records = 0;
+        for row in rows {
+            let (seq, from, n) = row?;
+            if records + n > max_records {
+                break;
+            }
+            records += n;
+            newest.push((seq, from));
+        }
+        let mut read = conn.prepare_cached("SELECT diff FROM journal WHERE seq = ?1")?;
+        let mut out = Vec::with_capacity(newest.len());
+        for (seq, from) in newest.into_iter().rev() {
+            let blob: Vec<u8> = read.query_row([seq], |r| r.get(0))?;
+            out.push(decode(&blob, zone_id, from)?);
+        }
+        Ok(out)
     }
 
     /// Number of journaled differences of a zone.
@@ -280,6 +321,27 @@ mod tests {
                 }),
             })
             .unwrap();
+    }
+
+    #[test]
+    fn the_tail_is_the_newest_history_within_the_budget_oldest_first() {
+        let (_dir, store, z) = setup();
+        // 1 → 2 with three records (2 SOAs + 1), 2 → 3 and 3 → 4 with two (SOAs only).
+        change(&store, &z, 1, vec![a(1)], 10, JournalLimits::default());
+        change(&store, &z, 2, vec![], 10, JournalLimits::default());
+        change(&store, &z, 3, vec![], 10, JournalLimits::default());
+        let serials = |max| -> Vec<(u32, u32)> {
+            store
+                .journal_tail(&z, max)
+                .unwrap()
+                .iter()
+                .map(|d| (d.from_serial().unwrap(), d.to_serial().unwrap()))
+                .collect()
+        };
+        assert_eq!(serials(100), [(1, 2), (2, 3), (3, 4)]);
+        assert_eq!(serials(6), [(2, 3), (3, 4)], "1 → 2 would pass 6 records");
+        assert_eq!(serials(7), [(1, 2), (2, 3), (3, 4)]);
+        assert!(serials(1).is_empty());
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod name;
 mod nodes;
 pub mod present;
 pub mod rdata;
+pub mod recent;
 pub mod record;
 pub mod serial;
 pub mod set;

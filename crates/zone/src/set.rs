@@ -59,6 +59,18 @@ impl ServedZone {
         self.set_serving(Serving::Active);
     }
 
+    /// Drops the recent history of the served version (IXFR over UDP then answers only the
+    /// current SOA until new changes are made), as one atomic update: a version published
+    /// meanwhile is kept, with its own history dropped, never replaced by an older one.
+    pub fn forget_history(&self) {
+        self.current.rcu(|cur| {
+            cur.as_ref().map(|v| match v.has_history() {
+                true => Arc::new(v.without_history()),
+                false => v.clone(),
+            })
+        });
+    }
+
     /// Puts back a version and serving state taken earlier (`current()` and `serving()`):
     /// what a writer does when a version it published could not be made durable.
     pub fn restore(&self, version: Option<Arc<ZoneVersion>>, serving: Serving) {

@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::nodes::NodeMap;
+use crate::recent::Recent;
 
 /// Why a set of records cannot be a zone, or a change cannot be applied to one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -263,6 +264,8 @@ pub struct ZoneVersion {
     cuts: usize,
     /// TTL of negative answers, fixed when the version is built.
     negative_ttl: u32,
+    /// The newest changes that led here, for IXFR over UDP.
+    recent: Recent,
 }
 
 impl std::fmt::Debug for ZoneVersion {
@@ -297,6 +300,7 @@ impl ZoneVersion {
             record_count,
             cuts,
             negative_ttl: 0,
+            recent: Recent::default(),
         };
         v.check_apex()?;
         Ok(v)
@@ -316,6 +320,7 @@ impl ZoneVersion {
             record_count: 0,
             cuts: 0,
             negative_ttl: 0,
+            recent: Recent::default(),
         };
         empty.apply(&ZoneDiff {
             removed: Vec::new(),
@@ -367,6 +372,36 @@ impl ZoneVersion {
         let (rd, ttl) = set.members().next().expect("SOA present");
         Record::new(self.apex.clone(), rtype::SOA, ttl, rd.to_vec())
     }
+    /// The changes from `serial` to this version, oldest first, when the version's recent
+    /// history reaches back to it ([`crate::recent`]).
+    pub fn changes_since(&self, serial: u32) -> Option<&[Arc<ZoneDiff>]> {
+        self.recent.since(serial)
+    }
+
+    /// Whether the version keeps any recent history.
+    pub(crate) fn has_history(&self) -> bool {
+        !self.recent.is_empty()
+    }
+
+    /// This version without its recent history.
+    pub fn without_history(&self) -> ZoneVersion {
+        let mut v = self.clone();
+        v.recent = Recent::default();
+        v
+    }
+
+    /// This version with `history` (oldest first, ending at this version's serial) as the
+    /// changes that led to it, as far as they fit: a version loaded at start learns the tail
+    /// of its journal.
+    pub fn with_history(mut self, history: &[ZoneDiff]) -> ZoneVersion {
+        let ends_here = history.last().and_then(ZoneDiff::to_serial) == Some(self.serial);
+        if ends_here {
+            let refs: Vec<&ZoneDiff> = history.iter().collect();
+            self.recent = Recent::default().then(&refs);
+        }
+        self
+    }
+
     /// TTL of negative answers: min(SOA TTL, SOA MINIMUM) (RFC 2308 §3).
     pub fn negative_ttl(&self) -> u32 {
         self.negative_ttl
@@ -392,7 +427,9 @@ impl ZoneVersion {
     /// proportion to the change (and the sizes of the touched nodes), not to the zone.
     pub fn apply(&self, diff: &ZoneDiff) -> Result<ZoneVersion, ZoneError> {
         if crate::build::worth_rebuilding(self.record_count, diff) {
-            return crate::build::rebuild(self, diff);
+            let mut next = crate::build::rebuild(self, diff)?;
+            next.recent = self.recent.then(&[diff]);
+            return Ok(next);
         }
         self.apply_all(std::iter::once(diff))
     }
@@ -407,11 +444,13 @@ impl ZoneVersion {
         diffs: impl IntoIterator<Item = &'d ZoneDiff>,
     ) -> Result<ZoneVersion, ZoneError> {
         let mut next = self.clone();
-        for diff in diffs {
+        let diffs: Vec<&ZoneDiff> = diffs.into_iter().collect();
+        for diff in &diffs {
             next.change(diff)?;
             next.check_apex()?;
         }
         next.nodes.finish_change(true);
+        next.recent = self.recent.then(&diffs);
         Ok(next)
     }
 

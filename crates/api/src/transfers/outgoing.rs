@@ -271,7 +271,11 @@ pub async fn disable(
             s.with_locked_zone(&caller, &zone_id, |zone| {
                 existing(s, zone)?;
                 s.store().set_outgoing_enabled(&zone.id, false)?;
-                // Clearing the IXFR backlog is what disable promises even when already off.
+                // Clearing the IXFR backlog is what disable promises even when already off:
+                // the journal, and the history the served version keeps for IXFR over UDP.
+                if let Some(served) = s.zones().get(&crate::change::apex_of(zone)?) {
+                    served.forget_history();
+                }
                 s.events().outgoing_disabled(&zone.id);
                 tracing::info!(zone = %zone.name, "outgoing transfers disabled");
                 Ok(ok(status_text(false)))
