@@ -26,32 +26,33 @@ impl Recent {
     /// records together stay within [`RECENT_RECORDS`]. A difference that does not start where
     /// the one before it ends (or has no SOA to tell) drops everything before it.
     pub(crate) fn then(&self, newer: &[&ZoneDiff]) -> Recent {
-        // The newest that fit and chain, walking back from the end.
+        // The newest that fit and chain, walking back from the end: `newer[start..]`, then
+        // `self.diffs[from..]`.
         let mut records = 0;
-        let mut take = 0;
-        for d in newer.iter().rev() {
-            if records + d.len() > RECENT_RECORDS
-                || !chains(d, newer.get(newer.len() - take).copied())
-            {
-                return Recent::from_newest(&[], &newer[newer.len() - take..]);
+        let mut start = newer.len();
+        while start > 0 {
+            let d = newer[start - 1];
+            if records + d.len() > RECENT_RECORDS || !chains(d, newer.get(start).copied()) {
+                return Recent::from_newest(&[], &newer[start..]);
             }
             records += d.len();
-            take += 1;
+            start -= 1;
         }
-        let mut keep = 0;
-        for d in self.diffs.iter().rev() {
+        let mut from = self.diffs.len();
+        while from > 0 {
+            let d = &self.diffs[from - 1];
             let next = self
                 .diffs
-                .get(self.diffs.len() - keep)
+                .get(from)
                 .map(|d| &**d)
                 .or(newer.first().copied());
             if records + d.len() > RECENT_RECORDS || !chains(d, next) {
                 break;
             }
             records += d.len();
-            keep += 1;
+            from -= 1;
         }
-        Recent::from_newest(&self.diffs[self.diffs.len() - keep..], newer)
+        Recent::from_newest(&self.diffs[from..], newer)
     }
 
     fn from_newest(kept: &[Arc<ZoneDiff>], newer: &[&ZoneDiff]) -> Recent {
