@@ -174,12 +174,17 @@ impl Tandem {
         }
     }
 
-    /// Stops the server (SIGTERM, SIGKILL after 10 s) if it runs, and starts it again on the
-    /// same data dir; the new listeners get new ports.
-    pub fn restart(&mut self) {
+    /// Stops the server: SIGTERM, and SIGKILL if it has not exited after 10 s.
+    pub fn stop(&mut self) {
         if let Some(mut p) = self.process.take() {
             p.stop(Duration::from_secs(10));
         }
+    }
+
+    /// Stops the server (SIGTERM, SIGKILL after 10 s) if it runs, and starts it again on the
+    /// same data dir; the new listeners get new ports.
+    pub fn restart(&mut self) {
+        self.stop();
         self.launch();
     }
 

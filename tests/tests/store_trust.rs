@@ -147,3 +147,21 @@ fn records_that_differ_from_the_committed_count_stop_the_start() {
         "the error names the zone and the counts: {log}"
     );
 }
+
+#[test]
+fn a_clean_shutdown_leaves_no_write_ahead_log_to_replay() {
+    let mut t = Tandem::start();
+    let mut text = String::from("$TTL 300\n@ IN NS ns1\nns1 IN A 192.0.2.1\n");
+    for i in 0..2000 {
+        text.push_str(&format!("h{i} IN A 198.51.100.{}\n", i % 250));
+    }
+    t.load_zone(ZONE, &text);
+    let wal = t.data_dir().join("tandem.db-wal");
+    let size = || std::fs::metadata(&wal).map_or(0, |m| m.len());
+    assert!(size() > 0, "the import went through the log");
+    t.stop();
+    assert_eq!(size(), 0, "SIGTERM checkpoints the log into the database");
+    t.restart();
+    let r = dns::udp(t.dns(), &Query::new(&format!("h1999.{ZONE}."), Rtype::A));
+    assert_eq!(r.rcode(), rcode::NOERROR, "{r}");
+}

@@ -174,6 +174,21 @@ impl Store {
         }
     }
 
+    /// Copies the write-ahead log into the database and empties it (`PRAGMA
+    /// wal_checkpoint(TRUNCATE)`), as at a clean shutdown: the next open reads the database
+    /// alone instead of indexing the log first.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        let conn = self.write_conn();
+        let (busy, _, _): (i64, i64, i64) =
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?;
+        if busy != 0 {
+            tracing::warn!("the store's write-ahead log could not be emptied: a reader held it");
+        }
+        Ok(())
+    }
+
     fn write_conn(&self) -> MutexGuard<'_, Connection> {
         self.uses.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         // A panic while holding the lock left no transaction open (it rolled back on drop).
@@ -197,12 +212,13 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
             source: std::io::Error::other(format!("cannot enable WAL (journal_mode={mode})")),
         });
     }
-    // A large import inserts into indexes keyed by random ids; with SQLite's default 2 MiB page
-    // cache most inserts spill dirty pages and read them back. The cache is a ceiling, filled
-    // only as pages are used.
+    // A large import inserts into the name index at random places; with SQLite's default
+    // 2 MiB page cache most inserts spill dirty pages and read them back. The cache is a
+    // ceiling, filled only as pages are used. After a checkpoint the log file is cut back to
+    // 64 MiB, so one large import does not leave a log of its size on disk.
     conn.execute_batch(
         "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; \
-         PRAGMA temp_store=MEMORY;",
+         PRAGMA temp_store=MEMORY; PRAGMA journal_size_limit=67108864;",
     )?;
     Ok(conn)
 }

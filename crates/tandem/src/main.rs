@@ -235,6 +235,11 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         "serving"
     );
     http::serve(api, app, limits, shutdown()).await;
+    // The next start reads the database alone, without replaying a write-ahead log first.
+    let checkpoint = tokio::task::spawn_blocking(move || store.checkpoint());
+    if let Ok(Err(e)) = checkpoint.await {
+        tracing::warn!(error = %e, "cannot checkpoint the store's write-ahead log at shutdown");
+    }
     Ok(())
 }
 
