@@ -56,6 +56,11 @@ impl Tandem {
         Tandem::start_on(data_dir, Some(logs), None, extra_args)
     }
 
+    /// Starts a server on an existing data directory (a backup, a copied store).
+    pub fn start_on_dir(data_dir: tempfile::TempDir, extra_args: &[&str]) -> Tandem {
+        Tandem::start_on(data_dir, None, None, extra_args)
+    }
+
     /// Starts a server whose open-file limit (soft and hard) is `nofile`, when given.
     pub fn start_limited(nofile: Option<u64>, extra_args: &[&str]) -> Tandem {
         let data_dir = tempfile::Builder::new()

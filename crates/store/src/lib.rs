@@ -7,6 +7,7 @@
 //! blocking thread (`tokio::task::spawn_blocking`), never from an async task.
 
 mod accounts;
+mod backup;
 mod integrity;
 mod journal;
 mod model;
@@ -17,6 +18,7 @@ mod transfers;
 mod zones;
 
 pub use accounts::{hash_token, AdminToken, ADMIN_TOKEN_FILE, DEFAULT_ACCOUNT};
+pub use backup::{backup, BackupReport};
 pub use integrity::{LOCK_FILE, MARKER_FILE};
 pub use journal::{JournalLimits, JournalWrite};
 pub use model::{

@@ -22,6 +22,37 @@ pub struct Cli {
 pub enum Command {
     /// Serve DNS and the HTTP API until stopped.
     Serve(ServeArgs),
+    /// Copy the store of a data directory into DIR, consistently, while a server may be
+    /// running on it; start a server with `--data-dir DIR` to use the copy.
+    Backup(BackupArgs),
+}
+
+/// `tandem backup DIR`: the data directory is found as `tandem serve` finds it.
+#[derive(Args, Debug, Default)]
+pub struct BackupArgs {
+    /// Where the copy goes: a directory that does not exist yet, or an empty one.
+    #[arg(value_name = "DIR")]
+    pub dest: PathBuf,
+
+    /// TOML file of `tandem serve` to read `data_dir` from.
+    #[arg(long, env = "TANDEM_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// The data directory to copy. [default: ./tandem-data]
+    #[arg(long, env = "TANDEM_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl BackupArgs {
+    /// The data directory to copy, with the precedence of `tandem serve`.
+    pub fn data_dir(&self) -> Result<PathBuf, ConfigError> {
+        let cfg = Config::resolve(ServeArgs {
+            config: self.config.clone(),
+            data_dir: self.data_dir.clone(),
+            ..ServeArgs::default()
+        })?;
+        Ok(cfg.data_dir)
+    }
 }
 
 /// Every flag is optional here so that "not given" can fall through to the file and then to the
@@ -557,7 +588,9 @@ mod tests {
         let parse = |extra: &[&str]| {
             let mut argv = vec!["tandem", "serve"];
             argv.extend_from_slice(extra);
-            let Command::Serve(args) = Cli::try_parse_from(argv).unwrap().command;
+            let Command::Serve(args) = Cli::try_parse_from(argv).unwrap().command else {
+                panic!("serve")
+            };
             Config::resolve(args).unwrap().metrics_public
         };
         assert!(!parse(&[]), "token needed by default");
@@ -576,7 +609,9 @@ mod tests {
             "a.example.,b.example.",
         ])
         .unwrap();
-        let Command::Serve(args) = cli.command;
+        let Command::Serve(args) = cli.command else {
+            panic!("serve")
+        };
         assert_eq!(args.dns_listen.unwrap().len(), 2);
         assert_eq!(args.default_ns.unwrap().len(), 2);
     }
@@ -586,7 +621,9 @@ mod tests {
         let resolve = |extra: &[&str]| {
             let mut argv = vec!["tandem", "serve"];
             argv.extend_from_slice(extra);
-            let Command::Serve(args) = Cli::try_parse_from(argv).unwrap().command;
+            let Command::Serve(args) = Cli::try_parse_from(argv).unwrap().command else {
+                panic!("serve")
+            };
             Config::resolve(args)
         };
         let any = resolve(&[]).unwrap();

@@ -36,7 +36,10 @@ fn main() {
 
 fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let Command::Serve(args) = cli.command;
+    let args = match cli.command {
+        Command::Serve(args) => args,
+        Command::Backup(args) => return backup(&args),
+    };
     let cfg = Config::resolve(args)?;
     init_logging(&cfg.log)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -45,6 +48,29 @@ fn run() -> anyhow::Result<()> {
         .thread_name("tandem")
         .build()?;
     rt.block_on(serve(cfg))
+}
+
+/// `tandem backup DIR` (see `tandem_store::backup`).
+fn backup(args: &config::BackupArgs) -> anyhow::Result<()> {
+    let data_dir = args.data_dir()?;
+    let started = std::time::Instant::now();
+    let report = tandem_store::backup(&data_dir, &args.dest).with_context(|| {
+        format!(
+            "backup of {} into {}",
+            data_dir.display(),
+            args.dest.display()
+        )
+    })?;
+    println!(
+        "backed up {} into {}: {} zones, {} records, {} bytes, in {} ms",
+        data_dir.display(),
+        args.dest.display(),
+        report.zones,
+        report.records,
+        report.bytes,
+        started.elapsed().as_millis()
+    );
+    Ok(())
 }
 
 fn init_logging(filter: &str) -> anyhow::Result<()> {
