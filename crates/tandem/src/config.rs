@@ -18,6 +18,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Parsed once per process, so the size of its largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Serve DNS and the HTTP API until stopped.
