@@ -346,7 +346,7 @@ fn push_set(
     r: &mut Response<'_>,
     section: Section,
     owner: Owner<'_>,
-    set: &RrSet,
+    set: RrSet<'_>,
     dnssec: bool,
 ) -> Result<usize, Full> {
     let at = r.push_rrs(section, owner, set.wire(), None)?;
@@ -423,9 +423,8 @@ fn resolve_inner(
                     // RFC 8482 §4.1: answer with one RRset of those at the name.
                     match node
                         .rrsets()
-                        .iter()
                         .find(|s| s.rtype() != rtype::RRSIG)
-                        .or_else(|| node.rrsets().first())
+                        .or_else(|| node.rrsets().next())
                     {
                         Some(set) => {
                             push_set(r, Section::Answer, owner, set, dnssec)?;
@@ -505,7 +504,7 @@ fn push_negative_soa(
 /// RFC 1034 §4.3.2 step 6, RFC 1035 §3.3.9/§3.3.11, RFC 2782 and RFC 9460 §4.1: addresses of
 /// the names an NS, MX, SRV, SVCB or HTTPS RRset points to, when they are in the zone (glue
 /// included). Best effort: what does not fit is left out without TC.
-fn add_addresses(v: &ZoneVersion, r: &mut Response<'_>, set: &RrSet, dnssec: bool) {
+fn add_addresses(v: &ZoneVersion, r: &mut Response<'_>, set: RrSet<'_>, dnssec: bool) {
     let apex = v.apex().as_wire();
     for (i, rd) in set.rdatas().enumerate() {
         if i >= MAX_ADDITIONAL_TARGETS {

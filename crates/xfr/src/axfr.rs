@@ -158,7 +158,6 @@ pub fn axfr(
     let soa_body = soa.entries().next().expect("one SOA");
     let body = version.nodes().flat_map(|(owner, node)| {
         node.rrsets()
-            .iter()
             .filter(move |s| !(s.rtype() == rtype::SOA && owner == apex))
             .flat_map(move |s| s.entries().map(move |e| (owner.as_wire(), e)))
     });

@@ -9,15 +9,13 @@
 
 use crate::diff::ZoneDiff;
 use crate::name::{canonical_cmp, canonical_key_into, Name};
+use crate::node::SetBuf;
 use crate::nodes::{sort_canonical, NodeMap};
 use crate::record::{rtype, Record};
-use crate::version::{
-    check_added, check_cname, check_in_zone, Node, RrSet, ZoneError, ZoneVersion,
-};
+use crate::version::{check_added, check_cname, check_in_zone, Node, ZoneError, ZoneVersion};
 use bytes::Bytes;
 use std::cmp::Ordering;
 use std::collections::HashMap;
-use std::sync::Arc;
 
 type Hasher = foldhash::fast::RandomState;
 
@@ -51,7 +49,7 @@ pub(crate) fn build(apex: Name, records: Vec<Record>) -> Result<ZoneVersion, Zon
     let owner = |i: usize| names[order[i] as usize].as_ref().expect("not taken yet");
 
     // Each owner (by the position of its first record in `order`) with its RRsets.
-    let mut nodes: Vec<(u32, Vec<RrSet>)> = Vec::new();
+    let mut nodes: Vec<(u32, Vec<SetBuf>)> = Vec::new();
     let mut record_count = 0;
     let mut cuts = 0;
     let mut members: Vec<(&[u8], u32)> = Vec::new();
@@ -73,11 +71,11 @@ pub(crate) fn build(apex: Name, records: Vec<Record>) -> Result<ZoneVersion, Zon
                 (rdata.as_ref(), *ttl)
             });
             keep_once(&mut members, run, l - k);
-            sets.push(RrSet::from_members(t, members.iter().copied()));
+            sets.push(SetBuf::from_members(t, members.iter().copied()));
             k = l;
         }
         check_cname(name, sets.iter().map(|s| (s.rtype(), s.len())))?;
-        record_count += sets.iter().map(RrSet::len).sum::<usize>();
+        record_count += sets.iter().map(SetBuf::len).sum::<usize>();
         if *name != apex && sets.iter().any(|s| s.rtype() == rtype::NS) {
             cuts += 1;
         }
@@ -93,7 +91,7 @@ pub(crate) fn build(apex: Name, records: Vec<Record>) -> Result<ZoneVersion, Zon
     );
     sort_canonical(&mut empty, |(name, _)| name);
     let mut empty = empty.into_iter().peekable();
-    let mut entries: Vec<(Name, Arc<Node>)> = Vec::with_capacity(nodes.len() + empty.len());
+    let mut entries: Vec<(Name, Node)> = Vec::with_capacity(nodes.len() + empty.len());
     for ((at, sets), children) in nodes.into_iter().zip(children) {
         let name = names[at as usize].take().expect("each owner once");
         while let Some((ent, _)) = empty.peek() {
@@ -101,11 +99,11 @@ pub(crate) fn build(apex: Name, records: Vec<Record>) -> Result<ZoneVersion, Zon
                 break;
             }
             let (ent, n) = empty.next().expect("peeked");
-            entries.push((ent, Arc::new(Node::new(Vec::new(), n))));
+            entries.push((ent, Node::new(Vec::new(), n)));
         }
-        entries.push((name, Arc::new(Node::new(sets, children))));
+        entries.push((name, Node::new(sets, children)));
     }
-    entries.extend(empty.map(|(ent, n)| (ent, Arc::new(Node::new(Vec::new(), n)))));
+    entries.extend(empty.map(|(ent, n)| (ent, Node::new(Vec::new(), n))));
     ZoneVersion::from_nodes(apex, NodeMap::from_sorted(entries), record_count, cuts)
 }
 

@@ -5,6 +5,7 @@
 mod build;
 pub mod diff;
 pub mod name;
+mod node;
 mod nodes;
 pub mod present;
 pub mod rdata;

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 type Overlay = imbl::GenericHashMap<
     Name,
-    Option<Arc<Node>>,
+    Option<Node>,
     foldhash::fast::RandomState,
     imbl::shared_ptr::DefaultSharedPtr,
 >;
@@ -31,7 +31,7 @@ const OVERLAY_MIN: usize = 4096;
 #[derive(Default)]
 struct Base {
     /// Every node, in canonical order of its owner.
-    entries: Box<[(Name, Arc<Node>)]>,
+    entries: Box<[(Name, Node)]>,
     /// Index + 1 of the entry whose owner hashes to each slot (linear probing), 0 when free;
     /// a power of two at least twice the number of entries.
     slots: Box<[u32]>,
@@ -40,7 +40,7 @@ struct Base {
 
 impl Base {
     /// Indexes `entries`, which are in canonical order.
-    fn new(entries: Vec<(Name, Arc<Node>)>) -> Base {
+    fn new(entries: Vec<(Name, Node)>) -> Base {
         let hasher = foldhash::fast::RandomState::default();
         let size = (entries.len() * 2).next_power_of_two().max(8);
         let mut slots = vec![0u32; size].into_boxed_slice();
@@ -59,7 +59,7 @@ impl Base {
         }
     }
 
-    fn get(&self, name: &[u8]) -> Option<&Arc<Node>> {
+    fn get(&self, name: &[u8]) -> Option<&Node> {
         if self.entries.is_empty() {
             return None;
         }
@@ -79,7 +79,7 @@ impl Base {
     }
 }
 
-type Staged = std::collections::HashMap<Name, Option<Arc<Node>>, foldhash::fast::RandomState>;
+type Staged = std::collections::HashMap<Name, Option<Node>, foldhash::fast::RandomState>;
 
 /// Owner name → node, for one zone version. See the module documentation.
 #[derive(Clone, Default)]
@@ -100,7 +100,7 @@ impl NodeMap {
     }
 
     /// A map of entries already in canonical order, each name once.
-    pub(crate) fn from_sorted(entries: Vec<(Name, Arc<Node>)>) -> NodeMap {
+    pub(crate) fn from_sorted(entries: Vec<(Name, Node)>) -> NodeMap {
         debug_assert!(entries
             .windows(2)
             .all(|w| canonical_cmp(w[0].0.as_wire(), w[1].0.as_wire()) == Ordering::Less));
@@ -113,7 +113,7 @@ impl NodeMap {
     }
 
     /// The node of a lowercase wire-form name.
-    pub(crate) fn get(&self, name: &[u8]) -> Option<&Arc<Node>> {
+    pub(crate) fn get(&self, name: &[u8]) -> Option<&Node> {
         if !self.staged.is_empty() {
             if let Some(changed) = self.staged.get(name) {
                 return changed.as_ref();
@@ -127,7 +127,7 @@ impl NodeMap {
         self.base.get(name)
     }
 
-    pub(crate) fn insert(&mut self, name: Name, node: Arc<Node>) {
+    pub(crate) fn insert(&mut self, name: Name, node: Node) {
         if self.get(name.as_wire()).is_none() {
             self.len += 1;
         }
@@ -143,9 +143,9 @@ impl NodeMap {
     }
 
     /// Every node with its owner, in canonical order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&Name, &Arc<Node>)> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&Name, &Node)> {
         debug_assert!(self.staged.is_empty(), "iterating a version being built");
-        let mut changed: Vec<(&Name, &Option<Arc<Node>>)> = self.overlay.iter().collect();
+        let mut changed: Vec<(&Name, &Option<Node>)> = self.overlay.iter().collect();
         sort_canonical(&mut changed, |(name, _)| name);
         Walk::new(&self.base.entries, changed).filter_map(|step| match step {
             Step::Base((name, node)) => Some((name, node)),
@@ -177,7 +177,7 @@ impl NodeMap {
         if self.overlay.is_empty() && staged.is_empty() {
             return;
         }
-        let mut changed: Vec<(Name, Option<Arc<Node>>)> = self
+        let mut changed: Vec<(Name, Option<Node>)> = self
             .overlay
             .iter()
             .filter(|(name, _)| !staged.contains_key(name.as_wire()))
@@ -239,13 +239,13 @@ trait Change {
     fn name(&self) -> &Name;
 }
 
-impl Change for (&Name, &Option<Arc<Node>>) {
+impl Change for (&Name, &Option<Node>) {
     fn name(&self) -> &Name {
         self.0
     }
 }
 
-impl Change for (Name, Option<Arc<Node>>) {
+impl Change for (Name, Option<Node>) {
     fn name(&self) -> &Name {
         &self.0
     }
@@ -253,7 +253,7 @@ impl Change for (Name, Option<Arc<Node>>) {
 
 /// One step of a [`Walk`]: an entry of the base that no change touches, or a change.
 enum Step<'a, C> {
-    Base(&'a (Name, Arc<Node>)),
+    Base(&'a (Name, Node)),
     Changed(C),
 }
 
@@ -261,13 +261,13 @@ enum Step<'a, C> {
 /// change takes the place of the base's entry of the same name. Both iteration (borrowing the
 /// changes) and merging (moving them) read the map through it.
 struct Walk<'a, C> {
-    base: &'a [(Name, Arc<Node>)],
+    base: &'a [(Name, Node)],
     b: usize,
     changed: std::iter::Peekable<std::vec::IntoIter<C>>,
 }
 
 impl<'a, C: Change> Walk<'a, C> {
-    fn new(base: &'a [(Name, Arc<Node>)], changed: Vec<C>) -> Self {
+    fn new(base: &'a [(Name, Node)], changed: Vec<C>) -> Self {
         Walk {
             base,
             b: 0,
@@ -346,8 +346,8 @@ mod tests {
         names
     }
 
-    fn node(tag: u32) -> Arc<Node> {
-        Arc::new(Node::empty_with_children(tag))
+    fn node(tag: u32) -> Node {
+        Node::empty_with_children(tag)
     }
 
     #[test]

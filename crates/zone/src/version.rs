@@ -1,19 +1,17 @@
 //! Immutable zone versions that share their unchanged parts.
 //!
 //! A [`ZoneVersion`] maps every owner name of the zone (and every empty non-terminal, RFC 4592
-//! §2.2.2) to a [`Node`] of RRsets. The map is a persistent hash trie, so applying a
-//! [`ZoneDiff`] clones only the paths to the touched nodes: an edit of one record in a zone of a
-//! million costs time in proportion to the edit. Queries read a version through an `Arc` and
-//! never see a half-applied change; writers build the next version beside it and swap it in
+//! §2.2.2) to a [`Node`] of RRsets (`node.rs`: one allocation per owner). The map is a frozen
+//! base in DNS canonical order with an overlay of recent changes (`nodes.rs`), so applying a
+//! [`ZoneDiff`] copies only the touched nodes: an edit of one record in a zone of a million
+//! costs time in proportion to the edit. Queries read a version through an `Arc` and never see
+//! a half-applied change; writers build the next version beside it and swap it in
 //! ([`crate::set::ServedZone::publish`]).
-//!
-//! Each RRset keeps its RDATA once, pre-rendered as wire-format RR bodies (TYPE, CLASS, TTL,
-//! RDLENGTH, RDATA — RFC 1035 §4.1.3) so the query path only prepends an owner name and copies;
-//! transfers, export and diffs read the records back out of them.
 
 use crate::diff::ZoneDiff;
 use crate::name::Name;
-use crate::record::{rtype, soa_serial, Record, Soa, CLASS_IN};
+pub use crate::node::{Node, RrSet};
+use crate::record::{rtype, soa_serial, Record, Soa};
 use bytes::Bytes;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -47,210 +45,6 @@ pub enum ZoneError {
     },
     #[error("record type {rtype} cannot be stored in a zone")]
     MetaType { rtype: String },
-}
-
-/// One RRset of a node, kept once: its members as wire-format RR bodies (TYPE, CLASS, TTL,
-/// RDLENGTH, RDATA — RFC 1035 §4.1.3) ready for the query path, followed by the bodies of the
-/// RRSIGs that cover the type (RFC 4035 §3.1.1), in one allocation. Member TTLs that differ
-/// from the set's are kept beside it (rare: RFC 2181 §5.2 serves the lowest for the set).
-#[derive(Clone, Debug)]
-pub struct RrSet {
-    rtype: u16,
-    sig_count: u16,
-    /// TTL served for the whole set: the lowest of its members (RFC 2181 §5.2).
-    ttl: u32,
-    len: u32,
-    /// Where the RRSIG bodies start in `data`.
-    sig_at: u32,
-    data: Box<[u8]>,
-    /// Each member's own TTL, present only when one differs from `ttl`.
-    ttls: Option<Box<[u32]>>,
-}
-
-impl RrSet {
-    pub fn rtype(&self) -> u16 {
-        self.rtype
-    }
-    pub fn ttl(&self) -> u32 {
-        self.ttl
-    }
-    pub fn len(&self) -> usize {
-        self.len as usize
-    }
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-    /// RDATA of each member, in order.
-    pub fn rdatas(&self) -> impl Iterator<Item = &[u8]> + Clone {
-        self.entries().map(|e| &e[10..])
-    }
-    /// Each member's RDATA with its own TTL, in order.
-    pub fn members(&self) -> impl Iterator<Item = (&[u8], u32)> {
-        self.rdatas().enumerate().map(|(i, rd)| {
-            let ttl = self.ttls.as_ref().map_or(self.ttl, |t| t[i]);
-            (rd, ttl)
-        })
-    }
-    /// Concatenated RR bodies: per member TYPE, CLASS, TTL, RDLENGTH, RDATA.
-    pub fn wire(&self) -> &[u8] {
-        &self.data[..self.sig_at as usize]
-    }
-    /// Each member's RR body (TYPE, CLASS, TTL, RDLENGTH, RDATA) on its own.
-    pub fn entries(&self) -> impl Iterator<Item = &[u8]> + Clone {
-        bodies(self.wire())
-    }
-    /// Concatenated RRSIG RR bodies covering this RRset, and how many there are.
-    pub fn sig_wire(&self) -> (&[u8], u16) {
-        (&self.data[self.sig_at as usize..], self.sig_count)
-    }
-
-    fn new(rtype: u16, rrs: &[(Bytes, u32)]) -> Self {
-        Self::from_members(rtype, rrs.iter().map(|(rd, ttl)| (rd.as_ref(), *ttl)))
-    }
-
-    /// A set of the given members (RDATA and TTL), in order, without RRSIGs.
-    pub(crate) fn from_members<'a>(
-        rtype: u16,
-        members: impl Iterator<Item = (&'a [u8], u32)> + Clone,
-    ) -> Self {
-        let ttl = members.clone().map(|(_, t)| t).min().unwrap_or(0);
-        let ttls = members
-            .clone()
-            .any(|(_, t)| t != ttl)
-            .then(|| members.clone().map(|(_, t)| t).collect());
-        let mut data = Vec::with_capacity(members.clone().map(|(rd, _)| 10 + rd.len()).sum());
-        render(&mut data, rtype, ttl, members.clone().map(|(rd, _)| rd));
-        RrSet {
-            rtype,
-            sig_count: 0,
-            ttl,
-            len: members.count() as u32,
-            sig_at: data.len() as u32,
-            data: data.into_boxed_slice(),
-            ttls,
-        }
-    }
-
-    /// Attaches the bodies of the RRSIGs (of TTL `ttl`) that cover this type to a set that has
-    /// none yet.
-    fn attach_sigs<'a>(&mut self, ttl: u32, covering: impl Iterator<Item = &'a [u8]> + Clone) {
-        let count = covering.clone().count();
-        if count == 0 {
-            return;
-        }
-        let mut data = self.wire().to_vec();
-        render(&mut data, rtype::RRSIG, ttl, covering);
-        self.data = data.into_boxed_slice();
-        self.sig_count = count as u16;
-    }
-
-    /// The members as an editable list.
-    fn to_rrs(&self) -> Vec<(Bytes, u32)> {
-        self.members()
-            .map(|(rd, ttl)| (Bytes::copy_from_slice(rd), ttl))
-            .collect()
-    }
-}
-
-/// The RR bodies in a run of concatenated ones.
-fn bodies(w: &[u8]) -> impl Iterator<Item = &[u8]> + Clone {
-    let mut pos = 0;
-    std::iter::from_fn(move || {
-        let rdlen = u16::from_be_bytes([*w.get(pos + 8)?, *w.get(pos + 9)?]) as usize;
-        let end = pos + 10 + rdlen;
-        let e = w.get(pos..end)?;
-        pos = end;
-        Some(e)
-    })
-}
-
-fn render<'a>(w: &mut Vec<u8>, rtype: u16, ttl: u32, rdatas: impl Iterator<Item = &'a [u8]>) {
-    for rd in rdatas {
-        w.extend_from_slice(&rtype.to_be_bytes());
-        w.extend_from_slice(&CLASS_IN.to_be_bytes());
-        w.extend_from_slice(&ttl.to_be_bytes());
-        w.extend_from_slice(&(rd.len() as u16).to_be_bytes());
-        w.extend_from_slice(rd);
-    }
-}
-
-/// All RRsets at one owner name. A node without RRsets is an empty non-terminal.
-#[derive(Clone, Debug, Default)]
-pub struct Node {
-    /// Sorted by type.
-    rrsets: Box<[RrSet]>,
-    /// Number of nodes one label below this one.
-    children: u32,
-}
-
-impl Node {
-    pub fn rrset(&self, rtype: u16) -> Option<&RrSet> {
-        self.rrsets
-            .binary_search_by_key(&rtype, |s| s.rtype)
-            .ok()
-            .map(|i| &self.rrsets[i])
-    }
-    pub fn rrsets(&self) -> &[RrSet] {
-        &self.rrsets
-    }
-    /// True for an empty non-terminal (or a node about to be removed).
-    pub fn is_empty(&self) -> bool {
-        self.rrsets.is_empty()
-    }
-    pub fn has_children(&self) -> bool {
-        self.children > 0
-    }
-
-    /// Builds a node from its RRs, grouping by type and attaching RRSIGs to what they cover.
-    fn from_rrs(rrs: &BTreeMap<u16, Vec<(Bytes, u32)>>, children: u32) -> Node {
-        let rrsets: Vec<RrSet> = rrs
-            .iter()
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(t, v)| RrSet::new(*t, v))
-            .collect();
-        Node::new(rrsets, children)
-    }
-
-    /// A node of RRsets sorted by type, each without RRSIGs yet: the bodies of the RRSIGs at
-    /// the node are attached to the set of the type each covers (RFC 4035 §3.1.1), and keep
-    /// their own set too.
-    pub(crate) fn new(mut rrsets: Vec<RrSet>, children: u32) -> Node {
-        debug_assert!(rrsets.windows(2).all(|w| w[0].rtype < w[1].rtype));
-        if let Ok(at) = rrsets.binary_search_by_key(&rtype::RRSIG, |s| s.rtype) {
-            let sigs = rrsets[at].clone();
-            // The lowest TTL of the RRSIGs, as for any set (RFC 2181 §5.2).
-            let sig_ttl = sigs.ttl;
-            for set in rrsets.iter_mut().filter(|s| s.rtype != rtype::RRSIG) {
-                let t = set.rtype;
-                let covering = sigs
-                    .rdatas()
-                    .filter(move |rd| rd.len() >= 2 && u16::from_be_bytes([rd[0], rd[1]]) == t);
-                set.attach_sigs(sig_ttl, covering);
-            }
-        }
-        Node {
-            rrsets: rrsets.into_boxed_slice(),
-            children,
-        }
-    }
-
-    fn to_rrs(&self) -> BTreeMap<u16, Vec<(Bytes, u32)>> {
-        self.rrsets.iter().map(|s| (s.rtype, s.to_rrs())).collect()
-    }
-
-    /// An empty node told apart by its child count (for tests of the node map).
-    #[cfg(test)]
-    pub(crate) fn empty_with_children(children: u32) -> Node {
-        Node {
-            rrsets: Box::default(),
-            children,
-        }
-    }
-
-    #[cfg(test)]
-    pub(crate) fn children_count(&self) -> u32 {
-        self.children
-    }
 }
 
 /// One immutable version of a zone's contents.
@@ -343,12 +137,12 @@ impl ZoneVersion {
         self.cuts > 0
     }
     /// The node at a lowercase wire-form name.
-    pub fn node(&self, name: &[u8]) -> Option<&Arc<Node>> {
+    pub fn node(&self, name: &[u8]) -> Option<&Node> {
         self.nodes.get(name)
     }
     /// Every node with its owner, in DNS canonical order (RFC 4034 §6.1), the apex first: the
     /// order of an outgoing AXFR and of export.
-    pub fn nodes(&self) -> impl Iterator<Item = (&Name, &Arc<Node>)> {
+    pub fn nodes(&self) -> impl Iterator<Item = (&Name, &Node)> {
         self.nodes.iter()
     }
     /// The apex node.
@@ -412,12 +206,12 @@ impl ZoneVersion {
         let soa = std::iter::once(self.soa_record());
         let apex = &self.apex;
         let rest = self.nodes.iter().flat_map(move |(owner, node)| {
-            node.rrsets
-                .iter()
-                .filter(move |s| !(s.rtype == rtype::SOA && *owner == *apex))
+            node.rrsets()
+                .filter(move |s| !(s.rtype() == rtype::SOA && *owner == *apex))
                 .flat_map(move |s| {
-                    s.members()
-                        .map(move |(rd, ttl)| Record::new(owner.clone(), s.rtype, ttl, rd.to_vec()))
+                    s.members().map(move |(rd, ttl)| {
+                        Record::new(owner.clone(), s.rtype(), ttl, rd.to_vec())
+                    })
                 })
         });
         soa.chain(rest)
@@ -476,7 +270,7 @@ impl ZoneVersion {
     ) -> Result<(), ZoneError> {
         check_in_zone(owner, &self.apex)?;
         let old = self.nodes.get(owner.as_wire()).cloned();
-        let children = old.as_ref().map_or(0, |n| n.children);
+        let children = old.as_ref().map_or(0, Node::children);
         let mut rrs = old.as_ref().map(|n| n.to_rrs()).unwrap_or_default();
         let before: usize = rrs.values().map(Vec::len).sum();
         let cut_before = self.is_cut(owner, &rrs);
@@ -516,7 +310,7 @@ impl ZoneVersion {
             }
         } else {
             self.nodes
-                .insert(owner.clone(), Arc::new(Node::from_rrs(&rrs, children)));
+                .insert(owner.clone(), Node::from_rrs(&rrs, children));
             if old.is_none() {
                 self.link_to_parent(owner);
             }
@@ -535,19 +329,12 @@ impl ZoneVersion {
             let Some(parent) = name.parent() else { return };
             let existed = match self.nodes.get(parent.as_wire()) {
                 Some(node) => {
-                    let mut n = (**node).clone();
-                    n.children += 1;
-                    self.nodes.insert(parent.clone(), Arc::new(n));
+                    let n = node.with_children(node.children() + 1);
+                    self.nodes.insert(parent.clone(), n);
                     true
                 }
                 None => {
-                    self.nodes.insert(
-                        parent.clone(),
-                        Arc::new(Node {
-                            rrsets: Box::default(),
-                            children: 1,
-                        }),
-                    );
+                    self.nodes.insert(parent.clone(), Node::new(Vec::new(), 1));
                     false
                 }
             };
@@ -566,13 +353,13 @@ impl ZoneVersion {
             let Some(node) = self.nodes.get(parent.as_wire()) else {
                 return;
             };
-            let mut n = (**node).clone();
-            n.children = n.children.saturating_sub(1);
-            if n.children == 0 && n.rrsets.is_empty() && parent != self.apex {
+            let children = node.children().saturating_sub(1);
+            if children == 0 && node.is_empty() && parent != self.apex {
                 self.nodes.remove(&parent);
                 name = parent;
             } else {
-                self.nodes.insert(parent, Arc::new(n));
+                let n = node.with_children(children);
+                self.nodes.insert(parent, n);
                 return;
             }
         }
@@ -583,7 +370,7 @@ impl ZoneVersion {
             .nodes
             .get(self.apex.as_wire())
             .ok_or(ZoneError::SoaCount { count: 0 })?;
-        let soa_count = apex.rrset(rtype::SOA).map_or(0, RrSet::len);
+        let soa_count = apex.rrset(rtype::SOA).map_or(0, |s| s.len());
         if soa_count != 1 {
             return Err(ZoneError::SoaCount { count: soa_count });
         }
@@ -594,7 +381,7 @@ impl ZoneVersion {
             .rrset(rtype::SOA)
             .and_then(|s| s.rdatas().next())
             .map(Bytes::copy_from_slice);
-        let soa_ttl = apex.rrset(rtype::SOA).map_or(0, RrSet::ttl);
+        let soa_ttl = apex.rrset(rtype::SOA).map_or(0, |s| s.ttl());
         let soa = soa.ok_or(ZoneError::BadSoa)?;
         let fields = Soa::from_rdata(&soa).ok_or(ZoneError::BadSoa)?;
         self.serial = soa_serial(&soa).ok_or(ZoneError::BadSoa)?;
@@ -810,10 +597,10 @@ mod tests {
             .unwrap();
         let set = v2.node(m.as_wire()).unwrap().rrset(rtype::A).unwrap();
         assert_eq!((set.ttl(), set.len()), (600, 2));
-        assert!(set.ttls.is_none(), "equal TTLs keep no per-member list");
+        assert!(!set.has_own_ttls(), "equal TTLs keep no per-member list");
         let same = Name::parse("same.example.com").unwrap();
         let set = v.node(same.as_wire()).unwrap().rrset(rtype::A).unwrap();
-        assert!(set.ttls.is_none());
+        assert!(!set.has_own_ttls());
         assert_eq!(set.rdatas().next().unwrap(), &[192, 0, 2, 4]);
     }
 
@@ -834,7 +621,7 @@ mod tests {
             let set = node.rrset(t).unwrap();
             let (sigs, n) = set.sig_wire();
             assert_eq!(n, 1);
-            let body = bodies(sigs).next().unwrap();
+            let body = crate::node::bodies(sigs).next().unwrap();
             assert_eq!(&body[0..2], &rtype::RRSIG.to_be_bytes());
             assert_eq!(&body[10..12], &t.to_be_bytes(), "covers its own type");
             assert_eq!(set.len(), 1, "the signature is not a member");
@@ -1005,7 +792,7 @@ mod tests {
         let shared = v2
             .nodes
             .iter()
-            .filter(|(k, n)| v1.nodes.get(k.as_wire()).is_some_and(|o| Arc::ptr_eq(o, n)))
+            .filter(|(k, n)| v1.nodes.get(k.as_wire()).is_some_and(|o| o.same_as(n)))
             .count();
         // Only the changed node is new; its parent and the apex are untouched.
         assert_eq!(v2.nodes.len(), v1.nodes.len());
