@@ -1,6 +1,11 @@
 //! `kill -9` at random moments of an incoming AXFR (PRODUCT.md §4): after each restart the
 //! secondary zone is wholly at one serial — the one it had or the transferred one — and serves
 //! exactly that version's records; when it restarted on the old one it transfers again.
+//!
+//! A transferred version is served as soon as it is built and stored right after (as Knot
+//! serves before its journal flush), so "the one it had" is the last one the store holds: the
+//! test waits for the store's record of each transfer (`last_transfer_serial`, written in the
+//! same transaction as the records) before it kills again.
 
 use domain::base::iana::Rtype;
 use std::time::Duration;
@@ -30,6 +35,18 @@ fn version(k: u32) -> String {
 /// What `name` answers for A: "NOERROR ..." or the RCODE.
 fn a(s: &Setup, name: &str) -> String {
     answer(s.t.dns(), &format!("{name}.{ZONE}"), Rtype::A).unwrap_or_else(|e| e)
+}
+
+/// Waits until the store holds version N+`k` (the primary's status records its serial in the
+/// transaction that writes the records).
+fn wait_stored(s: &Setup, k: u32, when: &str, since: std::time::Instant) {
+    let stored =
+        s.sz.wait_incoming(&format!("serial {} stored", N + k), WAIT, |v| {
+            v["peer_status"][0]["last_transfer_serial"].as_u64() == Some(u64::from(N + k))
+        });
+    if let Err(e) = stored {
+        s.fail(&format!("{when}: {e}"), since);
+    }
 }
 
 /// Version N+`k` is served whole, and the bulk of `other` (another version) is not.
@@ -74,6 +91,7 @@ fn kill_9_during_an_incoming_axfr_leaves_one_whole_serial_and_transfers_again() 
     }
     let took = since.elapsed();
     check_version(&mut c, &s, 1, 1, "after the first transfer");
+    wait_stored(&s, 1, "the first transfer", since);
 
     let moments = tandem_tests::process::KillMoments::new(took, 0.05, 1.25);
     let seed = moments.seed;
@@ -122,6 +140,7 @@ fn kill_9_during_an_incoming_axfr_leaves_one_whole_serial_and_transfers_again() 
                 );
             }
             check_version(&mut c, &s, k, have, &format!("{when}, transferred again"));
+            wait_stored(&s, k, &format!("{when}, transferred again"), since);
         }
         have = k;
     }
