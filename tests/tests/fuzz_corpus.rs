@@ -212,7 +212,7 @@ fn records(v: &ZoneVersion) -> Vec<Record> {
         for set in node.rrsets() {
             for rd in set.rdatas() {
                 out.push(Record::new(
-                    owner.clone(),
+                    tandem_zone::Name::from_wire(owner).expect("an owner name"),
                     set.rtype(),
                     set.ttl(),
                     rd.to_vec(),

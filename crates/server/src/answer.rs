@@ -11,7 +11,7 @@ use tandem_xfr::render::{Full, Owner, Response, Section};
 use tandem_xfr::tsig::{verify_request, KeyRing, Verdict};
 use tandem_zone::name::{suffixes, MAX_NAME_LEN};
 use tandem_zone::record::rtype;
-use tandem_zone::version::{Node, RrSet};
+use tandem_zone::version::{NodeRef, RrSet};
 use tandem_zone::{Serving, ZoneSet, ZoneVersion};
 
 /// Longest CNAME chain followed inside a zone before answering with what we have.
@@ -279,9 +279,9 @@ impl NameBuf {
 /// Where a lookup ended (RFC 1034 §4.3.2 step 3).
 enum Found<'v> {
     /// The name exists (or a wildcard matched it, RFC 4592 §3.3.1).
-    Node(&'v Node),
+    Node(NodeRef<'v>),
     /// A zone cut at or above the name: answer with a referral.
-    Cut(usize, &'v Node),
+    Cut(usize, NodeRef<'v>),
     /// Neither the name nor a covering wildcard exists.
     NxDomain,
 }

@@ -158,8 +158,8 @@ pub fn axfr(
     let soa_body = soa.entries().next().expect("one SOA");
     let body = version.nodes().flat_map(|(owner, node)| {
         node.rrsets()
-            .filter(move |s| !(s.rtype() == rtype::SOA && owner == apex))
-            .flat_map(move |s| s.entries().map(move |e| (owner.as_wire(), e)))
+            .filter(move |s| !(s.rtype() == rtype::SOA && owner == apex.as_wire()))
+            .flat_map(move |s| s.entries().map(move |e| (owner, e)))
     });
     let items = std::iter::once((apex.as_wire(), soa_body))
         .chain(body)

@@ -10,9 +10,9 @@
 use crate::diff::ZoneDiff;
 use crate::name::{canonical_cmp, canonical_key_into, Name};
 use crate::node::SetBuf;
-use crate::nodes::{sort_canonical, NodeMap};
+use crate::nodes::{sort_canonical, BaseBuilder, NodeMap};
 use crate::record::{rtype, Record};
-use crate::version::{check_added, check_cname, check_in_zone, Node, ZoneError, ZoneVersion};
+use crate::version::{check_added, check_cname, check_in_zone, ZoneError, ZoneVersion};
 use bytes::Bytes;
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -91,7 +91,18 @@ pub(crate) fn build(apex: Name, records: Vec<Record>) -> Result<ZoneVersion, Zon
     );
     sort_canonical(&mut empty, |(name, _)| name);
     let mut empty = empty.into_iter().peekable();
-    let mut entries: Vec<(Name, Node)> = Vec::with_capacity(nodes.len() + empty.len());
+    // Owner, node header and set headers, then the sets' bytes: the buffer is sized once.
+    let bytes: usize = nodes
+        .iter()
+        .map(|(at, sets)| {
+            let owner = names[*at as usize]
+                .as_ref()
+                .map_or(0, |n| n.as_wire().len());
+            let sets: usize = sets.iter().map(SetBuf::size).sum();
+            1 + owner + 6 + sets
+        })
+        .sum();
+    let mut base = BaseBuilder::with_capacity(nodes.len() + empty.len(), bytes);
     for ((at, sets), children) in nodes.into_iter().zip(children) {
         let name = names[at as usize].take().expect("each owner once");
         while let Some((ent, _)) = empty.peek() {
@@ -99,12 +110,14 @@ pub(crate) fn build(apex: Name, records: Vec<Record>) -> Result<ZoneVersion, Zon
                 break;
             }
             let (ent, n) = empty.next().expect("peeked");
-            entries.push((ent, Node::new(Vec::new(), n)));
+            base.push_new(ent.as_wire(), Vec::new(), n);
         }
-        entries.push((name, Node::new(sets, children)));
+        base.push_new(name.as_wire(), sets, children);
     }
-    entries.extend(empty.map(|(ent, n)| (ent, Node::new(Vec::new(), n))));
-    ZoneVersion::from_nodes(apex, NodeMap::from_sorted(entries), record_count, cuts)
+    for (ent, n) in empty {
+        base.push_new(ent.as_wire(), Vec::new(), n);
+    }
+    ZoneVersion::from_nodes(apex, NodeMap::from_base(base), record_count, cuts)
 }
 
 /// A change touching fewer records than this is applied in place, whatever the zone's size.
@@ -301,6 +314,7 @@ mod tests {
             v.negative_ttl()
         )];
         for (name, node) in v.nodes() {
+            let name = crate::name::WireName(name);
             out.push(format!("{name} children {}", node.children_count()));
             for s in node.rrsets() {
                 let members: Vec<_> = s.members().map(|(rd, t)| (rd.to_vec(), t)).collect();
@@ -371,9 +385,9 @@ mod tests {
             match (built, changed) {
                 (Ok(b), Ok(c)) => {
                     assert_eq!(shape(&b), shape(&c), "seed {seed}:\n{text}");
-                    let names: Vec<_> = b.nodes().map(|(n, _)| n.clone()).collect();
-                    for n in &names {
-                        assert!(b.node(n.as_wire()).is_some(), "seed {seed}: lookup of {n}");
+                    for (n, _) in b.nodes() {
+                        let shown = crate::name::WireName(n);
+                        assert!(b.node(n).is_some(), "seed {seed}: lookup of {shown}");
                     }
                 }
                 // With several faults the two may name different ones first.
@@ -469,7 +483,10 @@ mod tests {
         .unwrap();
         let nodes: Vec<(String, bool, u32)> = v
             .nodes()
-            .map(|(n, node)| (n.to_string(), node.is_empty(), node.children_count()))
+            .map(|(n, node)| {
+                let n = crate::name::WireName(n).to_string();
+                (n, node.is_empty(), node.children_count())
+            })
             .collect();
         let want = [
             ("example.com.", false, 1),

@@ -20,4 +20,4 @@ pub use diff::ZoneDiff;
 pub use name::Name;
 pub use record::{fits_in_message, Record, Soa};
 pub use set::{ServedZone, Serving, ZoneSet};
-pub use version::{Node, RrSet, ZoneError, ZoneVersion};
+pub use version::{NodeRef, RrSet, ZoneError, ZoneVersion};

@@ -5,7 +5,8 @@
 //! followed by the bodies of the RRSIGs that cover its type (RFC 4035 §3.1.1). A whole node —
 //! child count, a small header per RRset and all their bytes — is one reference-counted byte
 //! string: one allocation per owner name, where a node of boxed RRsets took one per RRset plus
-//! two. [`RrSet`] is a view into it.
+//! two — and no allocation of its own once it lies in a version's frozen base, which keeps
+//! every node in one buffer (`nodes.rs`). [`NodeRef`] and [`RrSet`] are views into the bytes.
 //!
 //! Layout, integers little-endian: `children: u32`, `sets: u16`, then one header per RRset in
 //! type order (`rtype: u16, sig_count: u16, ttl: u32, len: u32, start: u32, sig_at: u32,
@@ -169,6 +170,11 @@ impl SetBuf {
     fn rdatas(&self) -> impl Iterator<Item = &[u8]> + Clone {
         bodies(&self.data[..self.sig_at]).map(|e| &e[10..])
     }
+
+    /// Bytes the set takes in a node, before RRSIGs are attached: header, bodies, own TTLs.
+    pub(crate) fn size(&self) -> usize {
+        SET + self.data.len() + self.ttls.as_ref().map_or(0, |t| 4 * t.len())
+    }
 }
 
 /// The RR bodies in a run of concatenated ones.
@@ -198,46 +204,83 @@ thread_local! {
     static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
-/// All RRsets at one owner name. A node without RRsets is an empty non-terminal. Cloning it
-/// shares the bytes.
-#[derive(Clone)]
-pub struct Node(Arc<[u8]>);
+/// All RRsets at one owner name, read in place: in a node of its own ([`Node`]) or in the
+/// frozen base of a version, where every node lies in one buffer (`nodes.rs`). A node without
+/// RRsets is an empty non-terminal.
+#[derive(Clone, Copy)]
+pub struct NodeRef<'a>(&'a [u8]);
 
-impl Default for Node {
-    fn default() -> Self {
-        Node::new(Vec::new(), 0)
+impl<'a> NodeRef<'a> {
+    /// A node's bytes, as [`write`] laid them out.
+    pub(crate) fn from_bytes(bytes: &'a [u8]) -> Self {
+        debug_assert!(bytes.len() >= HEAD);
+        NodeRef(bytes)
     }
-}
-
-impl Node {
-    pub fn rrset(&self, rtype: u16) -> Option<RrSet<'_>> {
+    pub(crate) fn bytes(self) -> &'a [u8] {
+        self.0
+    }
+    pub fn rrset(self, rtype: u16) -> Option<RrSet<'a>> {
         self.rrsets().find(|s| s.rtype() == rtype)
     }
     /// The RRsets, by type.
-    pub fn rrsets(&self) -> impl ExactSizeIterator<Item = RrSet<'_>> + Clone {
-        let node = &self.0[..];
+    pub fn rrsets(self) -> impl ExactSizeIterator<Item = RrSet<'a>> + Clone {
+        let node = self.0;
         (0..u16_at(node, 4) as usize).map(move |i| RrSet {
             node,
             h: HEAD + SET * i,
         })
     }
     /// True for an empty non-terminal (or a node about to be removed).
-    pub fn is_empty(&self) -> bool {
-        u16_at(&self.0, 4) == 0
+    pub fn is_empty(self) -> bool {
+        u16_at(self.0, 4) == 0
     }
-    pub fn has_children(&self) -> bool {
+    pub fn has_children(self) -> bool {
         self.children() > 0
     }
     /// Number of nodes one label below this one.
-    pub fn children(&self) -> u32 {
-        u32_at(&self.0, 0)
+    pub fn children(self) -> u32 {
+        u32_at(self.0, 0)
+    }
+    /// Whether two views read the same bytes (a node carried unchanged into the next version).
+    pub fn same_as(self, other: NodeRef<'_>) -> bool {
+        std::ptr::eq(self.0, other.0)
     }
 
-    /// This node with another child count.
-    pub(crate) fn with_children(&self, children: u32) -> Node {
+    /// This node with another child count, as a node of its own.
+    pub(crate) fn with_children(self, children: u32) -> Node {
         let mut bytes = self.0.to_vec();
         bytes[..4].copy_from_slice(&children.to_le_bytes());
         Node(Arc::from(bytes))
+    }
+
+    pub(crate) fn to_rrs(self) -> BTreeMap<u16, Vec<(Bytes, u32)>> {
+        self.rrsets().map(|s| (s.rtype(), s.to_rrs())).collect()
+    }
+
+    /// The number of children, told apart in tests of the node map.
+    #[cfg(test)]
+    pub(crate) fn children_count(self) -> u32 {
+        self.children()
+    }
+}
+
+impl std::fmt::Debug for NodeRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("children", &self.children())
+            .field("rrsets", &self.rrsets().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// A node in an allocation of its own: one that changed since its version's base was built.
+/// Cloning it shares the bytes.
+#[derive(Clone)]
+pub(crate) struct Node(Arc<[u8]>);
+
+impl Node {
+    pub(crate) fn view(&self) -> NodeRef<'_> {
+        NodeRef(&self.0)
     }
 
     /// Builds a node from its RRs, grouping by type and attaching RRSIGs to what they cover.
@@ -250,63 +293,12 @@ impl Node {
         Node::new(sets, children)
     }
 
-    pub(crate) fn to_rrs(&self) -> BTreeMap<u16, Vec<(Bytes, u32)>> {
-        self.rrsets().map(|s| (s.rtype(), s.to_rrs())).collect()
-    }
-
-    /// A node of RRsets sorted by type, each without RRSIGs yet: the bodies of the RRSIGs at
-    /// the node are attached to the set of the type each covers (RFC 4035 §3.1.1), and keep
-    /// their own set too.
-    pub(crate) fn new(mut sets: Vec<SetBuf>, children: u32) -> Node {
-        debug_assert!(sets.windows(2).all(|w| w[0].rtype < w[1].rtype));
-        if let Ok(at) = sets.binary_search_by_key(&rtype::RRSIG, |s| s.rtype) {
-            let sigs: Vec<Vec<u8>> = sets[at].rdatas().map(<[u8]>::to_vec).collect();
-            // The lowest TTL of the RRSIGs, as for any set (RFC 2181 §5.2).
-            let sig_ttl = sets[at].ttl;
-            for set in sets.iter_mut().filter(|s| s.rtype != rtype::RRSIG) {
-                let t = set.rtype;
-                let covering = sigs
-                    .iter()
-                    .map(Vec::as_slice)
-                    .filter(move |rd| rd.len() >= 2 && u16::from_be_bytes([rd[0], rd[1]]) == t);
-                let count = covering.clone().count();
-                if count > 0 {
-                    render(&mut set.data, rtype::RRSIG, sig_ttl, covering);
-                    set.sig_count = count as u16;
-                }
-            }
-        }
+    /// A node of RRsets sorted by type (see [`write`]).
+    pub(crate) fn new(sets: Vec<SetBuf>, children: u32) -> Node {
         SCRATCH.with(|scratch| {
             let mut b = scratch.borrow_mut();
             b.clear();
-            b.extend_from_slice(&children.to_le_bytes());
-            b.extend_from_slice(&(sets.len() as u16).to_le_bytes());
-            b.resize(HEAD + SET * sets.len(), 0);
-            for (i, s) in sets.iter().enumerate() {
-                let start = b.len();
-                b.extend_from_slice(&s.data);
-                let end = b.len();
-                let ttls = match &s.ttls {
-                    Some(ttls) => {
-                        let at = b.len();
-                        for t in ttls {
-                            b.extend_from_slice(&t.to_le_bytes());
-                        }
-                        at
-                    }
-                    None => 0,
-                };
-                let h = HEAD + SET * i;
-                let mut put = |at: usize, v: &[u8]| b[h + at..h + at + v.len()].copy_from_slice(v);
-                put(0, &s.rtype.to_le_bytes());
-                put(2, &s.sig_count.to_le_bytes());
-                put(4, &s.ttl.to_le_bytes());
-                put(8, &s.len.to_le_bytes());
-                put(12, &(start as u32).to_le_bytes());
-                put(16, &((start + s.sig_at) as u32).to_le_bytes());
-                put(20, &(end as u32).to_le_bytes());
-                put(24, &(ttls as u32).to_le_bytes());
-            }
+            write(sets, children, &mut b);
             let node = Node(Arc::from(&b[..]));
             // A node as large as a zone's biggest RRset is not kept in every thread for good.
             if b.capacity() > 1 << 16 {
@@ -316,29 +308,63 @@ impl Node {
         })
     }
 
-    /// Whether two nodes share their bytes (an unchanged node carried into the next version).
-    pub fn same_as(&self, other: &Node) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-    }
-
     /// An empty node told apart by its child count (for tests of the node map).
     #[cfg(test)]
     pub(crate) fn empty_with_children(children: u32) -> Node {
         Node::new(Vec::new(), children)
     }
-
-    #[cfg(test)]
-    pub(crate) fn children_count(&self) -> u32 {
-        self.children()
-    }
 }
 
-impl std::fmt::Debug for Node {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Node")
-            .field("children", &self.children())
-            .field("rrsets", &self.rrsets().collect::<Vec<_>>())
-            .finish()
+/// Appends a node of RRsets sorted by type, each without RRSIGs yet, to `out`: the bodies of
+/// the RRSIGs at the node are attached to the set of the type each covers (RFC 4035 §3.1.1),
+/// and keep their own set too. Offsets in the node are from its first byte.
+pub(crate) fn write(mut sets: Vec<SetBuf>, children: u32, out: &mut Vec<u8>) {
+    debug_assert!(sets.windows(2).all(|w| w[0].rtype < w[1].rtype));
+    if let Ok(at) = sets.binary_search_by_key(&rtype::RRSIG, |s| s.rtype) {
+        let sigs: Vec<Vec<u8>> = sets[at].rdatas().map(<[u8]>::to_vec).collect();
+        // The lowest TTL of the RRSIGs, as for any set (RFC 2181 §5.2).
+        let sig_ttl = sets[at].ttl;
+        for set in sets.iter_mut().filter(|s| s.rtype != rtype::RRSIG) {
+            let t = set.rtype;
+            let covering = sigs
+                .iter()
+                .map(Vec::as_slice)
+                .filter(move |rd| rd.len() >= 2 && u16::from_be_bytes([rd[0], rd[1]]) == t);
+            let count = covering.clone().count();
+            if count > 0 {
+                render(&mut set.data, rtype::RRSIG, sig_ttl, covering);
+                set.sig_count = count as u16;
+            }
+        }
+    }
+    let base = out.len();
+    out.extend_from_slice(&children.to_le_bytes());
+    out.extend_from_slice(&(sets.len() as u16).to_le_bytes());
+    out.resize(base + HEAD + SET * sets.len(), 0);
+    for (i, s) in sets.iter().enumerate() {
+        let start = out.len() - base;
+        out.extend_from_slice(&s.data);
+        let end = out.len() - base;
+        let ttls = match &s.ttls {
+            Some(ttls) => {
+                let at = out.len() - base;
+                for t in ttls {
+                    out.extend_from_slice(&t.to_le_bytes());
+                }
+                at
+            }
+            None => 0,
+        };
+        let h = base + HEAD + SET * i;
+        let mut put = |at: usize, v: &[u8]| out[h + at..h + at + v.len()].copy_from_slice(v);
+        put(0, &s.rtype.to_le_bytes());
+        put(2, &s.sig_count.to_le_bytes());
+        put(4, &s.ttl.to_le_bytes());
+        put(8, &s.len.to_le_bytes());
+        put(12, &(start as u32).to_le_bytes());
+        put(16, &((start + s.sig_at) as u32).to_le_bytes());
+        put(20, &(end as u32).to_le_bytes());
+        put(24, &(ttls as u32).to_le_bytes());
     }
 }
 
@@ -362,7 +388,8 @@ mod tests {
             (Bytes::from(rd), 90)
         };
         rrs.insert(rtype::RRSIG, vec![sig(rtype::A), sig(rtype::MX)]);
-        let node = Node::from_rrs(&rrs, 7);
+        let owned = Node::from_rrs(&rrs, 7);
+        let node = owned.view();
         assert_eq!(node.children(), 7);
         assert_eq!(node.rrsets().len(), 3);
         assert_eq!(node.to_rrs(), rrs, "members, order and own TTLs kept");
@@ -379,9 +406,11 @@ mod tests {
         assert_eq!(node.rrset(rtype::TXT).unwrap().sig_wire().1, 0);
         assert!(node.rrset(rtype::MX).is_none());
         let moved = node.with_children(2);
+        let moved = moved.view();
         assert_eq!((moved.children(), node.children()), (2, 7));
         assert_eq!(moved.to_rrs(), rrs);
-        let empty = Node::default();
+        let empty = Node::new(Vec::new(), 0);
+        let empty = empty.view();
         assert!(empty.is_empty() && !empty.has_children());
         assert_eq!(empty.rrsets().len(), 0);
     }

@@ -1,7 +1,8 @@
 //! The map from owner name to node that a zone version holds.
 //!
-//! A frozen **base** keeps every node in DNS canonical order (RFC 4034 §6.1) in one array, with
-//! an open-addressing hash index of `u32` slots for exact lookups; a persistent **overlay**
+//! A frozen **base** keeps every owner name and node in DNS canonical order (RFC 4034 §6.1) in
+//! one buffer, with an array of entry offsets and an open-addressing hash index of `u32` slots
+//! for exact lookups; a persistent **overlay**
 //! holds what changed since the base was built (a new node, or `None` for one removed).
 //! Cloning a map is O(1): the base is shared and the overlay is a persistent hash trie, so a
 //! change of k nodes costs O(k log n) and leaves the previous version untouched for the
@@ -13,7 +14,7 @@
 //! chains will need.
 
 use crate::name::{canonical_cmp, Name};
-use crate::version::Node;
+use crate::node::{Node, NodeRef, SetBuf};
 use std::cmp::Ordering;
 use std::hash::BuildHasher;
 use std::sync::Arc;
@@ -28,10 +29,15 @@ type Overlay = imbl::GenericHashMap<
 /// The overlay is merged once it holds more than this many names, or an eighth of the base.
 const OVERLAY_MIN: usize = 4096;
 
+/// Every node of a base in one buffer, in canonical order of the owners: no allocation per
+/// name or node, so a large zone costs its bytes and two small index arrays.
 #[derive(Default)]
 struct Base {
-    /// Every node, in canonical order of its owner.
-    entries: Box<[(Name, Node)]>,
+    /// Per entry: the owner's length (one octet, RFC 1035 §2.3.4 caps it at 255), its lowercase
+    /// wire form, then the node's bytes (`node.rs`).
+    blob: Box<[u8]>,
+    /// Where each entry starts in `blob`, then `blob.len()`.
+    at: Box<[usize]>,
     /// Index + 1 of the entry whose owner hashes to each slot (linear probing), 0 when free;
     /// a power of two at least twice the number of entries.
     slots: Box<[u32]>,
@@ -39,28 +45,22 @@ struct Base {
 }
 
 impl Base {
-    /// Indexes `entries`, which are in canonical order.
-    fn new(entries: Vec<(Name, Node)>) -> Base {
-        let hasher = foldhash::fast::RandomState::default();
-        let size = (entries.len() * 2).next_power_of_two().max(8);
-        let mut slots = vec![0u32; size].into_boxed_slice();
-        let mask = size - 1;
-        for (i, (name, _)) in entries.iter().enumerate() {
-            let mut at = hasher.hash_one(name.as_wire()) as usize & mask;
-            while slots[at] != 0 {
-                at = (at + 1) & mask;
-            }
-            slots[at] = i as u32 + 1;
-        }
-        Base {
-            entries: entries.into_boxed_slice(),
-            slots,
-            hasher,
-        }
+    fn len(&self) -> usize {
+        self.at.len().saturating_sub(1)
     }
 
-    fn get(&self, name: &[u8]) -> Option<&Node> {
-        if self.entries.is_empty() {
+    /// Entry `i`: its owner's wire form and its node.
+    fn entry(&self, i: usize) -> (&[u8], NodeRef<'_>) {
+        let (start, end) = (self.at[i], self.at[i + 1]);
+        let owner_end = start + 1 + self.blob[start] as usize;
+        (
+            &self.blob[start + 1..owner_end],
+            NodeRef::from_bytes(&self.blob[owner_end..end]),
+        )
+    }
+
+    fn get(&self, name: &[u8]) -> Option<NodeRef<'_>> {
+        if self.len() == 0 {
             return None;
         }
         let mask = self.slots.len() - 1;
@@ -70,12 +70,71 @@ impl Base {
             if slot == 0 {
                 return None;
             }
-            let (owner, node) = &self.entries[slot as usize - 1];
-            if owner.as_wire() == name {
+            let (owner, node) = self.entry(slot as usize - 1);
+            if owner == name {
                 return Some(node);
             }
             at = (at + 1) & mask;
         }
+    }
+}
+
+/// A base being written, entry by entry in canonical order.
+pub(crate) struct BaseBuilder {
+    blob: Vec<u8>,
+    at: Vec<usize>,
+}
+
+impl BaseBuilder {
+    /// Room for `entries` entries of about `bytes` bytes in all.
+    pub(crate) fn with_capacity(entries: usize, bytes: usize) -> Self {
+        BaseBuilder {
+            blob: Vec::with_capacity(bytes),
+            at: Vec::with_capacity(entries + 1),
+        }
+    }
+
+    fn owner(&mut self, owner: &[u8]) {
+        self.at.push(self.blob.len());
+        self.blob.push(owner.len() as u8);
+        self.blob.extend_from_slice(owner);
+    }
+
+    /// Adds a copy of a node laid out elsewhere.
+    pub(crate) fn push(&mut self, owner: &[u8], node: NodeRef<'_>) {
+        self.owner(owner);
+        self.blob.extend_from_slice(node.bytes());
+    }
+
+    /// Adds a node of RRsets sorted by type ([`crate::node::write`]).
+    pub(crate) fn push_new(&mut self, owner: &[u8], sets: Vec<SetBuf>, children: u32) {
+        self.owner(owner);
+        crate::node::write(sets, children, &mut self.blob);
+    }
+
+    /// Indexes the entries.
+    fn finish(mut self) -> Base {
+        self.at.push(self.blob.len());
+        let mut base = Base {
+            blob: self.blob.into_boxed_slice(),
+            at: self.at.into_boxed_slice(),
+            slots: Box::default(),
+            hasher: foldhash::fast::RandomState::default(),
+        };
+        debug_assert!((1..base.len())
+            .all(|i| canonical_cmp(base.entry(i - 1).0, base.entry(i).0) == Ordering::Less));
+        let size = (base.len() * 2).next_power_of_two().max(8);
+        let mut slots = vec![0u32; size].into_boxed_slice();
+        let mask = size - 1;
+        for i in 0..base.len() {
+            let mut at = base.hasher.hash_one(base.entry(i).0) as usize & mask;
+            while slots[at] != 0 {
+                at = (at + 1) & mask;
+            }
+            slots[at] = i as u32 + 1;
+        }
+        base.slots = slots;
+        base
     }
 }
 
@@ -99,29 +158,27 @@ impl NodeMap {
         self.len
     }
 
-    /// A map of entries already in canonical order, each name once.
-    pub(crate) fn from_sorted(entries: Vec<(Name, Node)>) -> NodeMap {
-        debug_assert!(entries
-            .windows(2)
-            .all(|w| canonical_cmp(w[0].0.as_wire(), w[1].0.as_wire()) == Ordering::Less));
+    /// A map of the entries written, in canonical order, each name once.
+    pub(crate) fn from_base(base: BaseBuilder) -> NodeMap {
+        let base = base.finish();
         NodeMap {
-            len: entries.len(),
-            base: Arc::new(Base::new(entries)),
+            len: base.len(),
+            base: Arc::new(base),
             overlay: Overlay::default(),
             staged: Staged::default(),
         }
     }
 
     /// The node of a lowercase wire-form name.
-    pub(crate) fn get(&self, name: &[u8]) -> Option<&Node> {
+    pub(crate) fn get(&self, name: &[u8]) -> Option<NodeRef<'_>> {
         if !self.staged.is_empty() {
             if let Some(changed) = self.staged.get(name) {
-                return changed.as_ref();
+                return changed.as_ref().map(Node::view);
             }
         }
         if !self.overlay.is_empty() {
             if let Some(changed) = self.overlay.get(name) {
-                return changed.as_ref();
+                return changed.as_ref().map(Node::view);
             }
         }
         self.base.get(name)
@@ -143,13 +200,13 @@ impl NodeMap {
     }
 
     /// Every node with its owner, in canonical order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&Name, &Node)> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&[u8], NodeRef<'_>)> {
         debug_assert!(self.staged.is_empty(), "iterating a version being built");
         let mut changed: Vec<(&Name, &Option<Node>)> = self.overlay.iter().collect();
         sort_canonical(&mut changed, |(name, _)| name);
-        Walk::new(&self.base.entries, changed).filter_map(|step| match step {
-            Step::Base((name, node)) => Some((name, node)),
-            Step::Changed((name, node)) => node.as_ref().map(|node| (name, node)),
+        Walk::new(&self.base, changed).filter_map(|step| match step {
+            Step::Base(entry) => Some(entry),
+            Step::Changed((name, node)) => node.as_ref().map(|node| (name.as_wire(), node.view())),
         })
     }
 
@@ -157,7 +214,7 @@ impl NodeMap {
     /// [`OVERLAY_MIN`] names or an eighth of the base, everything is merged into a new base in
     /// one pass over the zone (spread over that many changes; a whole-zone load is one).
     pub(crate) fn finish_change(&mut self, allow_merge: bool) {
-        let limit = OVERLAY_MIN.max(self.base.entries.len() / 8);
+        let limit = OVERLAY_MIN.max(self.base.len() / 8);
         if allow_merge && self.overlay.len() + self.staged.len() > limit {
             self.merge();
             return;
@@ -185,19 +242,26 @@ impl NodeMap {
             .collect();
         changed.extend(staged);
         sort_canonical(&mut changed, |(name, _)| name);
-        // The changes are moved into the new base, and only the old base's entries are cloned
-        // (it stays shared with earlier versions): a whole-zone build allocates no name twice,
-        // and leaves no freed copies scattered between the names it keeps.
-        let mut entries = Vec::with_capacity(self.len);
-        for step in Walk::new(&self.base.entries, changed) {
+        // Every entry is copied into the new buffer (the old base stays shared with earlier
+        // versions); the changed nodes' own allocations go with the overlay.
+        let bytes: usize = self.base.blob.len()
+            + changed
+                .iter()
+                .filter_map(|(name, node)| {
+                    Some(1 + name.as_wire().len() + node.as_ref()?.view().bytes().len())
+                })
+                .sum::<usize>();
+        let mut base = BaseBuilder::with_capacity(self.len, bytes);
+        for step in Walk::new(&self.base, changed) {
             match step {
-                Step::Base((name, node)) => entries.push((name.clone(), node.clone())),
-                Step::Changed((name, Some(node))) => entries.push((name, node)),
+                Step::Base((name, node)) => base.push(name, node),
+                Step::Changed((name, Some(node))) => base.push(name.as_wire(), node.view()),
                 Step::Changed((_, None)) => {}
             }
         }
-        debug_assert_eq!(entries.len(), self.len);
-        self.base = Arc::new(Base::new(entries));
+        let base = base.finish();
+        debug_assert_eq!(base.len(), self.len);
+        self.base = Arc::new(base);
         self.overlay = Overlay::default();
     }
 
@@ -253,7 +317,7 @@ impl Change for (Name, Option<Node>) {
 
 /// One step of a [`Walk`]: an entry of the base that no change touches, or a change.
 enum Step<'a, C> {
-    Base(&'a (Name, Node)),
+    Base((&'a [u8], NodeRef<'a>)),
     Changed(C),
 }
 
@@ -261,13 +325,13 @@ enum Step<'a, C> {
 /// change takes the place of the base's entry of the same name. Both iteration (borrowing the
 /// changes) and merging (moving them) read the map through it.
 struct Walk<'a, C> {
-    base: &'a [(Name, Node)],
+    base: &'a Base,
     b: usize,
     changed: std::iter::Peekable<std::vec::IntoIter<C>>,
 }
 
 impl<'a, C: Change> Walk<'a, C> {
-    fn new(base: &'a [(Name, Node)], changed: Vec<C>) -> Self {
+    fn new(base: &'a Base, changed: Vec<C>) -> Self {
         Walk {
             base,
             b: 0,
@@ -280,17 +344,18 @@ impl<'a, C: Change> Iterator for Walk<'a, C> {
     type Item = Step<'a, C>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let order = match (self.base.get(self.b), self.changed.peek()) {
+        let base = (self.b < self.base.len()).then(|| self.base.entry(self.b));
+        let order = match (base, self.changed.peek()) {
             (None, None) => return None,
             (Some(_), None) => Ordering::Less,
             (None, Some(_)) => Ordering::Greater,
-            (Some((b, _)), Some(c)) => canonical_cmp(b.as_wire(), c.name().as_wire()),
+            (Some((b, _)), Some(c)) => canonical_cmp(b, c.name().as_wire()),
         };
         if order != Ordering::Greater {
             self.b += 1;
         }
-        if order == Ordering::Less {
-            return Some(Step::Base(&self.base[self.b - 1]));
+        if let (Ordering::Less, Some(entry)) = (order, base) {
+            return Some(Step::Base(entry));
         }
         self.changed.next().map(Step::Changed)
     }
@@ -407,11 +472,11 @@ mod tests {
     }
 
     fn check_order(map: &NodeMap, model: &Model, seed: u64, step: u32) {
-        let order: Vec<(&Name, u32)> = map
+        let order: Vec<(&[u8], u32)> = map
             .iter()
             .map(|(n, node)| (n, node.children_count()))
             .collect();
-        let want: Vec<(&Name, u32)> = model.values().map(|(n, t)| (n, *t)).collect();
+        let want: Vec<(&[u8], u32)> = model.values().map(|(n, t)| (n.as_wire(), *t)).collect();
         assert_eq!(order, want, "seed {seed} step {step}: iteration order");
     }
 

@@ -10,7 +10,8 @@
 
 use crate::diff::ZoneDiff;
 use crate::name::Name;
-pub use crate::node::{Node, RrSet};
+use crate::node::Node;
+pub use crate::node::{NodeRef, RrSet};
 use crate::record::{rtype, soa_serial, Record, Soa};
 use bytes::Bytes;
 use std::collections::BTreeMap;
@@ -137,16 +138,17 @@ impl ZoneVersion {
         self.cuts > 0
     }
     /// The node at a lowercase wire-form name.
-    pub fn node(&self, name: &[u8]) -> Option<&Node> {
+    pub fn node(&self, name: &[u8]) -> Option<NodeRef<'_>> {
         self.nodes.get(name)
     }
     /// Every node with its owner, in DNS canonical order (RFC 4034 §6.1), the apex first: the
     /// order of an outgoing AXFR and of export.
-    pub fn nodes(&self) -> impl Iterator<Item = (&Name, &Node)> {
+    /// Owners are lowercase wire-form names.
+    pub fn nodes(&self) -> impl Iterator<Item = (&[u8], NodeRef<'_>)> {
         self.nodes.iter()
     }
     /// The apex node.
-    pub fn apex_node(&self) -> &Node {
+    pub fn apex_node(&self) -> NodeRef<'_> {
         self.nodes
             .get(self.apex.as_wire())
             .expect("a version always has its apex")
@@ -207,10 +209,11 @@ impl ZoneVersion {
         let apex = &self.apex;
         let rest = self.nodes.iter().flat_map(move |(owner, node)| {
             node.rrsets()
-                .filter(move |s| !(s.rtype() == rtype::SOA && *owner == *apex))
+                .filter(move |s| !(s.rtype() == rtype::SOA && owner == apex.as_wire()))
                 .flat_map(move |s| {
                     s.members().map(move |(rd, ttl)| {
-                        Record::new(owner.clone(), s.rtype(), ttl, rd.to_vec())
+                        let owner = Name::from_wire(owner).expect("a version's owners are names");
+                        Record::new(owner, s.rtype(), ttl, rd.to_vec())
                     })
                 })
         });
@@ -269,9 +272,10 @@ impl ZoneVersion {
         added: &[&Record],
     ) -> Result<(), ZoneError> {
         check_in_zone(owner, &self.apex)?;
-        let old = self.nodes.get(owner.as_wire()).cloned();
-        let children = old.as_ref().map_or(0, Node::children);
-        let mut rrs = old.as_ref().map(|n| n.to_rrs()).unwrap_or_default();
+        let old = self.nodes.get(owner.as_wire());
+        let existed = old.is_some();
+        let children = old.map_or(0, NodeRef::children);
+        let mut rrs = old.map(NodeRef::to_rrs).unwrap_or_default();
         let before: usize = rrs.values().map(Vec::len).sum();
         let cut_before = self.is_cut(owner, &rrs);
         // Each touched RRset is worked on through an index of its RDATA, so a change of k
@@ -304,14 +308,14 @@ impl ZoneVersion {
         self.cuts = self.cuts + cut_after as usize - cut_before as usize;
 
         if rrs.is_empty() && children == 0 && *owner != self.apex {
-            if old.is_some() {
+            if existed {
                 self.nodes.remove(owner);
                 self.unlink_from_parent(owner);
             }
         } else {
             self.nodes
                 .insert(owner.clone(), Node::from_rrs(&rrs, children));
-            if old.is_none() {
+            if !existed {
                 self.link_to_parent(owner);
             }
         }
@@ -792,7 +796,7 @@ mod tests {
         let shared = v2
             .nodes
             .iter()
-            .filter(|(k, n)| v1.nodes.get(k.as_wire()).is_some_and(|o| o.same_as(n)))
+            .filter(|(k, n)| v1.nodes.get(k).is_some_and(|o| o.same_as(*n)))
             .count();
         // Only the changed node is new; its parent and the apex are untouched.
         assert_eq!(v2.nodes.len(), v1.nodes.len());
