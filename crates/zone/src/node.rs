@@ -12,9 +12,11 @@
 //! type order (`rtype: u16, sig_count: u16, ttl: u32, len: u32, start: u32, sig_at: u32,
 //! end: u32, ttls: u32`), then each set's member bodies (`start..sig_at`), its RRSIG bodies
 //! (`sig_at..end`) and, only when a member's TTL differs from the set's, every member's TTL
-//! (at `ttls`, 0 when absent).
+//! (at `ttls`, 0 when absent). Offsets are `u32`: one owner's RRsets stay far below 4 GiB
+//! under the import and transfer size limits.
 
 use crate::record::{rtype, CLASS_IN};
+use crate::version::ZoneError;
 use bytes::Bytes;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -22,6 +24,28 @@ use std::sync::Arc;
 
 const HEAD: usize = 6;
 const SET: usize = 28;
+
+/// The most octets of RRsets one owner name may hold: every offset in a node fits a `u32`
+/// even when each RRSIG body is kept twice (in its own set and beside the set it covers).
+pub(crate) const MAX_NODE_BYTES: usize = 1 << 30;
+
+/// Octets a set of `count` members whose bodies take `bodies` octets takes in a node, before
+/// RRSIGs are attached.
+pub(crate) fn set_size(bodies: usize, count: usize, own_ttls: bool) -> usize {
+    SET + bodies + if own_ttls { 4 * count } else { 0 }
+}
+
+/// Refuses a node of sets taking `bytes` octets in all past [`MAX_NODE_BYTES`].
+pub(crate) fn check_size(owner: &crate::Name, bytes: usize) -> Result<(), ZoneError> {
+    if bytes > MAX_NODE_BYTES {
+        return Err(ZoneError::OwnerTooLarge {
+            owner: owner.to_fqdn(),
+            bytes,
+            max: MAX_NODE_BYTES,
+        });
+    }
+    Ok(())
+}
 
 fn u16_at(b: &[u8], at: usize) -> u16 {
     u16::from_le_bytes([b[at], b[at + 1]])
@@ -173,7 +197,7 @@ impl SetBuf {
 
     /// Bytes the set takes in a node, before RRSIGs are attached: header, bodies, own TTLs.
     pub(crate) fn size(&self) -> usize {
-        SET + self.data.len() + self.ttls.as_ref().map_or(0, |t| 4 * t.len())
+        set_size(self.data.len(), self.len as usize, self.ttls.is_some())
     }
 }
 
@@ -405,6 +429,12 @@ mod tests {
         assert_eq!((sigs.len(), n), (18, 1), "the RRSIG covering A only");
         assert_eq!(node.rrset(rtype::TXT).unwrap().sig_wire().1, 0);
         assert!(node.rrset(rtype::MX).is_none());
+        assert!(check_size(&crate::Name::root(), MAX_NODE_BYTES).is_ok());
+        let too_large = check_size(&crate::Name::root(), MAX_NODE_BYTES + 1).unwrap_err();
+        assert!(
+            too_large.to_string().contains("at most 1073741824"),
+            "{too_large}"
+        );
         let moved = node.with_children(2);
         let moved = moved.view();
         assert_eq!((moved.children(), node.children()), (2, 7));

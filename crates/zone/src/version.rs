@@ -46,6 +46,12 @@ pub enum ZoneError {
     },
     #[error("record type {rtype} cannot be stored in a zone")]
     MetaType { rtype: String },
+    #[error("{owner} would hold {bytes} octets of records; one owner name may hold at most {max}")]
+    OwnerTooLarge {
+        owner: String,
+        bytes: usize,
+        max: usize,
+    },
 }
 
 /// One immutable version of a zone's contents.
@@ -302,6 +308,11 @@ impl ZoneVersion {
         }
         rrs.retain(|_, v| !v.is_empty());
         check_cname(owner, rrs.iter().map(|(t, v)| (*t, v.len())))?;
+        let sets = rrs.values().map(|v| {
+            let bodies: usize = v.iter().map(|(rd, _)| 10 + rd.len()).sum();
+            crate::node::set_size(bodies, v.len(), v.iter().any(|(_, t)| *t != v[0].1))
+        });
+        crate::node::check_size(owner, sets.sum())?;
         let after: usize = rrs.values().map(Vec::len).sum();
         self.record_count = self.record_count + after - before;
         let cut_after = self.is_cut(owner, &rrs);
