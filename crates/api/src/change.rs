@@ -279,7 +279,8 @@ fn key(r: &Record) -> (&Name, u16, &bytes::Bytes) {
 
 fn check_duplicates(version: &ZoneVersion, diff: &ZoneDiff) -> Result<(), ApiError> {
     let removed: foldhash::HashSet<_> = diff.removed.iter().map(key).collect();
-    let mut added = foldhash::HashSet::default();
+    let mut added =
+        foldhash::HashSet::with_capacity_and_hasher(diff.added.len(), Default::default());
     let mut existing = RrLookup::new(version);
     for r in diff.added.iter().filter(|r| r.rtype != rtype::SOA) {
         let k = key(r);

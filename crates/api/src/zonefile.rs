@@ -124,19 +124,45 @@ fn import_text(
     }
     let mut wanted = file.records;
     if replace {
-        let index: foldhash::HashMap<(Name, u16, Bytes), usize> = wanted
-            .iter()
-            .enumerate()
-            .map(|(i, r)| ((r.owner.clone(), r.rtype, r.rdata.clone()), i))
-            .collect();
+        let old = state.store().record_keys(&zone.id)?;
+        fn key(r: &Record) -> (&Name, u16, &Bytes) {
+            (&r.owner, r.rtype, &r.rdata)
+        }
+        // Which wanted record each old one is, if any: the smaller side is indexed (a file
+        // imported into a new zone meets two old records, not a million).
+        let mut matched: Vec<Option<usize>> = vec![None; old.len()];
+        if old.len() <= wanted.len() {
+            let index: foldhash::HashMap<(&Name, u16, &Bytes), usize> = old
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, o))| o.rtype != rtype::SOA)
+                .map(|(j, (_, o))| (key(o), j))
+                .collect();
+            for (i, w) in wanted.iter().enumerate() {
+                if let Some(&j) = index.get(&key(w)) {
+                    matched[j] = Some(i);
+                }
+            }
+        } else {
+            let index: foldhash::HashMap<(&Name, u16, &Bytes), usize> = wanted
+                .iter()
+                .enumerate()
+                .map(|(i, w)| (key(w), i))
+                .collect();
+            for (j, (_, o)) in old.iter().enumerate() {
+                if o.rtype != rtype::SOA {
+                    matched[j] = index.get(&key(o)).copied();
+                }
+            }
+        }
         let mut keep = vec![false; wanted.len()];
-        for (id, old) in state.store().record_keys(&zone.id)? {
+        for ((id, old), matched) in old.into_iter().zip(matched) {
             if old.rtype == rtype::SOA {
                 continue;
             }
-            match index.get(&(old.owner.clone(), old.rtype, old.rdata.clone())) {
+            match matched {
                 None => edit.deletes.push((id, old)),
-                Some(&i) => {
+                Some(i) => {
                     keep[i] = true;
                     if wanted[i].ttl != old.ttl {
                         let mut row = state
@@ -180,7 +206,7 @@ struct FileRecords {
 /// zone as a whole are checked when the next version is built.
 fn check_lines(apex: &Name, parsed: Vec<ParsedLine>) -> Result<FileRecords, ApiError> {
     let mut soa = None;
-    let mut seen = foldhash::HashSet::default();
+    let mut seen = foldhash::HashSet::with_capacity_and_hasher(parsed.len(), Default::default());
     let mut keep = vec![false; parsed.len()];
     for (i, ParsedLine { line, record: r }) in parsed.iter().enumerate() {
         let bad = |m: String| ApiError::bad_request(format!("line {line}: {m}"));

@@ -491,6 +491,21 @@ async fn import_merge_and_replace() {
             ),
         ]
     );
+
+    // A replacing file larger than the zone (the zone's side is the one indexed): what it
+    // repeats is kept, with the file's TTL; what it lacks goes; the rest is added.
+    let mut file = String::from("@ 3600 IN NS ns1.example.net.\nkeep 120 IN A 192.0.2.1\n");
+    for i in 0..8 {
+        file.push_str(&format!("new{i} 300 IN A 192.0.2.{}\n", 10 + i));
+    }
+    let (status, v) = h.import(&z, &file, true).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["result"]["recs_added"], 8);
+    let got = shape(&h.records(&z).await);
+    assert_eq!(got.len(), 1 + 1 + 8, "{got:?}");
+    assert!(got.iter().all(|r| r.0 != "only.example.com"), "{got:?}");
+    let keep = got.iter().find(|r| r.0 == "keep.example.com").unwrap();
+    assert_eq!(keep.3, 120, "the file's TTL");
 }
 
 #[tokio::test]
