@@ -255,7 +255,9 @@ fn link<'a>(
     apex: &Name,
     owners: impl Iterator<Item = &'a Name> + Clone,
 ) -> (Vec<u32>, Vec<(Name, u32)>) {
-    let mut at: HashMap<&[u8], u32, Hasher> = HashMap::with_hasher(Hasher::default());
+    let count = owners.clone().count();
+    let mut at: HashMap<&[u8], u32, Hasher> =
+        HashMap::with_capacity_and_hasher(count, Hasher::default());
     for (i, name) in owners.clone().enumerate() {
         at.insert(name.as_wire(), i as u32);
     }
