@@ -202,7 +202,7 @@ impl NodeMap {
     /// Every node with its owner, in canonical order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&[u8], NodeRef<'_>)> {
         debug_assert!(self.staged.is_empty(), "iterating a version being built");
-        let mut changed: Vec<(&Name, &Option<Node>)> = self.overlay.iter().collect();
+        let mut changed: Vec<Changed<'_>> = self.overlay.iter().collect();
         sort_canonical(&mut changed, |(name, _)| name);
         Walk::new(&self.base, changed).filter_map(|step| match step {
             Step::Base(entry) => Some(entry),
@@ -234,16 +234,16 @@ impl NodeMap {
         if self.overlay.is_empty() && staged.is_empty() {
             return;
         }
-        let mut changed: Vec<(Name, Option<Node>)> = self
+        // The changes are only read: every entry is copied into the new buffer (the old base
+        // stays shared with earlier versions), and the changed nodes' own allocations go with
+        // the overlay and the staged map.
+        let mut changed: Vec<Changed<'_>> = self
             .overlay
             .iter()
             .filter(|(name, _)| !staged.contains_key(name.as_wire()))
-            .map(|(name, node)| (name.clone(), node.clone()))
+            .chain(staged.iter())
             .collect();
-        changed.extend(staged);
         sort_canonical(&mut changed, |(name, _)| name);
-        // Every entry is copied into the new buffer (the old base stays shared with earlier
-        // versions); the changed nodes' own allocations go with the overlay.
         let bytes: usize = self.base.blob.len()
             + changed
                 .iter()
@@ -299,39 +299,25 @@ pub(crate) fn sort_canonical<T>(items: &mut Vec<T>, name: impl Fn(&T) -> &Name) 
 }
 
 /// A change to the base: a name and its new node, `None` for a removed one.
-trait Change {
-    fn name(&self) -> &Name;
-}
-
-impl Change for (&Name, &Option<Node>) {
-    fn name(&self) -> &Name {
-        self.0
-    }
-}
-
-impl Change for (Name, Option<Node>) {
-    fn name(&self) -> &Name {
-        &self.0
-    }
-}
+type Changed<'a> = (&'a Name, &'a Option<Node>);
 
 /// One step of a [`Walk`]: an entry of the base that no change touches, or a change.
-enum Step<'a, C> {
+enum Step<'a> {
     Base((&'a [u8], NodeRef<'a>)),
-    Changed(C),
+    Changed(Changed<'a>),
 }
 
 /// The base and a list of changes sorted the same way, walked together in canonical order; a
-/// change takes the place of the base's entry of the same name. Both iteration (borrowing the
-/// changes) and merging (moving them) read the map through it.
-struct Walk<'a, C> {
+/// change takes the place of the base's entry of the same name. Both iteration and merging read
+/// the map through it.
+struct Walk<'a> {
     base: &'a Base,
     b: usize,
-    changed: std::iter::Peekable<std::vec::IntoIter<C>>,
+    changed: std::iter::Peekable<std::vec::IntoIter<Changed<'a>>>,
 }
 
-impl<'a, C: Change> Walk<'a, C> {
-    fn new(base: &'a Base, changed: Vec<C>) -> Self {
+impl<'a> Walk<'a> {
+    fn new(base: &'a Base, changed: Vec<Changed<'a>>) -> Self {
         Walk {
             base,
             b: 0,
@@ -340,8 +326,8 @@ impl<'a, C: Change> Walk<'a, C> {
     }
 }
 
-impl<'a, C: Change> Iterator for Walk<'a, C> {
-    type Item = Step<'a, C>;
+impl<'a> Iterator for Walk<'a> {
+    type Item = Step<'a>;
 
     fn next(&mut self) -> Option<Self::Item> {
         let base = (self.b < self.base.len()).then(|| self.base.entry(self.b));
@@ -349,7 +335,7 @@ impl<'a, C: Change> Iterator for Walk<'a, C> {
             (None, None) => return None,
             (Some(_), None) => Ordering::Less,
             (None, Some(_)) => Ordering::Greater,
-            (Some((b, _)), Some(c)) => canonical_cmp(b, c.name().as_wire()),
+            (Some((b, _)), Some((c, _))) => canonical_cmp(b, c.as_wire()),
         };
         if order != Ordering::Greater {
             self.b += 1;
