@@ -75,7 +75,7 @@ pub(crate) fn build(apex: Name, records: Vec<Record>) -> Result<ZoneVersion, Zon
             k = l;
         }
         check_cname(name, sets.iter().map(|s| (s.rtype(), s.len())))?;
-        crate::node::check_size(name, sets.iter().map(SetBuf::size).sum())?;
+        crate::node::check_sets(name, &sets)?;
         record_count += sets.iter().map(SetBuf::len).sum::<usize>();
         if *name != apex && sets.iter().any(|s| s.rtype() == rtype::NS) {
             cuts += 1;

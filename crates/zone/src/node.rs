@@ -29,14 +29,14 @@ const SET: usize = 28;
 /// even when each RRSIG body is kept twice (in its own set and beside the set it covers).
 pub(crate) const MAX_NODE_BYTES: usize = 1 << 30;
 
-/// Octets a set of `count` members whose bodies take `bodies` octets takes in a node, before
-/// RRSIGs are attached.
-pub(crate) fn set_size(bodies: usize, count: usize, own_ttls: bool) -> usize {
-    SET + bodies + if own_ttls { 4 * count } else { 0 }
+/// Refuses the sets of a node at `owner` when they take more than [`MAX_NODE_BYTES`]. Every
+/// node is written from sets that passed here.
+pub(crate) fn check_sets(owner: &crate::Name, sets: &[SetBuf]) -> Result<(), ZoneError> {
+    check_size(owner, sets.iter().map(SetBuf::size).sum())
 }
 
 /// Refuses a node of sets taking `bytes` octets in all past [`MAX_NODE_BYTES`].
-pub(crate) fn check_size(owner: &crate::Name, bytes: usize) -> Result<(), ZoneError> {
+fn check_size(owner: &crate::Name, bytes: usize) -> Result<(), ZoneError> {
     if bytes > MAX_NODE_BYTES {
         return Err(ZoneError::OwnerTooLarge {
             owner: owner.to_fqdn(),
@@ -197,7 +197,7 @@ impl SetBuf {
 
     /// Bytes the set takes in a node, before RRSIGs are attached: header, bodies, own TTLs.
     pub(crate) fn size(&self) -> usize {
-        set_size(self.data.len(), self.len as usize, self.ttls.is_some())
+        SET + self.data.len() + self.ttls.as_ref().map_or(0, |t| 4 * t.len())
     }
 }
 
@@ -307,14 +307,20 @@ impl Node {
         NodeRef(&self.0)
     }
 
-    /// Builds a node from its RRs, grouping by type and attaching RRSIGs to what they cover.
-    pub(crate) fn from_rrs(rrs: &BTreeMap<u16, Vec<(Bytes, u32)>>, children: u32) -> Node {
+    /// Builds the node at `owner` from its RRs, grouping by type and attaching RRSIGs to what
+    /// they cover; refused past [`MAX_NODE_BYTES`].
+    pub(crate) fn from_rrs(
+        owner: &crate::Name,
+        rrs: &BTreeMap<u16, Vec<(Bytes, u32)>>,
+        children: u32,
+    ) -> Result<Node, ZoneError> {
         let sets: Vec<SetBuf> = rrs
             .iter()
             .filter(|(_, v)| !v.is_empty())
             .map(|(t, v)| SetBuf::from_members(*t, v.iter().map(|(rd, ttl)| (rd.as_ref(), *ttl))))
             .collect();
-        Node::new(sets, children)
+        check_sets(owner, &sets)?;
+        Ok(Node::new(sets, children))
     }
 
     /// A node of RRsets sorted by type (see [`write`]).
@@ -412,7 +418,7 @@ mod tests {
             (Bytes::from(rd), 90)
         };
         rrs.insert(rtype::RRSIG, vec![sig(rtype::A), sig(rtype::MX)]);
-        let owned = Node::from_rrs(&rrs, 7);
+        let owned = Node::from_rrs(&crate::Name::root(), &rrs, 7).unwrap();
         let node = owned.view();
         assert_eq!(node.children(), 7);
         assert_eq!(node.rrsets().len(), 3);

@@ -1,7 +1,7 @@
 //! Immutable zone versions that share their unchanged parts.
 //!
 //! A [`ZoneVersion`] maps every owner name of the zone (and every empty non-terminal, RFC 4592
-//! §2.2.2) to a [`Node`] of RRsets (`node.rs`: one allocation per owner). The map is a frozen
+//! §2.2.2) to a node of RRsets (`node.rs`, read through [`NodeRef`]). The map is a frozen
 //! base in DNS canonical order with an overlay of recent changes (`nodes.rs`), so applying a
 //! [`ZoneDiff`] copies only the touched nodes: an edit of one record in a zone of a million
 //! costs time in proportion to the edit. Queries read a version through an `Arc` and never see
@@ -308,26 +308,27 @@ impl ZoneVersion {
         }
         rrs.retain(|_, v| !v.is_empty());
         check_cname(owner, rrs.iter().map(|(t, v)| (*t, v.len())))?;
-        let sets = rrs.values().map(|v| {
-            let bodies: usize = v.iter().map(|(rd, _)| 10 + rd.len()).sum();
-            crate::node::set_size(bodies, v.len(), v.iter().any(|(_, t)| *t != v[0].1))
-        });
-        crate::node::check_size(owner, sets.sum())?;
+        // The node that stays, if any: an empty one only as the apex or above other names.
+        let gone = rrs.is_empty() && children == 0 && *owner != self.apex;
+        let node = (!gone)
+            .then(|| Node::from_rrs(owner, &rrs, children))
+            .transpose()?;
         let after: usize = rrs.values().map(Vec::len).sum();
         self.record_count = self.record_count + after - before;
         let cut_after = self.is_cut(owner, &rrs);
         self.cuts = self.cuts + cut_after as usize - cut_before as usize;
 
-        if rrs.is_empty() && children == 0 && *owner != self.apex {
-            if existed {
+        match node {
+            None if existed => {
                 self.nodes.remove(owner);
                 self.unlink_from_parent(owner);
             }
-        } else {
-            self.nodes
-                .insert(owner.clone(), Node::from_rrs(&rrs, children));
-            if !existed {
-                self.link_to_parent(owner);
+            None => {}
+            Some(node) => {
+                self.nodes.insert(owner.clone(), node);
+                if !existed {
+                    self.link_to_parent(owner);
+                }
             }
         }
         Ok(())
