@@ -181,6 +181,26 @@ fn raw_record(row: &Row<'_>) -> rusqlite::Result<RawRecord> {
     })
 }
 
+/// The record in the columns `owner, type, ttl, rdata` from `at` of a row, read in place;
+/// `name` names the row when its owner is not a valid name.
+fn stored_record(
+    row: &rusqlite::Row<'_>,
+    at: usize,
+    name: impl FnOnce() -> String,
+) -> Result<Record, StoreError> {
+    let blob = |i: usize| -> Result<&[u8], StoreError> {
+        Ok(row.get_ref(i)?.as_blob().map_err(rusqlite::Error::from)?)
+    };
+    let owner = Name::from_wire(blob(at)?).map_err(|e| bad_owner(name(), e))?;
+    let rdata = Bytes::copy_from_slice(blob(at + 3)?);
+    Ok(Record::new(
+        owner,
+        row.get(at + 1)?,
+        row.get(at + 2)?,
+        rdata,
+    ))
+}
+
 fn owner_from_wire(id: &str, wire: &[u8]) -> Result<Name, StoreError> {
     Name::from_wire(wire).map_err(|e| bad_owner(id.to_string(), e))
 }
@@ -412,13 +432,10 @@ impl Store {
         let mut rows = stmt.query([zone_id])?;
         let mut out = Vec::new();
         while let Some(row) = rows.next()? {
-            let owner = Name::from_wire(row.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?);
             // The row's id is read only to name a bad one.
-            let owner =
-                owner.map_err(|e| bad_owner(format!("rowid {:?}", row.get::<_, i64>(4)), e))?;
-            let rdata = row.get_ref(3)?.as_blob().map_err(rusqlite::Error::from)?;
-            let rdata = Bytes::copy_from_slice(rdata);
-            out.push(Record::new(owner, row.get(1)?, row.get(2)?, rdata));
+            out.push(stored_record(row, 0, || {
+                format!("rowid {:?}", row.get::<_, i64>(4))
+            })?);
         }
         Ok(out)
     }
@@ -432,10 +449,8 @@ impl Store {
         let mut out = Vec::new();
         while let Some(row) = rows.next()? {
             let id: String = row.get(0)?;
-            let owner: Vec<u8> = row.get(1)?;
-            let owner = owner_from_wire(&id, &owner)?;
-            let rdata = Bytes::from(row.get::<_, Vec<u8>>(4)?);
-            out.push((id, Record::new(owner, row.get(2)?, row.get(3)?, rdata)));
+            let record = stored_record(row, 1, || id.clone())?;
+            out.push((id, record));
         }
         Ok(out)
     }
