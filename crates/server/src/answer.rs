@@ -47,7 +47,7 @@ pub struct AnswerConfig {
     /// Access rule and journal for IXFR over UDP; without them UDP IXFR is refused.
     pub transfers: Option<Arc<dyn crate::xfr_out::TransferControl>>,
     /// The secondary role, for NOTIFY; without it NOTIFY is refused.
-    pub notify: Option<Arc<dyn crate::notify_in::NotifyReceiver>>,
+    pub notify: Option<Arc<dyn crate::events::notify_in::NotifyReceiver>>,
 }
 
 impl Default for AnswerConfig {
@@ -196,7 +196,7 @@ fn answer_query(
     let dnssec = q.edns.is_some_and(|e| e.dnssec_ok);
 
     let code = if q.opcode == OPCODE_NOTIFY && q.qclass == 1 {
-        let code = crate::notify_in::answer(zones, q, cfg.notify.as_deref(), asker);
+        let code = crate::events::notify_in::answer(zones, q, cfg.notify.as_deref(), asker);
         if code == rcode::NOERROR {
             // RFC 1996 §4.7: the answer to an obeyed NOTIFY is authoritative.
             r.set_flags(flags::AA);

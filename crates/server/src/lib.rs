@@ -6,7 +6,6 @@ pub mod ixfr_request;
 pub mod log_budget;
 pub mod memory;
 pub mod metrics;
-pub mod notify_in;
 pub mod refusal;
 pub mod tcp;
 pub mod udp;

@@ -14,18 +14,21 @@ use tandem_store::{IpRange, Peer, Store, StoreError};
 use tandem_xfr::tsig::{KeyRing, TsigKey};
 use tandem_zone::Name;
 
-/// A linked peer as the access rule sees it. Names are shared so that a refusal can name the
-/// peer without allocating.
+/// A linked peer as the access rule, outgoing NOTIFY and incoming transfers see it. Names are
+/// shared so that a refusal can name the peer without allocating.
 #[derive(Clone, Debug)]
 pub(crate) struct PeerAccess {
     pub id: Arc<str>,
     pub name: Arc<str>,
     pub ip: Option<IpAddr>,
+    pub port: u16,
+    /// IXFR may be asked of it (`ixfr_enable`).
+    pub ixfr: bool,
     /// The peer has a TSIG key configured (usable or not: an unusable key still means its
     /// unsigned requests are refused).
     pub keyed: bool,
-    /// The name of its usable key.
-    pub key: Option<Name>,
+    /// Its usable key, to verify its requests and sign ours.
+    pub key: Option<TsigKey>,
 }
 
 /// An ACL range of the zone's account as the access rule sees it.
@@ -40,12 +43,16 @@ pub(crate) struct AclAccess {
 pub(crate) struct ZoneAccess {
     /// The zone's id in the store, for the status its transfers and NOTIFYs leave there.
     pub zone_id: Arc<str>,
+    /// A secondary zone (its records come from its primaries).
+    pub secondary: bool,
     /// `Some(enabled)` when outgoing transfers are configured.
     pub outgoing: Option<bool>,
     pub outgoing_peers: Vec<PeerAccess>,
     /// Configured incoming transfers (a secondary zone).
     pub incoming: bool,
     pub incoming_peers: Vec<PeerAccess>,
+    /// The incoming configuration's `auto_refresh_seconds`.
+    pub refresh_seconds: u32,
     pub acls: Arc<[AclAccess]>,
     /// Keys of every peer linked to the zone, in either direction.
     pub keys: Arc<KeyRing>,
@@ -99,16 +106,17 @@ impl AccessSnapshot {
                         continue;
                     };
                     let key = peer_key(store, &peer)?;
-                    let key_name = key.as_ref().map(|k| k.name().clone());
-                    if let Some(k) = key {
-                        ring.insert(k);
+                    if let Some(k) = &key {
+                        ring.insert(k.clone());
                     }
                     peers.push(PeerAccess {
                         id: peer.id.into(),
                         name: peer.name.into(),
                         ip: peer.ip,
+                        port: peer.port,
+                        ixfr: peer.ixfr_enable,
                         keyed: peer.tsig_id.is_some(),
-                        key: key_name,
+                        key,
                     });
                 }
                 Ok(peers)
@@ -119,10 +127,12 @@ impl AccessSnapshot {
                 apex,
                 Arc::new(ZoneAccess {
                     zone_id: zone.id.as_str().into(),
+                    secondary: zone.kind == tandem_store::ZoneKind::Secondary,
                     outgoing: outgoing.map(|c| c.enabled),
                     outgoing_peers,
                     incoming: incoming.is_some(),
                     incoming_peers,
+                    refresh_seconds: incoming.map_or(0, |c| c.auto_refresh_seconds),
                     acls: account_acls,
                     keys: Arc::new(ring),
                 }),
@@ -166,7 +176,7 @@ pub(crate) fn access(
     if let Some(key) = key {
         let mut owners = peers
             .iter()
-            .filter(|p| p.key.as_ref() == Some(key))
+            .filter(|p| p.key.as_ref().map(TsigKey::name) == Some(key))
             .peekable();
         if owners.peek().is_none() {
             return Err(Refusal::KeyNotLinked);

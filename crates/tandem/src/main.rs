@@ -167,10 +167,10 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         cfg.tcp_max_per_client,
         cfg.tcp_max_connections,
     );
-    let notifier = tandem_server::events::notify::NotifySender::new(
+    let notifier = tandem_server::events::notify_out::NotifySender::new(
         zones.clone(),
         control.clone(),
-        tandem_server::events::notify::NotifyConfig {
+        tandem_server::events::notify_out::NotifyConfig {
             source: cfg.notify_source,
             ..Default::default()
         },

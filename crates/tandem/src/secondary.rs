@@ -1,6 +1,6 @@
-//! The control-plane side of the secondary role, answered from the store: a zone's primaries
-//! with their keys, the NOTIFY access rule, writing applied transfers and refresh outcomes,
-//! and the persisted timers a restart resumes.
+//! The control-plane side of the secondary role: a zone's primaries with their keys and the
+//! NOTIFY access rule, from the in-memory snapshot of `access`; writing applied transfers and
+//! refresh outcomes, and the persisted timers a restart resumes, through the store.
 
 use crate::metrics;
 use crate::transfer::{store_error, StoreTransferControl};
@@ -9,45 +9,27 @@ use std::time::{Duration, SystemTime};
 use tandem_server::events::refresh::{Change, Commit, Incoming, Outcome, Resume, SecondaryControl};
 use tandem_server::refusal::Refusal;
 use tandem_server::xfr_in::Primary;
-use tandem_store::{
-    JournalWrite, PeerCheck, RefreshRecord, TransferContents, TransferWrite, ZoneKind,
-};
+use tandem_store::{JournalWrite, PeerCheck, RefreshRecord, TransferContents, TransferWrite};
 use tandem_zone::Name;
-
-impl StoreTransferControl {
-    /// The zone's id, account and incoming peers; `Err` when it is not a secondary zone
-    /// with an incoming configuration.
-    fn incoming_peers(
-        &self,
-        apex: &Name,
-    ) -> Result<(String, String, u32, Vec<tandem_store::Peer>), String> {
-        let zone = self
-            .store
-            .zone_by_name(&apex.to_api())
-            .map_err(store_error)?
-            .ok_or("zone not in the store")?;
-        if zone.kind != ZoneKind::Secondary {
-            return Err(format!("{} is not a secondary zone", zone.name));
-        }
-        let cfg = self
-            .store
-            .incoming_config(&zone.id)
-            .map_err(store_error)?
-            .ok_or("incoming transfers are not configured for this zone")?;
-        let peers = self.linked_peers(&zone.account_id, &cfg.peers);
-        Ok((zone.id, zone.account_id, cfg.auto_refresh_seconds, peers))
-    }
-}
 
 fn to_utc(t: SystemTime) -> chrono::DateTime<chrono::Utc> {
     t.into()
 }
 
 impl SecondaryControl for StoreTransferControl {
+    /// From the published snapshot, as the access decisions: a refresh reads no store to
+    /// learn whom to ask.
     fn incoming(&self, apex: &Name) -> Result<Incoming, String> {
-        let (_, _, refresh, peers) = self.incoming_peers(apex)?;
-        let primaries = peers
-            .into_iter()
+        let zone = self.access.zone(apex).ok_or("zone not in the store")?;
+        if !zone.secondary {
+            return Err(format!("{apex} is not a secondary zone"));
+        }
+        if !zone.incoming {
+            return Err("incoming transfers are not configured for this zone".into());
+        }
+        let primaries = zone
+            .incoming_peers
+            .iter()
             .filter_map(|p| {
                 let ip = p.ip?;
                 let addr = SocketAddr::new(ip, p.port);
@@ -57,17 +39,17 @@ impl SecondaryControl for StoreTransferControl {
                 });
                 Some(Primary {
                     blocked,
-                    key: self.peer_key(&p),
-                    peer_id: p.id,
-                    name: p.name,
+                    key: p.key.clone(),
+                    peer_id: p.id.to_string(),
+                    name: p.name.to_string(),
                     addr,
-                    ixfr: p.ixfr_enable,
+                    ixfr: p.ixfr,
                 })
             })
             .collect();
         Ok(Incoming {
             primaries,
-            refresh: Duration::from_secs(u64::from(refresh)),
+            refresh: Duration::from_secs(u64::from(zone.refresh_seconds)),
         })
     }
 

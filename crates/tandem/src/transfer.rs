@@ -1,5 +1,5 @@
-//! The control-plane side of outgoing transfers: access decisions from the in-memory snapshot
-//! of `access` (PRODUCT.md §1), the IXFR journal and NOTIFY targets from the store; and the
+//! The control-plane side of outgoing transfers: access decisions and NOTIFY targets from the
+//! in-memory snapshot of `access` (PRODUCT.md §1), the IXFR journal from the store; and the
 //! API events that republish the snapshot and plan NOTIFYs.
 
 use crate::access::{self, AccessSnapshot, ZoneAccess};
@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tandem_api::TransferEvents;
 use tandem_server::answer::ZoneKeys;
-use tandem_server::events::notify::NotifyTargets;
+use tandem_server::events::notify_out::NotifyTargets;
 use tandem_server::events::{Scheduler, ZoneEvent};
 use tandem_server::refusal::Refusal;
 use tandem_server::xfr_out::TransferControl;
@@ -42,58 +42,6 @@ impl StoreTransferControl {
             Ok(None) => Err("zone not in the store".into()),
             Err(e) => Err(store_error(e)),
         }
-    }
-}
-
-struct Outgoing {
-    zone_id: String,
-    account: String,
-    enabled: bool,
-    peers: Vec<tandem_store::Peer>,
-}
-
-impl StoreTransferControl {
-    /// The peers of `account` with these ids, in order; ids that no longer name a peer are
-    /// left out.
-    pub(crate) fn linked_peers(&self, account: &str, ids: &[String]) -> Vec<tandem_store::Peer> {
-        ids.iter()
-            .filter_map(|id| self.store.peer(account, id).ok().flatten())
-            .collect()
-    }
-
-    /// The zone's outgoing configuration as transfers need it: its id, account, whether
-    /// transfers are enabled, and the linked peers.
-    fn outgoing(&self, apex: &Name) -> Result<Outgoing, String> {
-        let (zone_id, account) = self.zone_id(apex)?;
-        let cfg = self
-            .store
-            .outgoing_config(&zone_id)
-            .map_err(store_error)?
-            .ok_or("outgoing transfers are not configured for this zone")?;
-        let peers = self.linked_peers(&account, &cfg.peers);
-        Ok(Outgoing {
-            zone_id,
-            account,
-            enabled: cfg.enabled,
-            peers,
-        })
-    }
-
-    /// The account and linked peers of the zone, after checking that transfers are enabled.
-    fn enabled_peers(
-        &self,
-        apex: &Name,
-    ) -> Result<(String, String, Vec<tandem_store::Peer>), String> {
-        let out = self.outgoing(apex)?;
-        if !out.enabled {
-            return Err("outgoing transfers are disabled for this zone".into());
-        }
-        Ok((out.zone_id, out.account, out.peers))
-    }
-
-    /// The TSIG key of a peer, ready to sign and verify with.
-    pub(crate) fn peer_key(&self, peer: &tandem_store::Peer) -> Option<TsigKey> {
-        access::peer_key(&self.store, peer).ok().flatten()
     }
 
     /// Reads the transfer configuration of every zone again and publishes it to the access
@@ -190,27 +138,27 @@ impl StoreTransferControl {
 }
 
 impl NotifyTargets for StoreTransferControl {
+    /// From the published snapshot, as the access decisions: the NOTIFY task reads no store.
     fn notify_targets(&self, apex: &Name) -> Vec<(String, SocketAddr, Option<TsigKey>)> {
-        let Ok((zone_id, _, peers)) = self.enabled_peers(apex) else {
+        let Some(zone) = self.access.zone(apex).filter(|z| z.outgoing == Some(true)) else {
             return Vec::new();
         };
-        peers
-            .into_iter()
+        zone.outgoing_peers
+            .iter()
             .filter_map(|p| {
                 let ip = p.ip?;
                 if !self.peer_allow.permits(ip) {
                     tracing::warn!(zone = %apex, peer = %p.id, %ip, allowed = %self.peer_allow, "NOTIFY not sent: the peer's address is outside --peer-allow");
                     // Its status says why it hears nothing.
                     self.status.send(Status::Notify {
-                        zone_id: zone_id.as_str().into(),
-                        peer: p.id.as_str().into(),
+                        zone_id: zone.zone_id.clone(),
+                        peer: p.id.clone(),
                         at: tandem_store::now(),
                         result: format!("{ip} is outside --peer-allow; no NOTIFY is sent to it"),
                     });
                     return None;
                 }
-                let key = self.peer_key(&p);
-                Some((p.id, SocketAddr::new(ip, p.port), key))
+                Some((p.id.to_string(), SocketAddr::new(ip, p.port), p.key.clone()))
             })
             .collect()
     }

@@ -5,8 +5,10 @@
 //! and expire for secondary zones (RFC 1034 §4.3.5, RFC 1996).
 
 pub mod expire;
-pub mod notify;
+pub mod notify_in;
+pub mod notify_out;
 pub mod refresh;
+pub mod transfer;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -161,7 +163,7 @@ async fn run(
 /// Routes each event to its module: NOTIFY out, and the secondary role's refresh, forced
 /// transfer and expire.
 pub struct ZoneEvents {
-    pub notify: Arc<notify::NotifySender>,
+    pub notify: Arc<notify_out::NotifySender>,
     pub secondary: Arc<refresh::Secondary>,
 }
 
@@ -170,7 +172,7 @@ impl EventHandler for ZoneEvents {
         match event {
             ZoneEvent::Notify => self.notify.run(scheduler, apex, event),
             ZoneEvent::Refresh => self.secondary.run(scheduler, apex, false),
-            ZoneEvent::Transfer => self.secondary.run(scheduler, apex, true),
+            ZoneEvent::Transfer => transfer::run(&self.secondary, scheduler, apex),
             ZoneEvent::Expire => expire::run(&self.secondary, apex),
         }
     }

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::transfer::StoreTransferControl;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, SocketAddr};
 use tandem_server::events::refresh::SecondaryControl;
 use tandem_server::refusal::Refusal;
 use tandem_server::xfr_out::TransferControl;
@@ -199,4 +199,66 @@ fn a_refused_notify_reads_no_store_and_allocates_nothing() {
         (0, 1000),
         "refusals counted for the hosted zone"
     );
+}
+
+#[test]
+fn notify_targets_and_primaries_come_from_the_snapshot() {
+    use tandem_server::events::notify_out::NotifyTargets;
+    let (_dir, control, apex) = setup();
+    let primary = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 9));
+    let uses = control.store.uses();
+    let targets = control.notify_targets(&apex);
+    let incoming = control.incoming(&apex).unwrap();
+    assert_eq!(
+        control.store.uses(),
+        uses,
+        "a NOTIFY round or refresh read the store"
+    );
+    assert_eq!(targets.len(), 1);
+    assert_eq!(targets[0].1, SocketAddr::new(primary, 53));
+    assert!(targets[0].2.is_none(), "the peer has no key");
+    assert_eq!(incoming.primaries.len(), 1);
+    assert_eq!(incoming.primaries[0].addr, SocketAddr::new(primary, 53));
+    assert!(!incoming.primaries[0].ixfr);
+    assert_eq!(incoming.refresh, std::time::Duration::from_secs(300));
+
+    // A peer moved to another port with IXFR and a key: seen once the API republishes.
+    let zone = control.store.zone_by_name("sec.test").unwrap().unwrap();
+    let account = zone.account_id.clone();
+    let now = tandem_store::now();
+    let key = tandem_store::TsigKey {
+        id: tandem_store::new_id(),
+        account_id: account.clone(),
+        name: "k.sec.test.".into(),
+        algorithm: tandem_store::TsigAlgorithm::HmacSha256,
+        secret: "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0".into(),
+        created: now,
+        modified: now,
+    };
+    control.store.create_tsig_key(&key).unwrap();
+    let mut peer = control.store.peers(&account).unwrap().remove(0);
+    peer.port = 5353;
+    peer.ixfr_enable = true;
+    peer.tsig_id = Some(key.id.clone());
+    control.store.replace_peer(&peer).unwrap();
+    assert_eq!(
+        control.notify_targets(&apex)[0].1.port(),
+        53,
+        "not yet published"
+    );
+    control.publish_access();
+    let targets = control.notify_targets(&apex);
+    assert_eq!(targets[0].1, SocketAddr::new(primary, 5353));
+    assert_eq!(
+        targets[0].2.as_ref().map(|k| k.name().to_string()),
+        Some("k.sec.test.".to_string())
+    );
+    let incoming = control.incoming(&apex).unwrap();
+    assert!(incoming.primaries[0].ixfr);
+    assert!(incoming.primaries[0].key.is_some());
+
+    // Outgoing disabled: no NOTIFY targets.
+    control.store.set_outgoing_enabled(&zone.id, false).unwrap();
+    control.publish_access();
+    assert!(control.notify_targets(&apex).is_empty());
 }

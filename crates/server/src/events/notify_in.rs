@@ -66,3 +66,12 @@ pub fn answer(
         }
     }
 }
+
+/// The secondary role obeys a NOTIFY its access rule allows by planning an SOA check.
+impl NotifyReceiver for super::refresh::Secondary {
+    fn notify(&self, apex: &Name, source: IpAddr, key: Option<&Name>) -> Result<(), Refusal> {
+        self.control().authorize_notify(apex, source, key)?;
+        self.notified(apex);
+        Ok(())
+    }
+}
