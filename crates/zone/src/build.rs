@@ -8,12 +8,11 @@
 //! tests below hold the two together); it is only cheaper.
 
 use crate::diff::ZoneDiff;
-use crate::name::{canonical_cmp, canonical_key_into, Name};
+use crate::name::{canonical_cmp, canonical_key_below, is_suffix, Name};
 use crate::node::SetBuf;
-use crate::nodes::{sort_canonical, BaseBuilder, NodeMap};
+use crate::nodes::{BaseBuilder, NodeMap};
 use crate::record::{rtype, Record};
 use crate::version::{check_added, check_cname, check_in_zone, ZoneError, ZoneVersion};
-use bytes::Bytes;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
@@ -34,42 +33,43 @@ struct SortKey {
     at: u32,
 }
 
-/// Builds the version of the zone at `apex` holding `records`.
-pub(crate) fn build(apex: Name, records: Vec<Record>) -> Result<ZoneVersion, ZoneError> {
-    for r in &records {
+/// Builds the version of the zone at `apex` holding `records`, which it only reads: a
+/// transfer's records are served from the version and stored from the list.
+pub(crate) fn build(apex: Name, records: &[Record]) -> Result<ZoneVersion, ZoneError> {
+    for r in records {
         check_added(r, &apex)?;
     }
-    let mut names: Vec<Option<Name>> = Vec::with_capacity(records.len());
-    let mut rrs: Vec<(u16, u32, Bytes)> = Vec::with_capacity(records.len());
-    for r in records {
-        names.push(Some(r.owner));
-        rrs.push((r.rtype, r.ttl, r.rdata));
-    }
-    let order = sorted(&names, &rrs);
-    let owner = |i: usize| names[order[i] as usize].as_ref().expect("not taken yet");
+    let (order, runs) = sorted(&apex, records);
+    let rec = |k: usize| &records[order[k] as usize];
+    let owner = |run: usize| &rec(runs[run] as usize).owner;
+    let owners = runs.len() - 1;
 
-    // Each owner (by the position of its first record in `order`) with its RRsets.
-    let mut nodes: Vec<(u32, Vec<SetBuf>)> = Vec::new();
+    // The tree's shape first, from the owners alone; then each node is made and written
+    // straight into the base, so no node outlives its own step.
+    let (children, empty) = link(&apex, (0..owners).map(owner));
+    let bound = base_bound(records)
+        + empty
+            .iter()
+            .map(|(ent, _)| 1 + ent.as_wire().len() + crate::node::HEAD)
+            .sum::<usize>();
+    let mut empty = empty.into_iter().peekable();
+    let mut base = BaseBuilder::with_capacity(owners + empty.len(), bound);
     let mut record_count = 0;
     let mut cuts = 0;
     let mut members: Vec<(&[u8], u32)> = Vec::new();
-    let mut i = 0;
-    while i < order.len() {
-        let name = owner(i);
-        let end = run_end(i, order.len(), |k| owner(k) == name);
+    for (run, children) in children.into_iter().enumerate() {
+        let name = owner(run);
+        let (i, end) = (runs[run] as usize, runs[run + 1] as usize);
         let types = (i..end)
-            .filter(|&k| k == i || rrs[order[k] as usize].0 != rrs[order[k - 1] as usize].0)
+            .filter(|&k| k == i || rec(k).rtype != rec(k - 1).rtype)
             .count();
         let mut sets = Vec::with_capacity(types);
         let mut k = i;
         while k < end {
-            let t = rrs[order[k] as usize].0;
-            let l = run_end(k, end, |m| rrs[order[m] as usize].0 == t);
+            let t = rec(k).rtype;
+            let l = run_end(k, end, |m| rec(m).rtype == t);
             members.clear();
-            let run = order[k..l].iter().map(|&at| {
-                let (_, ttl, rdata) = &rrs[at as usize];
-                (rdata.as_ref(), *ttl)
-            });
+            let run = (k..l).map(|m| (rec(m).rdata.as_ref(), rec(m).ttl));
             keep_once(&mut members, run, l - k);
             sets.push(SetBuf::from_members(t, members.iter().copied()));
             k = l;
@@ -80,32 +80,6 @@ pub(crate) fn build(apex: Name, records: Vec<Record>) -> Result<ZoneVersion, Zon
         if *name != apex && sets.iter().any(|s| s.rtype() == rtype::NS) {
             cuts += 1;
         }
-        nodes.push((order[i], sets));
-        i = end;
-    }
-
-    let (children, mut empty) = link(
-        &apex,
-        nodes
-            .iter()
-            .map(|(at, _)| names[*at as usize].as_ref().expect("not taken yet")),
-    );
-    sort_canonical(&mut empty, |(name, _)| name);
-    let mut empty = empty.into_iter().peekable();
-    // Owner, node header and set headers, then the sets' bytes: the buffer is sized once.
-    let bytes: usize = nodes
-        .iter()
-        .map(|(at, sets)| {
-            let owner = names[*at as usize]
-                .as_ref()
-                .map_or(0, |n| n.as_wire().len());
-            let sets: usize = sets.iter().map(SetBuf::size).sum();
-            1 + owner + 6 + sets
-        })
-        .sum();
-    let mut base = BaseBuilder::with_capacity(nodes.len() + empty.len(), bytes);
-    for ((at, sets), children) in nodes.into_iter().zip(children) {
-        let name = names[at as usize].take().expect("each owner once");
         while let Some((ent, _)) = empty.peek() {
             if canonical_cmp(ent.as_wire(), name.as_wire()) != Ordering::Less {
                 break;
@@ -118,7 +92,24 @@ pub(crate) fn build(apex: Name, records: Vec<Record>) -> Result<ZoneVersion, Zon
     for (ent, n) in empty {
         base.push_new(ent.as_wire(), Vec::new(), n);
     }
+    debug_assert!(base.bytes() <= bound, "the base outgrew its bound");
     ZoneVersion::from_nodes(apex, NodeMap::from_base(base), record_count, cuts)
+}
+
+/// At least the octets the owners and nodes of these records take in the base (the empty
+/// non-terminals come on top), so that it is allocated once: for each record an entry and node
+/// header as if it had an owner of its own, a set header, its body, its own TTL and, for an
+/// RRSIG, its body again beside the set it covers. Pages of the excess are never touched, and
+/// the buffer is trimmed to its length when the base is finished.
+fn base_bound(records: &[Record]) -> usize {
+    records
+        .iter()
+        .map(|r| {
+            let body = 10 + r.rdata.len();
+            let sig = if r.rtype == rtype::RRSIG { body } else { 0 };
+            1 + r.owner.as_wire().len() + crate::node::HEAD + crate::node::SET + body + 4 + sig
+        })
+        .sum()
 }
 
 /// A change touching fewer records than this is applied in place, whatever the zone's size.
@@ -176,7 +167,7 @@ pub(crate) fn rebuild(v: &ZoneVersion, diff: &ZoneDiff) -> Result<ZoneVersion, Z
             .filter_map(|(r, k)| k.then_some(r)),
     );
     records.extend(diff.added.iter().cloned());
-    build(v.apex().clone(), records)
+    build(v.apex().clone(), &records)
 }
 
 /// The first position from `start` (exclusive) up to `end` where `same` no longer holds.
@@ -188,13 +179,17 @@ fn run_end(start: usize, end: usize, same: impl Fn(usize) -> bool) -> usize {
     k
 }
 
-/// The records' positions sorted by owner in canonical order, then type, then position.
-fn sorted(names: &[Option<Name>], rrs: &[(u16, u32, Bytes)]) -> Vec<u32> {
+/// The records' positions sorted by owner in canonical order, then type, then position; and
+/// where each owner's run of records starts in that order, with the end as the last entry.
+/// Every owner lies at or below `apex`, so the keys leave the apex's labels out: they differ
+/// from their first octet on, and most comparisons end at the first eight.
+fn sorted(apex: &Name, records: &[Record]) -> (Vec<u32>, Vec<u32>) {
+    let skip = apex.label_count();
     let mut buf = Vec::new();
-    let mut keys: Vec<SortKey> = Vec::with_capacity(names.len());
-    for (at, (name, (t, _, _))) in names.iter().zip(rrs).enumerate() {
+    let mut keys: Vec<SortKey> = Vec::with_capacity(records.len());
+    for (at, r) in records.iter().enumerate() {
         let start = buf.len();
-        canonical_key_into(name.as_ref().expect("all present").as_wire(), &mut buf);
+        canonical_key_below(r.owner.as_wire(), skip, &mut buf);
         let mut prefix = [0u8; 8];
         let head = &buf[start..buf.len().min(start + 8)];
         prefix[..head.len()].copy_from_slice(head);
@@ -203,20 +198,26 @@ fn sorted(names: &[Option<Name>], rrs: &[(u16, u32, Bytes)]) -> Vec<u32> {
             prefix: u64::from_be_bytes(prefix),
             start: start as u32,
             end: buf.len() as u32,
-            rtype: *t,
+            rtype: r.rtype,
             at: at as u32,
         });
     }
+    let key = |k: &SortKey| &buf[k.start as usize..k.end as usize];
     keys.sort_unstable_by(|a, b| {
         a.prefix
             .cmp(&b.prefix)
-            .then_with(|| {
-                buf[a.start as usize..a.end as usize].cmp(&buf[b.start as usize..b.end as usize])
-            })
+            .then_with(|| key(a).cmp(key(b)))
             .then(a.rtype.cmp(&b.rtype))
             .then(a.at.cmp(&b.at))
     });
-    keys.into_iter().map(|k| k.at).collect()
+    let mut runs = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        if i == 0 || k.prefix != keys[i - 1].prefix || key(k) != key(&keys[i - 1]) {
+            runs.push(i as u32);
+        }
+    }
+    runs.push(keys.len() as u32);
+    (keys.into_iter().map(|k| k.at).collect(), runs)
 }
 
 /// Appends the members of one RRset's run of `len` records, each RDATA once, in the order
@@ -248,43 +249,56 @@ fn keep_once<'a>(
     }
 }
 
-/// For owners in canonical order (all at or below `apex`): how many nodes sit one label below
-/// each, and the empty non-terminals that must exist between them and the apex, with their
-/// own counts.
-fn link<'a>(
-    apex: &Name,
-    owners: impl Iterator<Item = &'a Name> + Clone,
-) -> (Vec<u32>, Vec<(Name, u32)>) {
-    let count = owners.clone().count();
-    let mut at: HashMap<&[u8], u32, Hasher> =
-        HashMap::with_capacity_and_hasher(count, Hasher::default());
-    for (i, name) in owners.clone().enumerate() {
-        at.insert(name.as_wire(), i as u32);
+/// For owners in canonical order (all at or below `apex`, each once): how many nodes sit one
+/// label below each, and the empty non-terminals that must exist between them and the apex
+/// (RFC 4592 §2.2.2), in canonical order with their own counts.
+///
+/// In canonical order a name comes before everything below it, and everything below it comes
+/// before the next name that is not (RFC 4034 §6.1), so one walk with the path from the apex
+/// to the last name seen finds each name's parent: no lookup by name.
+fn link<'a>(apex: &Name, owners: impl Iterator<Item = &'a Name>) -> (Vec<u32>, Vec<(Name, u32)>) {
+    enum Slot {
+        /// The apex when it has no records of its own: counted for nothing.
+        Above,
+        Owner(usize),
+        Empty(usize),
     }
-    let mut children = vec![0u32; at.len()];
-    let mut empty: Vec<&[u8]> = Vec::new();
-    for name in owners {
-        let mut wire = name.as_wire();
-        while wire != apex.as_wire() {
-            let parent = &wire[1 + wire[0] as usize..];
-            match at.get(parent) {
-                Some(&j) => {
-                    children[j as usize] += 1;
-                    break;
-                }
-                None => {
-                    at.insert(parent, children.len() as u32);
-                    children.push(1);
-                    empty.push(parent);
-                    wire = parent;
-                }
-            }
+    let mut children: Vec<u32> = Vec::new();
+    let mut empty: Vec<(&[u8], u32)> = Vec::new();
+    let mut path: Vec<(&[u8], Slot)> = vec![(apex.as_wire(), Slot::Above)];
+    let count = |slot: &Slot, children: &mut Vec<u32>, empty: &mut Vec<(&[u8], u32)>| match *slot {
+        Slot::Above => {}
+        Slot::Owner(i) => children[i] += 1,
+        Slot::Empty(i) => empty[i].1 += 1,
+    };
+    for (i, name) in owners.enumerate() {
+        let wire = name.as_wire();
+        children.push(0);
+        if wire == apex.as_wire() {
+            path[0].1 = Slot::Owner(i);
+            continue;
         }
+        // Back up to the nearest name on the path that `wire` lies below; the apex always is.
+        while path.len() > 1 && !is_suffix(wire, path[path.len() - 1].0) {
+            path.pop();
+        }
+        let above = path[path.len() - 1].0.len();
+        // The names between it and `wire`, nearest the root first, are empty non-terminals.
+        let between: Vec<usize> = crate::name::suffixes(wire)
+            .filter(|&o| o > 0 && wire.len() - o > above)
+            .collect();
+        for &o in between.iter().rev() {
+            let (_, parent) = &path[path.len() - 1];
+            count(parent, &mut children, &mut empty);
+            empty.push((&wire[o..], 0));
+            path.push((&wire[o..], Slot::Empty(empty.len() - 1)));
+        }
+        let (_, parent) = &path[path.len() - 1];
+        count(parent, &mut children, &mut empty);
+        path.push((wire, Slot::Owner(i)));
     }
-    let owners = children.len() - empty.len();
     let empty = empty
         .into_iter()
-        .zip(children.drain(owners..))
         .map(|(wire, n)| (Name::from_wire(wire).expect("a suffix of a valid name"), n))
         .collect();
     (children, empty)

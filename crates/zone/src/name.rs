@@ -240,9 +240,16 @@ pub fn canonical_cmp(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
 /// inside a label escaped as 1 1 and 1 2 so that no label octet sorts with the separator. For
 /// sorting many names with one key each instead of comparing labels again at every step.
 pub fn canonical_key_into(wire: &[u8], key: &mut Vec<u8>) {
+    canonical_key_below(wire, 0, key);
+}
+
+/// [`canonical_key_into`] without the `skip` labels nearest the root: for names that all lie
+/// at or below one apex of `skip` labels, the keys compare as the whole names' keys do, and
+/// differ from their first octet on.
+pub fn canonical_key_below(wire: &[u8], skip: usize, key: &mut Vec<u8>) {
     let mut starts = [0u8; 128];
     let n = label_starts(wire, &mut starts);
-    for i in (0..n).rev() {
+    for i in (0..n.saturating_sub(skip)).rev() {
         for &b in label_at(wire, starts[i]) {
             match b {
                 0 | 1 => key.extend_from_slice(&[1, b + 1]),

@@ -22,8 +22,8 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-const HEAD: usize = 6;
-const SET: usize = 28;
+pub(crate) const HEAD: usize = 6;
+pub(crate) const SET: usize = 28;
 
 /// The most octets of RRsets one owner name may hold: every offset in a node fits a `u32`
 /// even when each RRSIG body is kept twice (in its own set and beside the set it covers).

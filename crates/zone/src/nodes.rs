@@ -94,6 +94,11 @@ impl BaseBuilder {
         }
     }
 
+    /// The octets written so far.
+    pub(crate) fn bytes(&self) -> usize {
+        self.blob.len()
+    }
+
     fn owner(&mut self, owner: &[u8]) {
         self.at.push(self.blob.len());
         self.blob.push(owner.len() as u8);

@@ -84,7 +84,13 @@ impl ZoneVersion {
     /// and one pass, straight into a base in canonical order ([`crate::build`]). A record given
     /// twice is kept once, with the TTL of its last copy, as a change adding both would.
     pub fn build(apex: Name, records: impl IntoIterator<Item = Record>) -> Result<Self, ZoneError> {
-        crate::build::build(apex, records.into_iter().collect())
+        let records: Vec<Record> = records.into_iter().collect();
+        crate::build::build(apex, &records)
+    }
+
+    /// [`ZoneVersion::build`] from records it only reads (a transfer's, stored after).
+    pub fn build_from(apex: Name, records: &[Record]) -> Result<Self, ZoneError> {
+        crate::build::build(apex, records)
     }
 
     /// A version of the given nodes, once its apex passes the checks.

@@ -140,7 +140,7 @@ fn apply_blocking(
                     ));
                 }
             }
-            let next = ZoneVersion::build(apex.clone(), records.iter().cloned())
+            let next = ZoneVersion::build_from(apex.clone(), &records)
                 .map_err(|e| (false, format!("the transferred zone is broken: {e}")))?;
             (Kind::Axfr, serial, next, Some(records), Vec::new())
         }
