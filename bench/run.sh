@@ -1187,7 +1187,7 @@ xfr_report() {
         echo "Not measured (see the log)."
         echo
     else
-        echo "Time from the answer of Tandem's POST .../dns_records to the first answer of each secondary (an SOA query every 20 ms) that shows the new serial. Tandem sends its NOTIFYs after a 100 ms coalescing window, so about 100 ms of each figure is that window."
+        echo "Time from the answer of Tandem's POST .../dns_records to the first answer of each secondary (an SOA query every 20 ms) that shows the new serial. Tandem sends the NOTIFY of a change at once when no round went out in the last 100 ms; changes closer together share one round."
         echo
         echo "| secondary | ms (median) | ms (max) | ms of each change | transfers |"
         echo "|---|---:|---:|---|---|"
