@@ -123,18 +123,26 @@ impl Setup {
     /// Tandem still serves version N exactly: the SOA serial, `www`, `old`, and not the new
     /// name.
     pub fn assert_serves_n(&self, since: Instant) {
+        if let Err(why) = self.serves_n() {
+            self.fail(&why, since);
+        }
+    }
+
+    /// Whether Tandem serves version N exactly, and if not, the first answer that differs.
+    pub fn serves_n(&self) -> Result<(), String> {
         let got = served(self.t.dns(), ZONE);
         if got != Ok(N) {
-            self.fail(&format!("serial served: {got:?}, expected {N}"), since);
+            return Err(format!("serial served: {got:?}, expected {N}"));
         }
         let www = self.www();
         if !www.contains("192.0.2.1") || !www.starts_with("NOERROR") {
-            self.fail(&format!("www after a failed transfer: {www}"), since);
+            return Err(format!("www after a failed transfer: {www}"));
         }
         let new = answer(self.t.dns(), &format!("new1.{ZONE}"), Rtype::A).unwrap_or_else(|e| e);
         if !new.starts_with("NXDOMAIN") {
-            self.fail(&format!("new1 after a failed transfer: {new}"), since);
+            return Err(format!("new1 after a failed transfer: {new}"));
         }
+        Ok(())
     }
 
     /// Tandem serves version N+`k`.
