@@ -5,7 +5,8 @@
 //!
 //! Environment:
 //! - `TANDEM_BIN=PATH` runs that binary instead of building `tandem` with the tests' profile
-//!   and target dir (`cargo build -p tandem`, once per test process).
+//!   and target dir (`cargo test --workspace --no-run`, once per test process: under `cargo
+//!   test --workspace`, the build that has just run).
 //! - `TANDEM_INTEROP=require` makes a missing `knotd`, `named`, `nsd` or `dig` fail the
 //!   interop tests instead of skipping them (loudly).
 //! - `TANDEM_E2E_REFERENCE=knotd` runs the tests built on `ExampleServer` against knotd, to

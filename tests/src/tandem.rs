@@ -249,6 +249,12 @@ fn read_listen_json(path: &Path) -> Option<(SocketAddr, SocketAddr)> {
 
 /// The path of the `tandem` binary, built (once per test process) with the same profile and
 /// target dir as the running test. `TANDEM_BIN` overrides it.
+///
+/// It is built by `cargo test --workspace --no-run`: under the README's `cargo test
+/// --workspace` that is the build that has just run, binary included (the `tandem` package has
+/// an integration test, so cargo builds its binary), and finds everything fresh in a second.
+/// `cargo build -p tandem` would resolve the dependencies' features for that package alone and
+/// compile `domain` and every crate of the server a second time.
 pub fn tandem_binary() -> PathBuf {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY.get_or_init(build_tandem).clone()
@@ -277,7 +283,7 @@ fn build_tandem() -> PathBuf {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(workspace)
-        .args(["build", "--quiet", "-p", "tandem", "--bin", "tandem"])
+        .args(["test", "--quiet", "--workspace", "--no-run"])
         .env("CARGO_TARGET_DIR", &target_dir);
     match profile.as_str() {
         "debug" => {}
@@ -288,10 +294,10 @@ fn build_tandem() -> PathBuf {
             cmd.args(["--profile", other]);
         }
     }
-    let out = cmd.output().expect("run cargo build -p tandem");
+    let out = cmd.output().expect("run cargo test --workspace --no-run");
     assert!(
         out.status.success(),
-        "cargo build -p tandem failed:\n{}",
+        "cargo test --workspace --no-run failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
     let bin = profile_dir.join(format!("tandem{}", std::env::consts::EXE_SUFFIX));
