@@ -285,6 +285,26 @@ fn build_tandem() -> PathBuf {
     cmd.current_dir(workspace)
         .args(["test", "--quiet", "--workspace", "--no-run"])
         .env("CARGO_TARGET_DIR", &target_dir);
+    // What cargo set for this test process only: build scripts that watch one of these (ring's
+    // watches CARGO_MANIFEST_DIR) would run again and rebuild everything above them.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("CARGO_PKG_")
+            || [
+                "CARGO_MANIFEST_DIR",
+                "CARGO_MANIFEST_PATH",
+                "CARGO_MANIFEST_LINKS",
+                "CARGO_CRATE_NAME",
+                "CARGO_BIN_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+                "CARGO_TARGET_TMPDIR",
+                "CARGO_RUSTC_CURRENT_DIR",
+            ]
+            .contains(&name.as_ref())
+        {
+            cmd.env_remove(name.as_ref());
+        }
+    }
     match profile.as_str() {
         "debug" => {}
         "release" => {
