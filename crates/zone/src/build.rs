@@ -8,12 +8,11 @@
 //! tests below hold the two together); it is only cheaper.
 
 use crate::diff::ZoneDiff;
-use crate::name::{canonical_cmp, canonical_key_below, is_suffix, Name};
+use crate::name::{canonical_key_below, is_suffix, Name};
 use crate::node::SetBuf;
 use crate::nodes::{BaseBuilder, NodeMap};
 use crate::record::{rtype, Record};
 use crate::version::{check_added, check_cname, check_in_zone, ZoneError, ZoneVersion};
-use std::cmp::Ordering;
 use std::collections::HashMap;
 
 type Hasher = foldhash::fast::RandomState;
@@ -50,7 +49,7 @@ pub(crate) fn build(apex: Name, records: &[Record]) -> Result<ZoneVersion, ZoneE
     let bound = base_bound(records)
         + empty
             .iter()
-            .map(|(ent, _)| 1 + ent.as_wire().len() + crate::node::HEAD)
+            .map(|(ent, _, _)| 1 + ent.as_wire().len() + crate::node::HEAD)
             .sum::<usize>();
     let mut empty = empty.into_iter().peekable();
     let mut base = BaseBuilder::with_capacity(owners + empty.len(), bound);
@@ -80,18 +79,16 @@ pub(crate) fn build(apex: Name, records: &[Record]) -> Result<ZoneVersion, ZoneE
         if *name != apex && sets.iter().any(|s| s.rtype() == rtype::NS) {
             cuts += 1;
         }
-        while let Some((ent, _)) = empty.peek() {
-            if canonical_cmp(ent.as_wire(), name.as_wire()) != Ordering::Less {
-                break;
-            }
-            let (ent, n) = empty.next().expect("peeked");
+        // The empty non-terminals found above this owner come just before it.
+        while let Some((ent, n, _)) = empty.next_if(|&(_, _, before)| before == run) {
             base.push_new(ent.as_wire(), Vec::new(), n);
         }
         base.push_new(name.as_wire(), sets, children);
     }
-    for (ent, n) in empty {
-        base.push_new(ent.as_wire(), Vec::new(), n);
-    }
+    debug_assert!(
+        empty.next().is_none(),
+        "every empty non-terminal lies above an owner"
+    );
     debug_assert!(base.bytes() <= bound, "the base outgrew its bound");
     ZoneVersion::from_nodes(apex, NodeMap::from_base(base), record_count, cuts)
 }
@@ -251,12 +248,16 @@ fn keep_once<'a>(
 
 /// For owners in canonical order (all at or below `apex`, each once): how many nodes sit one
 /// label below each, and the empty non-terminals that must exist between them and the apex
-/// (RFC 4592 §2.2.2), in canonical order with their own counts.
+/// (RFC 4592 §2.2.2), in canonical order with their own counts and the owner each comes
+/// just before (the first one below it).
 ///
 /// In canonical order a name comes before everything below it, and everything below it comes
 /// before the next name that is not (RFC 4034 §6.1), so one walk with the path from the apex
 /// to the last name seen finds each name's parent: no lookup by name.
-fn link<'a>(apex: &Name, owners: impl Iterator<Item = &'a Name>) -> (Vec<u32>, Vec<(Name, u32)>) {
+fn link<'a>(
+    apex: &Name,
+    owners: impl Iterator<Item = &'a Name>,
+) -> (Vec<u32>, Vec<(Name, u32, usize)>) {
     enum Slot {
         /// The apex when it has no records of its own: counted for nothing.
         Above,
@@ -264,13 +265,14 @@ fn link<'a>(apex: &Name, owners: impl Iterator<Item = &'a Name>) -> (Vec<u32>, V
         Empty(usize),
     }
     let mut children: Vec<u32> = Vec::new();
-    let mut empty: Vec<(&[u8], u32)> = Vec::new();
+    let mut empty: Vec<(&[u8], u32, usize)> = Vec::new();
     let mut path: Vec<(&[u8], Slot)> = vec![(apex.as_wire(), Slot::Above)];
-    let count = |slot: &Slot, children: &mut Vec<u32>, empty: &mut Vec<(&[u8], u32)>| match *slot {
-        Slot::Above => {}
-        Slot::Owner(i) => children[i] += 1,
-        Slot::Empty(i) => empty[i].1 += 1,
-    };
+    let count =
+        |slot: &Slot, children: &mut Vec<u32>, empty: &mut Vec<(&[u8], u32, usize)>| match *slot {
+            Slot::Above => {}
+            Slot::Owner(i) => children[i] += 1,
+            Slot::Empty(i) => empty[i].1 += 1,
+        };
     for (i, name) in owners.enumerate() {
         let wire = name.as_wire();
         children.push(0);
@@ -290,7 +292,7 @@ fn link<'a>(apex: &Name, owners: impl Iterator<Item = &'a Name>) -> (Vec<u32>, V
         for &o in between.iter().rev() {
             let (_, parent) = &path[path.len() - 1];
             count(parent, &mut children, &mut empty);
-            empty.push((&wire[o..], 0));
+            empty.push((&wire[o..], 0, i));
             path.push((&wire[o..], Slot::Empty(empty.len() - 1)));
         }
         let (_, parent) = &path[path.len() - 1];
@@ -299,7 +301,10 @@ fn link<'a>(apex: &Name, owners: impl Iterator<Item = &'a Name>) -> (Vec<u32>, V
     }
     let empty = empty
         .into_iter()
-        .map(|(wire, n)| (Name::from_wire(wire).expect("a suffix of a valid name"), n))
+        .map(|(wire, n, before)| {
+            let name = Name::from_wire(wire).expect("a suffix of a valid name");
+            (name, n, before)
+        })
         .collect();
     (children, empty)
 }
