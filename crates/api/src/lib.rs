@@ -22,6 +22,7 @@ mod openapi;
 mod pagerules;
 mod records;
 mod routes;
+mod served_records;
 mod tokens;
 mod transfers;
 mod zonefile;
@@ -239,6 +240,9 @@ pub enum LoadError {
         counted: u64,
         read: usize,
     },
+    /// The zone's snapshot is damaged, or its journal does not lead to the committed serial.
+    #[error("zone {zone}: {source}; restore the store from a backup, or start afresh and let the zone transfer again (see the README, \"Recovering the store\")")]
+    Snapshot { zone: String, source: StoreError },
     /// The records read make another serial than the one committed with them.
     #[error("zone {zone}: the store committed serial {stored} but its records hold serial {read}; the store is damaged: restore it from a backup, or start the zone afresh (see the README, \"Recovering the store\")")]
     SerialMismatch {
@@ -248,13 +252,16 @@ pub enum LoadError {
     },
 }
 
-/// Builds the version of every stored zone from its stored records and puts it into `zones`
-/// (at start-up). A secondary zone without records is inserted as pending. Returns the number
-/// of zones loaded.
+/// Builds the version of every stored zone and puts it into `zones` (at start-up): a `full`
+/// zone from its record rows, a `secondary` zone from its snapshot and the journal since
+/// (`tandem_store` `snapshot.rs`). A secondary zone with neither is inserted as pending. A
+/// secondary zone still stored as rows (a store written before snapshots) is moved to a
+/// snapshot once loaded. Returns the number of zones loaded.
 ///
 /// A zone is served only when what was read is what was committed: its record count (kept by
-/// the database in the same transactions as the records) and its serial. Otherwise loading
-/// fails, naming the zone, rather than serving part of it (NXDOMAIN with AA for the rest).
+/// the database in the same transactions as the rows, or the snapshot's count under its
+/// checksum) and its serial. Otherwise loading fails, naming the zone, rather than serving
+/// part of it (NXDOMAIN with AA for the rest).
 pub fn load_zones(store: &Store, zones: &ZoneSet) -> Result<usize, LoadError> {
     let rows = store.zones()?;
     let counts = store.record_counts()?;
@@ -262,30 +269,65 @@ pub fn load_zones(store: &Store, zones: &ZoneSet) -> Result<usize, LoadError> {
         let apex = Name::parse(&zone.name).map_err(|_| LoadError::BadName {
             zone: zone.name.clone(),
         })?;
-        let records = store.zone_records(&zone.id)?;
+        let bad_zone = |source| LoadError::BadZone {
+            zone: zone.name.clone(),
+            source,
+        };
         let counted = counts.get(&zone.id).copied().unwrap_or(0);
-        if counted != records.len() as u64 {
-            return Err(LoadError::CountMismatch {
-                zone: zone.name.clone(),
-                counted,
-                read: records.len(),
-            });
-        }
-        if records.is_empty() && zone.kind == ZoneKind::Secondary {
-            zones.insert(apex, None);
-            continue;
-        }
-        let version =
-            ZoneVersion::build(apex.clone(), records).map_err(|source| LoadError::BadZone {
-                zone: zone.name.clone(),
-                source,
-            })?;
+        let snapshot = match zone.kind {
+            ZoneKind::Secondary => {
+                store
+                    .zone_snapshot(&zone.id, zone.serial)
+                    .map_err(|e| LoadError::Snapshot {
+                        zone: zone.name.clone(),
+                        source: e,
+                    })?
+            }
+            ZoneKind::Full => None,
+        };
+        let (version, from_rows) = match snapshot {
+            Some(snap) => {
+                if counted != 0 {
+                    return Err(LoadError::CountMismatch {
+                        zone: zone.name.clone(),
+                        counted,
+                        read: 0,
+                    });
+                }
+                let version = ZoneVersion::build(apex.clone(), snap.records)
+                    .and_then(|v| v.apply_all(&snap.redo))
+                    .map_err(bad_zone)?;
+                (version, false)
+            }
+            None => {
+                let records = store.zone_records(&zone.id)?;
+                if counted != records.len() as u64 {
+                    return Err(LoadError::CountMismatch {
+                        zone: zone.name.clone(),
+                        counted,
+                        read: records.len(),
+                    });
+                }
+                if records.is_empty() && zone.kind == ZoneKind::Secondary {
+                    zones.insert(apex, None);
+                    continue;
+                }
+                (
+                    ZoneVersion::build(apex.clone(), records).map_err(bad_zone)?,
+                    true,
+                )
+            }
+        };
         if version.serial() != zone.serial {
             return Err(LoadError::SerialMismatch {
                 zone: zone.name.clone(),
                 stored: zone.serial,
                 read: version.serial(),
             });
+        }
+        if from_rows && zone.kind == ZoneKind::Secondary {
+            store.move_to_snapshot(&zone.id, &version)?;
+            tracing::info!(zone = %zone.name, records = version.record_count(), "secondary zone moved from record rows to a snapshot");
         }
         // The journal's newest changes, so IXFR over UDP is answered from memory at once.
         let history = store.journal_tail(&zone.id, tandem_zone::recent::RECENT_RECORDS)?;

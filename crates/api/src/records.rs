@@ -1,17 +1,20 @@
 //! `/zones/{zone_id}/dns_records`: list with filters and pages, and the single-record
-//! create, read, replace, change and delete (PRODUCT §3 "Endpoints").
+//! create, read, replace, change and delete (PRODUCT §3 "Endpoints"). A `full` zone's records
+//! are read from the store; a `secondary` zone's from the version it serves
+//! (`served_records.rs`).
 
 use crate::auth::{visible_zone, Caller};
 use crate::batch::{run_ops, Op, Outcome};
 use crate::change::apex_of;
 use crate::content::{parse_owner, parse_type};
 use crate::envelope::{ok, ok_page, page_of, ApiJson, ApiPath, Envelope, KnownParams, StrictQuery};
+use crate::served_records::{list_served, served_record, served_version};
 use crate::{ApiError, ApiState};
 use axum::extract::State;
 use axum::response::Response;
 use serde::{Deserialize, Deserializer, Serialize};
 use tandem_store::{
-    format_time, RecordFilter, RecordOrder, RecordRow, TagFilter, TextFilter, TextOp,
+    format_time, RecordFilter, RecordOrder, RecordRow, TagFilter, TextFilter, TextOp, ZoneKind,
 };
 use tandem_zone::record::rtype_name;
 use tandem_zone::Name;
@@ -514,7 +517,15 @@ pub async fn list(
             let zone = visible_zone(s, &caller, &zone_id)?;
             let apex = apex_of(&zone)?;
             let filter = record_filter(&apex, &q)?;
-            let (rows, total) = s.store().list_records(&zone.id, &filter, page)?;
+            let (rows, total) = match zone.kind {
+                ZoneKind::Full => s.store().list_records(&zone.id, &filter, page)?,
+                // A secondary zone's records live in its served version, not in rows; before
+                // its first transfer it has none.
+                ZoneKind::Secondary => match served_version(s, &zone)? {
+                    Some(version) => list_served(&zone, &version, &filter, page),
+                    None => (Vec::new(), 0),
+                },
+            };
             let out = rows.iter().map(|r| RecordOut::new(r, &zone.name)).collect();
             Ok(ok_page::<RecordOut>(out, page, total))
         })
@@ -533,10 +544,12 @@ pub async fn get(
     state
         .run(move |s| {
             let zone = visible_zone(s, &caller, &zone_id)?;
-            let row = s
-                .store()
-                .record(&zone.id, &record_id)?
-                .ok_or_else(|| ApiError::record_not_found(&record_id))?;
+            let row = match zone.kind {
+                ZoneKind::Full => s.store().record(&zone.id, &record_id)?,
+                ZoneKind::Secondary => served_version(s, &zone)?
+                    .and_then(|version| served_record(&zone, &version, &record_id)),
+            }
+            .ok_or_else(|| ApiError::record_not_found(&record_id))?;
             Ok(ok(RecordOut::new(&row, &zone.name)))
         })
         .await

@@ -10,7 +10,7 @@ use tandem_store::{
     ZoneRow,
 };
 use tandem_zone::record::rtype;
-use tandem_zone::{Name, Record, Soa, ZoneDiff};
+use tandem_zone::{Name, Record, Soa, ZoneDiff, ZoneVersion};
 
 fn soa(serial: u32) -> Record {
     let soa = Soa {
@@ -65,6 +65,21 @@ fn main() {
             limits: JournalLimits::default(),
         })
         .collect();
+    // The zone after the last difference: what a snapshot holds when the journal cannot.
+    let apex = Name::parse("example.com").unwrap();
+    let ns = Record::new(
+        apex.clone(),
+        rtype::NS,
+        3600,
+        Name::parse("ns1.example.com").unwrap().as_wire().to_vec(),
+    );
+    let version = ZoneVersion::build(
+        apex,
+        [soa(n + 1), ns]
+            .into_iter()
+            .chain(writes.iter().map(|w| w.diff.added[1].clone())),
+    )
+    .unwrap();
     let t = Instant::now();
     store
         .apply_transfer(&TransferWrite {
@@ -72,7 +87,8 @@ fn main() {
             peer_id: "p",
             kind: "IXFR",
             serial: n + 1,
-            contents: TransferContents::Diffs(&[]),
+            contents: TransferContents::Diffs,
+            version: &version,
             journal: writes,
             at: now(),
         })

@@ -82,7 +82,21 @@ pub fn backup(data_dir: &Path, dest: &Path) -> Result<BackupReport, StoreError> 
     let (zones, records, id) = {
         let copy = Connection::open_with_flags(&tmp, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         let zones: i64 = copy.query_row("SELECT count(*) FROM zones", [], |r| r.get(0))?;
-        let records: i64 = copy.query_row("SELECT count(*) FROM records", [], |r| r.get(0))?;
+        let mut records: i64 = copy.query_row("SELECT count(*) FROM records", [], |r| r.get(0))?;
+        // Records of secondary zones live in snapshots (schema V10; a store not yet opened by
+        // a release with it has none).
+        let snapshots: i64 = copy.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'zone_snapshots'",
+            [],
+            |r| r.get(0),
+        )?;
+        if snapshots > 0 {
+            records += copy.query_row(
+                "SELECT coalesce(sum(records), 0) FROM zone_snapshots",
+                [],
+                |r| r.get::<_, i64>(0),
+            )?;
+        }
         let id: String = copy.query_row(
             "SELECT value FROM store_meta WHERE key = 'store_id'",
             [],

@@ -3,7 +3,7 @@
 //! and read back as the run of differences from a client's serial to ours.
 
 use crate::{format_time, now, Store, StoreError};
-use rusqlite::{params, Transaction};
+use rusqlite::{params, Connection, Transaction};
 use tandem_zone::ZoneDiff;
 
 /// How much history a zone keeps (PRODUCT.md §5).
@@ -146,6 +146,64 @@ pub(crate) fn clear(tx: &Transaction<'_>, zone_id: &str) -> Result<(), StoreErro
     Ok(())
 }
 
+/// The entries (`seq`, `from_serial`) of zone `zone_id`'s journal that lead from
+/// `from_serial` to `to_serial` without a gap, oldest first; `None` when there is no such
+/// chain. Found from the serials alone: no difference is read.
+pub(crate) fn chain(
+    conn: &Connection,
+    zone_id: &str,
+    from_serial: u32,
+    to_serial: u32,
+) -> Result<Option<Vec<(i64, u32)>>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, from_serial, to_serial FROM journal WHERE zone_id = ?1 ORDER BY seq",
+    )?;
+    let rows = stmt.query_map([zone_id], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, i64>(1)? as u32,
+            r.get::<_, i64>(2)? as u32,
+        ))
+    })?;
+    let mut chain = Vec::new();
+    let mut expect = from_serial;
+    for row in rows {
+        let (seq, from, to) = row?;
+        if chain.is_empty() && from != from_serial {
+            continue;
+        }
+        if from != expect {
+            return Ok(None);
+        }
+        chain.push((seq, from));
+        expect = to;
+    }
+    if chain.is_empty() || expect != to_serial {
+        return Ok(None);
+    }
+    Ok(Some(chain))
+}
+
+/// The differences of [`chain`], decoded. Only the differences the chain needs are read (an
+/// old difference can be as large as the zone, e.g. its first import).
+pub(crate) fn chain_diffs(
+    conn: &Connection,
+    zone_id: &str,
+    from_serial: u32,
+    to_serial: u32,
+) -> Result<Option<Vec<ZoneDiff>>, StoreError> {
+    let Some(chain) = chain(conn, zone_id, from_serial, to_serial)? else {
+        return Ok(None);
+    };
+    let mut read = conn.prepare_cached("SELECT diff FROM journal WHERE seq = ?1")?;
+    let mut out = Vec::with_capacity(chain.len());
+    for (seq, from) in chain {
+        let blob: Vec<u8> = read.query_row([seq], |r| r.get(0))?;
+        out.push(decode(&blob, zone_id, from)?);
+    }
+    Ok(Some(out))
+}
+
 impl Store {
     /// The journaled differences from `from_serial` onwards, oldest first, when the journal
     /// reaches back to exactly that serial and chains without gaps up to `to_serial`;
@@ -156,42 +214,7 @@ impl Store {
         from_serial: u32,
         to_serial: u32,
     ) -> Result<Option<Vec<ZoneDiff>>, StoreError> {
-        let conn = self.read_conn();
-        // The chain is found from the serials alone; only the differences it needs are read
-        // (an old difference can be as large as the zone, e.g. its first import).
-        let mut stmt = conn.prepare_cached(
-            "SELECT seq, from_serial, to_serial FROM journal WHERE zone_id = ?1 ORDER BY seq",
-        )?;
-        let rows = stmt.query_map([zone_id], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, i64>(1)? as u32,
-                r.get::<_, i64>(2)? as u32,
-            ))
-        })?;
-        let mut chain = Vec::new();
-        let mut expect = from_serial;
-        for row in rows {
-            let (seq, from, to) = row?;
-            if chain.is_empty() && from != from_serial {
-                continue;
-            }
-            if from != expect {
-                return Ok(None);
-            }
-            chain.push((seq, from));
-            expect = to;
-        }
-        if chain.is_empty() || expect != to_serial {
-            return Ok(None);
-        }
-        let mut read = conn.prepare_cached("SELECT diff FROM journal WHERE seq = ?1")?;
-        let mut out = Vec::with_capacity(chain.len());
-        for (seq, from) in chain {
-            let blob: Vec<u8> = read.query_row([seq], |r| r.get(0))?;
-            out.push(decode(&blob, zone_id, from)?);
-        }
-        Ok(Some(out))
+        chain_diffs(&self.read_conn(), zone_id, from_serial, to_serial)
     }
 
     /// The newest journaled differences of a zone whose records together are at most

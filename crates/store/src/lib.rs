@@ -14,6 +14,7 @@ mod model;
 mod records;
 pub mod reserve;
 mod schema;
+mod snapshot;
 mod transfers;
 mod zones;
 
@@ -25,6 +26,7 @@ pub use model::{
     Account, ApiToken, Page, Permission, RecordChange, RecordFilter, RecordMeta, RecordOrder,
     RecordRow, TagFilter, TextFilter, TextOp, ZoneFilter, ZoneKind, ZoneOrder, ZoneRow,
 };
+pub use snapshot::SnapshotLoad;
 pub use transfers::incoming_state::{
     IncomingPeerState, PeerCheck, RefreshRecord, SecondaryTimers, TransferContents, TransferWrite,
 };
@@ -251,6 +253,22 @@ pub fn new_id() -> String {
     };
     *last = (ms, low);
     format!("{:032x}", ((ms as u128) << LOW) | low)
+}
+
+/// The id of a record that has no row of its own (the records of a `secondary` zone, which
+/// live in the zone's snapshot and journal): 32 lowercase hex characters, the start of the
+/// SHA-256 of the zone id, the owner in wire form (names are kept lowercase), the type and the RDATA. The same
+/// record of the same zone has the same id across transfers and restarts; a TTL change keeps
+/// it, as an edit of the TTL keeps a row's id.
+pub fn content_id(zone_id: &str, record: &tandem_zone::Record) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(zone_id.as_bytes());
+    h.update([0]);
+    h.update(record.owner.as_wire());
+    h.update(record.rtype.to_be_bytes());
+    h.update(record.rdata.as_ref());
+    hex::encode(&h.finalize()[..16])
 }
 
 /// The current time, at the microsecond precision the store keeps.

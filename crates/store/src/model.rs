@@ -262,11 +262,13 @@ pub struct Page {
 }
 
 impl Page {
-    pub(crate) fn offset(self) -> i64 {
+    /// Rows before the page (as SQL's `OFFSET`).
+    pub fn offset(self) -> i64 {
         (self.page.saturating_sub(1).saturating_mul(self.per_page)).min(i64::MAX as u64) as i64
     }
 
-    pub(crate) fn limit(self) -> i64 {
+    /// Rows in the page (as SQL's `LIMIT`).
+    pub fn limit(self) -> i64 {
         self.per_page.min(i64::MAX as u64) as i64
     }
 }

@@ -139,7 +139,6 @@ CREATE TABLE transfer_peers (
 CREATE INDEX transfer_peers_peer ON transfer_peers(peer_id);
 ";
 
-/// Every migration, oldest first.
 /// The IXFR journal: one row per committed change of a zone, oldest first by `seq`.
 const V3_JOURNAL: &str = "
 CREATE TABLE journal (
@@ -243,6 +242,20 @@ DROP TRIGGER records_counted_out;
 DROP TRIGGER records_counted_moved;
 ";
 
+/// The records of `secondary` zones as one checksummed snapshot per zone (`snapshot.rs`)
+/// instead of a row per record; the journal since the snapshot is the redo log.
+const V10_SNAPSHOTS: &str = "
+CREATE TABLE zone_snapshots (
+    zone_id TEXT PRIMARY KEY NOT NULL REFERENCES zones(id) ON DELETE CASCADE,
+    serial  INTEGER NOT NULL,
+    records INTEGER NOT NULL,
+    bytes   INTEGER NOT NULL,
+    data    BLOB NOT NULL,
+    created TEXT NOT NULL
+);
+";
+
+/// Every migration, oldest first.
 const MIGRATIONS: &[&str] = &[
     V1_CORE,
     V2_TRANSFERS,
@@ -253,6 +266,7 @@ const MIGRATIONS: &[&str] = &[
     V7_RECORD_META,
     V8_ZONE_PAUSED,
     V9_COUNT_PER_CHANGE,
+    V10_SNAPSHOTS,
 ];
 
 /// Brings the database up to the newest schema.

@@ -64,14 +64,14 @@ impl SecondaryControl for StoreTransferControl {
                     from_serial: d.from_serial()?,
                     to_serial: d.to_serial()?,
                     diff: d.clone(),
-                    zone_records: c.record_count,
+                    zone_records: c.version.record_count(),
                     limits: self.journal,
                 })
             })
             .collect();
         let contents = match c.change {
-            Change::Full(records) => TransferContents::Full(records),
-            Change::Diffs(diffs) => TransferContents::Diffs(diffs),
+            Change::Full(_) => TransferContents::Full,
+            Change::Diffs(_) => TransferContents::Diffs,
         };
         self.store
             .apply_transfer(&TransferWrite {
@@ -80,6 +80,7 @@ impl SecondaryControl for StoreTransferControl {
                 kind: c.kind.as_str(),
                 serial: c.serial,
                 contents,
+                version: c.version,
                 journal,
                 at: tandem_store::now(),
             })

@@ -17,7 +17,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 use tandem_xfr::incoming::Kind;
-use tandem_zone::{serial, Name, Record, ServedZone, ZoneDiff, ZoneSet};
+use tandem_zone::{serial, Name, Record, ServedZone, ZoneDiff, ZoneSet, ZoneVersion};
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
@@ -45,7 +45,8 @@ pub struct Commit<'a> {
     pub change: Change<'a>,
     /// The differences to keep in the IXFR journal, so that our own secondaries can IXFR.
     pub journal: &'a [ZoneDiff],
-    pub record_count: usize,
+    /// The zone after the transfer (already served): what a snapshot of it holds.
+    pub version: &'a ZoneVersion,
 }
 
 /// What happened with one primary during a refresh.

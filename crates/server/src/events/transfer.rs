@@ -155,7 +155,8 @@ fn apply_blocking(
     };
     let records = next.record_count();
     let previous = (current.clone(), served.serving());
-    served.publish(Arc::new(next));
+    let next = Arc::new(next);
+    served.publish(next.clone());
     let built = std::time::Instant::now();
     // What the store writes: an AXFR's records and, for our own secondaries' IXFR, its
     // difference from the version it replaces (none for the first); an IXFR's differences
@@ -179,7 +180,7 @@ fn apply_blocking(
             serial,
             change,
             journal,
-            record_count: records,
+            version: &next,
         },
     );
     if let Err(e) = stored {

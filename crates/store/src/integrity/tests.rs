@@ -6,7 +6,6 @@ use crate::{
     now, RecordChange, Store, StoreError, TransferContents, TransferWrite, DB_FILE, MARKER_FILE,
 };
 use tandem_zone::record::rtype;
-use tandem_zone::ZoneDiff;
 
 #[test]
 fn a_second_open_of_one_data_dir_is_refused_until_the_first_closes() {
@@ -136,49 +135,49 @@ fn record_counts_follow_every_write() {
     store.delete_zone(&other.id).unwrap();
     assert!(!store.record_counts().unwrap().contains_key(&other.id));
 
-    // Transfers in: a whole zone replaces the rows; differences remove, add, and only retime
-    // a record the zone has already.
-    let rec = |name: &str, last: u8| row(&z.id, name, rtype::A, &[192, 0, 2, last]).record;
-    let transfer = |contents| TransferWrite {
-        zone_id: &z.id,
-        peer_id: "p",
-        kind: "AXFR",
+    // A transfer in replaces the rows with a snapshot, and counts them out.
+    let soa = tandem_zone::Soa {
+        mname: tandem_zone::Name::parse("ns1.example.com").unwrap(),
+        rname: tandem_zone::Name::parse("hostmaster.example.com").unwrap(),
         serial: 3,
-        contents,
-        journal: Vec::new(),
-        at: now(),
+        refresh: 7200,
+        retry: 3600,
+        expire: 1209600,
+        minimum: 300,
     };
-    let full = [
-        rec("a.example.com", 1),
-        rec("b.example.com", 2),
-        rec("c.example.com", 3),
-    ];
+    let apex = tandem_zone::Name::parse("example.com").unwrap();
+    let v3 = tandem_zone::ZoneVersion::build(
+        apex.clone(),
+        [
+            tandem_zone::Record::new(apex.clone(), rtype::SOA, 3600, soa.to_rdata()),
+            tandem_zone::Record::new(apex.clone(), rtype::NS, 3600, soa.mname.as_wire().to_vec()),
+            row(&z.id, "c.example.com", rtype::A, &[192, 0, 2, 3]).record,
+        ],
+    )
+    .unwrap();
     store
-        .apply_transfer(&transfer(TransferContents::Full(&full)))
+        .apply_transfer(&TransferWrite {
+            zone_id: &z.id,
+            peer_id: "p",
+            kind: "AXFR",
+            serial: 3,
+            contents: TransferContents::Full,
+            version: &v3,
+            journal: Vec::new(),
+            at: now(),
+        })
         .unwrap();
-    assert_eq!(store.record_counts().unwrap()[&z.id], 3);
-    let diff = ZoneDiff {
-        removed: vec![rec("a.example.com", 1), rec("b.example.com", 2)],
-        added: vec![rec("c.example.com", 3), rec("d.example.com", 4)],
-    };
-    store
-        .apply_transfer(&transfer(TransferContents::Diffs(std::slice::from_ref(
-            &diff,
-        ))))
-        .unwrap();
-    assert_eq!(store.record_counts().unwrap()[&z.id], 2);
-    assert_eq!(store.zone_records(&z.id).unwrap().len(), 2);
-    // A difference that fails writes nothing, the count included.
-    let bad = ZoneDiff {
-        removed: vec![rec("a.example.com", 1)],
-        added: vec![rec("e.example.com", 5)],
-    };
-    assert!(store
-        .apply_transfer(&transfer(TransferContents::Diffs(std::slice::from_ref(
-            &bad
-        ))))
-        .is_err());
-    assert_eq!(store.record_counts().unwrap()[&z.id], 2);
+    assert_eq!(store.record_counts().unwrap()[&z.id], 0);
+    assert!(store.zone_records(&z.id).unwrap().is_empty());
+    assert_eq!(
+        store
+            .zone_snapshot(&z.id, 3)
+            .unwrap()
+            .unwrap()
+            .records
+            .len(),
+        3
+    );
 }
 
 #[test]
@@ -189,10 +188,11 @@ fn a_store_counting_by_trigger_is_migrated_to_counting_per_change() {
         zone(&store, "example.com")
     };
     {
-        // Back to schema 8: the triggers of V6 in place.
+        // Back to schema 8: the triggers of V6 in place, no snapshots of V10.
         let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
         conn.execute_batch(
-            "CREATE TRIGGER records_counted_in AFTER INSERT ON records BEGIN
+            "DROP TABLE zone_snapshots;
+             CREATE TRIGGER records_counted_in AFTER INSERT ON records BEGIN
                  UPDATE zones SET record_count = record_count + 1 WHERE id = NEW.zone_id;
              END;
              CREATE TRIGGER records_counted_out AFTER DELETE ON records BEGIN

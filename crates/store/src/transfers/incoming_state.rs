@@ -1,21 +1,23 @@
 //! The secondary role's side of the store: an applied transfer written as one transaction
-//! (records, serial, IXFR journal and status together, PRODUCT.md §4), the outcome of each
+//! (snapshot or journal, serial and status together, PRODUCT.md §4), the outcome of each
 //! refresh per primary, and the persisted refresh and expire timers that a restart resumes.
 
 use super::status::peer_status_rows;
 use crate::journal::{self, JournalWrite};
-use crate::records::{count_records, insert_record};
-use crate::{format_time, opt_time_column, RecordRow, Store, StoreError};
+use crate::records::count_records;
+use crate::{format_time, opt_time_column, snapshot, Store, StoreError};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Transaction};
-use tandem_zone::{Record, ZoneDiff};
+use tandem_zone::ZoneVersion;
 
-/// What a transfer changes in a zone's records.
-pub enum TransferContents<'a> {
-    /// Every record of the zone (AXFR).
-    Full(&'a [Record]),
-    /// Differences applied in order (IXFR).
-    Diffs(&'a [ZoneDiff]),
+/// What kind of transfer was applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransferContents {
+    /// Every record of the zone (AXFR): a new snapshot is written.
+    Full,
+    /// Differences applied in order (IXFR): they are the journal entries, and a snapshot is
+    /// written only when the journal no longer leads from the last one to the new serial.
+    Diffs,
 }
 
 /// One applied incoming transfer.
@@ -25,8 +27,11 @@ pub struct TransferWrite<'a> {
     /// `AXFR` or `IXFR`.
     pub kind: &'a str,
     pub serial: u32,
-    pub contents: TransferContents<'a>,
-    /// Differences to journal, so that our own secondaries can IXFR from us.
+    pub contents: TransferContents,
+    /// The zone after the transfer, at `serial`: what a snapshot holds.
+    pub version: &'a ZoneVersion,
+    /// Differences to journal, so that our own secondaries can IXFR from us (and, since the
+    /// last snapshot, the redo log).
     pub journal: Vec<JournalWrite>,
     pub at: DateTime<Utc>,
 }
@@ -75,59 +80,6 @@ pub struct SecondaryTimers {
     pub axfr_requested: bool,
 }
 
-/// Applies one IXFR difference to the rows: each removed RR must exist (owner, type and
-/// RDATA; RFC 1995 §4), an added RR that exists already only changes its TTL. Returns by how
-/// much the zone's record count changed.
-fn apply_diff(
-    tx: &Transaction<'_>,
-    zone_id: &str,
-    diff: &ZoneDiff,
-    at: DateTime<Utc>,
-) -> Result<i64, StoreError> {
-    let mut delta = -(diff.removed.len() as i64);
-    let mut delete = tx.prepare_cached(
-        "DELETE FROM records WHERE id =
-           (SELECT id FROM records WHERE zone_id = ?1 AND name = ?2 AND type = ?3 AND rdata = ?4
-            LIMIT 1)",
-    )?;
-    for r in &diff.removed {
-        let n = delete.execute(params![
-            zone_id,
-            r.owner.to_api(),
-            r.rtype,
-            r.rdata.as_ref()
-        ])?;
-        if n == 0 {
-            return Err(StoreError::Rejected {
-                field: "transfer".into(),
-                message: format!(
-                    "the IXFR deletes {}, which the zone does not have",
-                    tandem_zone::text::record_to_line(r)
-                ),
-            });
-        }
-    }
-    let mut retime = tx.prepare_cached(
-        "UPDATE records SET ttl = ?5, modified = ?6
-         WHERE zone_id = ?1 AND name = ?2 AND type = ?3 AND rdata = ?4",
-    )?;
-    for r in &diff.added {
-        let n = retime.execute(params![
-            zone_id,
-            r.owner.to_api(),
-            r.rtype,
-            r.rdata.as_ref(),
-            r.ttl,
-            format_time(at)
-        ])?;
-        if n == 0 {
-            insert_record(tx, zone_id, &RecordRow::new(zone_id, r.clone(), at))?;
-            delta += 1;
-        }
-    }
-    Ok(delta)
-}
-
 fn upsert_peer(
     tx: &Transaction<'_>,
     zone_id: &str,
@@ -146,26 +98,31 @@ fn upsert_peer(
 }
 
 impl Store {
-    /// Writes an applied transfer in one transaction: the records, the zone's serial and
-    /// status, the journal, and the incoming status of the zone and the primary. On error
-    /// nothing is written.
+    /// Writes an applied transfer in one transaction: the journal, a snapshot when the
+    /// transfer is an AXFR or the journal no longer chains from the last one
+    /// ([`snapshot::write_if_unchained`]), the zone's serial and status, and the incoming
+    /// status of the zone and the primary. No row per record is written; rows a zone still has
+    /// from an older store are deleted. On error nothing is written.
     pub fn apply_transfer(&self, w: &TransferWrite<'_>) -> Result<(), StoreError> {
+        if w.version.serial() != w.serial {
+            return Err(StoreError::Rejected {
+                field: "transfer".into(),
+                message: format!(
+                    "the version to store is at serial {}, the transfer at {}",
+                    w.version.serial(),
+                    w.serial
+                ),
+            });
+        }
         let mut conn = self.write_conn();
         let tx = conn.transaction()?;
-        match &w.contents {
-            TransferContents::Full(records) => {
-                let gone = tx.execute("DELETE FROM records WHERE zone_id = ?1", [w.zone_id])?;
-                for r in records.iter() {
-                    insert_record(&tx, w.zone_id, &RecordRow::new(w.zone_id, r.clone(), w.at))?;
-                }
-                count_records(&tx, w.zone_id, records.len() as i64 - gone as i64)?;
-            }
-            TransferContents::Diffs(diffs) => {
-                let mut delta = 0;
-                for d in diffs.iter() {
-                    delta += apply_diff(&tx, w.zone_id, d, w.at)?;
-                }
-                count_records(&tx, w.zone_id, delta)?;
+        let gone = tx.execute("DELETE FROM records WHERE zone_id = ?1", [w.zone_id])?;
+        count_records(&tx, w.zone_id, -(gone as i64))?;
+        journal::append(&tx, w.zone_id, &w.journal)?;
+        match w.contents {
+            TransferContents::Full => snapshot::write(&tx, w.zone_id, w.version)?,
+            TransferContents::Diffs => {
+                snapshot::write_if_unchained(&tx, w.zone_id, w.version)?;
             }
         }
         let at = format_time(w.at);
@@ -179,7 +136,6 @@ impl Store {
                 id: w.zone_id.to_string(),
             });
         }
-        journal::append(&tx, w.zone_id, &w.journal)?;
         tx.execute(
             "UPDATE incoming_transfers
              SET state = 'ok', checked_time = ?2, modified = ?2, last_transfer_peer_id = ?3

@@ -403,7 +403,9 @@ impl Store {
         }
         if !enabled {
             // PRODUCT.md §1: disabling clears the IXFR backlog, so the next IXFR after
-            // re-enabling gets an AXFR-style answer.
+            // re-enabling gets an AXFR-style answer. A zone stored as a snapshot first gets
+            // one at its serial, since the journal is also its redo log.
+            crate::snapshot::compact(&tx, zone_id)?;
             crate::journal::clear(&tx, zone_id)?;
         }
         tx.commit()?;

@@ -1,0 +1,183 @@
+//! Start-up of `secondary` zones stored as snapshots: loaded from the snapshot and the journal
+//! since, moved there from record rows when an older store kept them as rows, and refused,
+//! naming the zone, when the snapshot is damaged.
+
+use std::sync::Arc;
+use tandem_api::load_zones;
+use tandem_store::{
+    new_id, now, JournalLimits, JournalWrite, RecordChange, RecordRow, Store, TransferContents,
+    TransferWrite, ZoneKind, ZoneRow, DB_FILE,
+};
+use tandem_zone::record::rtype;
+use tandem_zone::{Name, Record, Soa, ZoneDiff, ZoneSet, ZoneVersion};
+
+fn apex() -> Name {
+    Name::parse("sec.test").unwrap()
+}
+
+fn soa(serial: u32) -> Record {
+    let soa = Soa {
+        mname: Name::parse("ns1.sec.test").unwrap(),
+        rname: Name::parse("hostmaster.sec.test").unwrap(),
+        serial,
+        refresh: 7200,
+        retry: 3600,
+        expire: 1209600,
+        minimum: 300,
+    };
+    Record::new(apex(), rtype::SOA, 3600, soa.to_rdata())
+}
+
+fn version(serial: u32, hosts: u8) -> ZoneVersion {
+    let ns = Record::new(
+        apex(),
+        rtype::NS,
+        3600,
+        Name::parse("ns1.sec.test").unwrap().as_wire().to_vec(),
+    );
+    let a = (0..hosts).map(|i| {
+        Record::new(
+            Name::parse(&format!("h{i}.sec.test")).unwrap(),
+            rtype::A,
+            300,
+            vec![10, 0, 0, i],
+        )
+    });
+    ZoneVersion::build(apex(), [soa(serial), ns].into_iter().chain(a)).unwrap()
+}
+
+fn secondary(store: &Store) -> String {
+    let z = ZoneRow {
+        id: new_id(),
+        account_id: store.default_account().unwrap().id,
+        name: "sec.test".into(),
+        kind: ZoneKind::Secondary,
+        status: "pending".into(),
+        serial: 0,
+        created: now(),
+        modified: now(),
+    };
+    store.create_zone(&z, &[]).unwrap();
+    z.id
+}
+
+fn sorted(v: &ZoneVersion) -> Vec<Record> {
+    let mut r: Vec<Record> = v.records().collect();
+    r.sort_by(|a, b| {
+        (a.owner.as_wire(), a.rtype, &a.rdata[..]).cmp(&(b.owner.as_wire(), b.rtype, &b.rdata[..]))
+    });
+    r
+}
+
+fn served(store: &Store) -> Arc<ZoneVersion> {
+    let zones = ZoneSet::new();
+    load_zones(store, &zones).unwrap();
+    zones.get(&apex()).unwrap().current().expect("served")
+}
+
+#[test]
+fn a_secondary_zone_loads_from_its_snapshot_and_the_journal_since() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let z = secondary(&store);
+    let v2 = version(2, 3);
+    let write = |contents, v: &ZoneVersion, journal: Vec<JournalWrite>| {
+        store
+            .apply_transfer(&TransferWrite {
+                zone_id: &z,
+                peer_id: "p",
+                kind: "AXFR",
+                serial: v.serial(),
+                contents,
+                version: v,
+                journal,
+                at: now(),
+            })
+            .unwrap()
+    };
+    write(TransferContents::Full, &v2, vec![]);
+    let v3 = version(3, 5);
+    let diff = ZoneDiff::between(
+        &v2.records().collect::<Vec<_>>(),
+        &v3.records().collect::<Vec<_>>(),
+    );
+    write(
+        TransferContents::Diffs,
+        &v3,
+        vec![JournalWrite {
+            from_serial: 2,
+            to_serial: 3,
+            diff,
+            zone_records: v3.record_count(),
+            limits: JournalLimits::default(),
+        }],
+    );
+    let loaded = served(&store);
+    assert_eq!(loaded.serial(), 3);
+    assert_eq!(sorted(&loaded), sorted(&v3));
+}
+
+#[test]
+fn a_secondary_zone_stored_as_rows_is_moved_to_a_snapshot_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let v7 = version(7, 4);
+    {
+        let store = Store::open(dir.path()).unwrap();
+        let z = secondary(&store);
+        // As a release before snapshots stored a transferred zone: a row per record.
+        let at = now();
+        store
+            .apply_record_change(&RecordChange {
+                zone_id: z.clone(),
+                serial: 7,
+                deletes: vec![],
+                updates: vec![],
+                inserts: v7.records().map(|r| RecordRow::new(&z, r, at)).collect(),
+                journal: None,
+            })
+            .unwrap();
+        let first = served(&store);
+        assert_eq!(sorted(&first), sorted(&v7));
+        assert!(store.zone_records(&z).unwrap().is_empty(), "rows moved");
+        assert_eq!(store.record_counts().unwrap()[&z], 0);
+        assert!(store.zone_snapshot(&z, 7).unwrap().is_some());
+    }
+    // The next start reads the snapshot.
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(sorted(&served(&store)), sorted(&v7));
+}
+
+#[test]
+fn a_damaged_snapshot_stops_the_start_naming_the_zone() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        let z = secondary(&store);
+        let v2 = version(2, 3);
+        store
+            .apply_transfer(&TransferWrite {
+                zone_id: &z,
+                peer_id: "p",
+                kind: "AXFR",
+                serial: 2,
+                contents: TransferContents::Full,
+                version: &v2,
+                journal: vec![],
+                at: now(),
+            })
+            .unwrap();
+    }
+    let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+    // One octet of the first owner name changed: the checksum no longer holds.
+    conn.execute(
+        "UPDATE zone_snapshots \
+         SET data = CAST(substr(data, 1, 22) || X'58' || substr(data, 24) AS BLOB)",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let store = Store::open(dir.path()).unwrap();
+    let err = load_zones(&store, &ZoneSet::new()).unwrap_err().to_string();
+    assert!(err.contains("zone sec.test"), "{err}");
+    assert!(err.contains("checksum"), "{err}");
+}
