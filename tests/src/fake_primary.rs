@@ -31,7 +31,7 @@ use crate::secondary::TsigKey;
 
 /// One record of a zone version: absolute owner (lowercase, with the trailing dot), type,
 /// TTL and RDATA in uncompressed wire form.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Rec {
     pub owner: String,
     pub rtype: u16,
@@ -763,8 +763,12 @@ fn difference(st: &State, from: u32) -> Vec<Rec> {
     if st.ixfr_fault == Some(Fault::IxfrSoaNotApex) {
         old_soa.owner = format!("www.{}", st.apex);
     }
+    // Sets, not `Vec::contains`: versions of tens of thousands of records would otherwise
+    // take the fake minutes per difference, with its state locked.
+    let old_set: std::collections::HashSet<&Rec> = old.iter().collect();
+    let new_set: std::collections::HashSet<&Rec> = new.iter().collect();
     let mut out = vec![new_soa.clone(), old_soa];
-    out.extend(old.iter().filter(|r| !new.contains(r)).cloned());
+    out.extend(old.iter().filter(|r| !new_set.contains(r)).cloned());
     if st.ixfr_fault == Some(Fault::IxfrDeleteMissing) {
         out.push(Rec {
             owner: format!("nothere.{}", st.apex),
@@ -774,7 +778,7 @@ fn difference(st: &State, from: u32) -> Vec<Rec> {
         });
     }
     out.push(new_soa.clone());
-    out.extend(new.iter().filter(|r| !old.contains(r)).cloned());
+    out.extend(new.iter().filter(|r| !old_set.contains(r)).cloned());
     out.push(new_soa);
     out
 }

@@ -1,4 +1,5 @@
-//! `kill -9` at random moments of an incoming AXFR (PRODUCT.md §4): after each restart the
+//! `kill -9` at random moments of an incoming AXFR, and of an incoming IXFR whose transaction
+//! writes a snapshot or only the journal (PRODUCT.md §4): after each restart the
 //! secondary zone is wholly at one serial — the one it had or the transferred one — and serves
 //! exactly that version's records; when it restarted on the old one it transfers again.
 //!
@@ -77,8 +78,59 @@ fn check_version(c: &mut Checks, s: &Setup, k: u32, other: u32, when: &str) {
 
 #[test]
 fn kill_9_during_an_incoming_axfr_leaves_one_whole_serial_and_transfers_again() {
-    let mut s = Setup::start(&[], false, None);
-    s.fake.set_ixfr_mode(IxfrMode::AxfrStyle);
+    kill_9_during_transfers_in(&[], false, IxfrMode::AxfrStyle, "AXFRs", 4);
+}
+
+/// Every version replaces all `BULK` records, so each IXFR is one difference of 60,000
+/// records. With a journal one difference deep, every other IXFR drops the difference that
+/// led from the zone's snapshot (`snapshot.rs`), so its transaction writes a new snapshot;
+/// the others only add to the journal, which a restart replays onto the snapshot.
+#[test]
+fn kill_9_during_an_incoming_ixfr_and_its_snapshot_leaves_one_whole_serial() {
+    let last = 5;
+    let s = kill_9_during_transfers_in(
+        &["--journal-max-depth", "1"],
+        true,
+        IxfrMode::Incremental,
+        "IXFRs",
+        last,
+    );
+    // The IXFRs did write snapshots: the one the first AXFR wrote (at N+1) has been replaced
+    // by one from N+3 on, and the journal holds at most the one difference since it.
+    let db = rusqlite::Connection::open_with_flags(
+        s.t.data_dir().join("tandem.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let (snapshot, zone): (u32, u32) = db
+        .query_row(
+            "SELECT s.serial, z.serial FROM zone_snapshots s JOIN zones z ON z.id = s.zone_id",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(zone, N + last, "the last version is stored");
+    assert!(
+        snapshot >= N + 3 && snapshot <= N + last,
+        "snapshot at {snapshot}, zone at {zone}"
+    );
+    let journal: u32 = db
+        .query_row("SELECT count(*) FROM journal", [], |r| r.get(0))
+        .unwrap();
+    assert!(journal <= 1, "{journal} journal entries");
+}
+
+/// Versions N+2 ..= N+`last` announced one by one, each cut by `kill -9` at a random moment
+/// of its transfer (AXFR-style or IXFR as `mode` says), then a restart.
+fn kill_9_during_transfers_in(
+    args: &[&str],
+    ixfr: bool,
+    mode: IxfrMode,
+    what: &str,
+    last: u32,
+) -> Setup {
+    let mut s = Setup::start(args, ixfr, None);
+    s.fake.set_ixfr_mode(mode);
     // Small, slightly slow messages, so that a transfer lasts long enough to be cut.
     s.fake.set_records_per_message(300);
     s.fake.set_message_delay(Duration::from_millis(5));
@@ -97,7 +149,7 @@ fn kill_9_during_an_incoming_axfr_leaves_one_whole_serial_and_transfers_again() 
     let seed = moments.seed;
     let mut have = 1u32;
     let mut outcomes = Vec::new();
-    for k in 2..=4u32 {
+    for k in 2..=last {
         let delay = moments.at(k as u64);
         let since = s.announce_version(k, &version(k));
         std::thread::sleep(delay.saturating_sub(since.elapsed()));
@@ -146,6 +198,7 @@ fn kill_9_during_an_incoming_axfr_leaves_one_whole_serial_and_transfers_again() 
     }
     c.finish();
     tandem_tests::process::say(&format!(
-        "kill -9 during incoming AXFRs of {BULK} records (a transfer {took:?}): {outcomes:?} (true: it had been applied)"
+        "kill -9 during incoming {what} of {BULK} records (a transfer {took:?}): {outcomes:?} (true: it had been applied)"
     ));
+    s
 }

@@ -266,13 +266,14 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::{new_id, RecordChange, ZoneKind, ZoneRow};
     use tandem_zone::record::rtype;
     use tandem_zone::{Name, Record, Soa};
 
-    fn soa(serial: u32) -> Record {
+    /// The SOA of `example.com` at `serial`.
+    pub(crate) fn soa(serial: u32) -> Record {
         let soa = Soa {
             mname: Name::parse("ns1.example.com").unwrap(),
             rname: Name::parse("hostmaster.example.com").unwrap(),

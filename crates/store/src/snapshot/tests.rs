@@ -1,28 +1,11 @@
 use super::{decode, encode};
+use crate::journal::tests::soa;
 use crate::{
     new_id, now, JournalLimits, JournalWrite, OutgoingConfig, RecordChange, Store, StoreError,
     TransferContents, TransferWrite, ZoneKind, ZoneRow, DB_FILE,
 };
 use tandem_zone::record::rtype;
-use tandem_zone::{Name, Record, Soa, ZoneDiff, ZoneVersion};
-
-fn soa(serial: u32) -> Record {
-    let soa = Soa {
-        mname: Name::parse("ns1.example.com").unwrap(),
-        rname: Name::parse("hostmaster.example.com").unwrap(),
-        serial,
-        refresh: 7200,
-        retry: 3600,
-        expire: 1209600,
-        minimum: 300,
-    };
-    Record::new(
-        Name::parse("example.com").unwrap(),
-        rtype::SOA,
-        3600,
-        soa.to_rdata(),
-    )
-}
+use tandem_zone::{Name, Record, ZoneDiff, ZoneVersion};
 
 fn a(name: &str, last: u8) -> Record {
     Record::new(
