@@ -144,7 +144,16 @@ pub(crate) fn write(
     zone_id: &str,
     version: &ZoneVersion,
 ) -> Result<(), StoreError> {
-    let blob = encode(version);
+    write_encoded(tx, zone_id, version, &encode(version))
+}
+
+/// [`write`] with the blob already encoded from `version` (outside the writer's lock).
+pub(crate) fn write_encoded(
+    tx: &Transaction<'_>,
+    zone_id: &str,
+    version: &ZoneVersion,
+    blob: &[u8],
+) -> Result<(), StoreError> {
     tx.prepare_cached(
         "INSERT INTO zone_snapshots (zone_id, serial, records, bytes, data, created)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)

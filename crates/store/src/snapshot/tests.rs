@@ -389,3 +389,48 @@ fn a_secondary_zone_stored_as_rows_moves_to_a_snapshot() {
         sorted(v5.records())
     );
 }
+
+#[test]
+fn a_backup_holds_the_snapshot_and_the_journal_since_and_counts_their_records() {
+    let live = tempfile::tempdir().unwrap();
+    let store = Store::open(live.path()).unwrap();
+    let z = secondary(&store);
+    let limits = JournalLimits::default();
+    let v2 = version(2, &[a("a.example.com", 2), a("b.example.com", 9)]);
+    transfer(&store, &z, TransferContents::Full, &v2, &[], limits).unwrap();
+    let (d3, v3) = step(&v2);
+    transfer(&store, &z, TransferContents::Diffs, &v3, &[d3], limits).unwrap();
+    let dest = tempfile::tempdir().unwrap();
+    let copy = dest.path().join("copy");
+    let report = crate::backup(live.path(), &copy).unwrap();
+    assert_eq!((report.zones, report.records), (1, 4), "SOA, NS and two A");
+    let restored = Store::open(&copy).unwrap();
+    assert_eq!(restored.zone(&z).unwrap().unwrap().serial, 3);
+    assert_eq!(
+        sorted(reloaded(&restored, &z, 3).records()),
+        sorted(v3.records())
+    );
+}
+
+#[test]
+fn deleting_a_zone_deletes_its_snapshot_and_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let z = secondary(&store);
+    let limits = JournalLimits::default();
+    let v2 = version(2, &[a("a.example.com", 2)]);
+    transfer(&store, &z, TransferContents::Full, &v2, &[], limits).unwrap();
+    let (d3, v3) = step(&v2);
+    transfer(&store, &z, TransferContents::Diffs, &v3, &[d3], limits).unwrap();
+    assert!(store.delete_zone(&z).unwrap());
+    let left: i64 = store
+        .read_conn()
+        .query_row(
+            "SELECT (SELECT count(*) FROM zone_snapshots) + (SELECT count(*) FROM journal)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(left, 0);
+    assert!(store.zone_snapshot(&z, 3).unwrap().is_none());
+}

@@ -114,14 +114,17 @@ impl Store {
                 ),
             });
         }
+        // An AXFR's snapshot is encoded before the store's one writer is taken, so that API
+        // writes to other zones do not wait for it.
+        let blob = (w.contents == TransferContents::Full).then(|| snapshot::encode(w.version));
         let mut conn = self.write_conn();
         let tx = conn.transaction()?;
         let gone = tx.execute("DELETE FROM records WHERE zone_id = ?1", [w.zone_id])?;
         count_records(&tx, w.zone_id, -(gone as i64))?;
         journal::append(&tx, w.zone_id, &w.journal)?;
-        match w.contents {
-            TransferContents::Full => snapshot::write(&tx, w.zone_id, w.version)?,
-            TransferContents::Diffs => {
+        match &blob {
+            Some(blob) => snapshot::write_encoded(&tx, w.zone_id, w.version, blob)?,
+            None => {
                 snapshot::write_if_unchained(&tx, w.zone_id, w.version)?;
             }
         }
