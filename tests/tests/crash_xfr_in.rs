@@ -202,3 +202,133 @@ fn kill_9_during_transfers_in(
     ));
     s
 }
+
+/// Whether the zone's outgoing transfers are enabled, as the API says.
+fn outgoing_enabled(s: &Setup) -> bool {
+    let out =
+        s.sz.api
+            .get_ok(&format!("/zones/{}/secondary_dns/outgoing", s.sz.zone_id));
+    out["enabled"]
+        .as_bool()
+        .unwrap_or_else(|| panic!("no enabled flag: {out:#}"))
+}
+
+/// Version N+`k` with the bulk of version N+1: consecutive ones differ only in `www` and the
+/// SOA, so their IXFRs stay in the journal as the redo log since the snapshot.
+fn steady(k: u32) -> String {
+    let bulk = version(1);
+    let base = tandem_tests::fake_setup::v(1);
+    format!("{}{}", tandem_tests::fake_setup::v(k), &bulk[base.len()..])
+}
+
+/// A [`steady`] version N+`k` is served whole.
+fn check_steady(c: &mut Checks, s: &Setup, k: u32, when: &str) {
+    for i in [0, BULK / 2, BULK - 1] {
+        let got = a(s, &format!("b1-{i}"));
+        c.check(got.starts_with("NOERROR"), || {
+            format!("{when}: b1-{i} at serial {}: {got}", N + k)
+        });
+    }
+    let www = s.www();
+    c.check(www.contains(&format!("198.51.100.{k}")), || {
+        format!("{when}: www at serial {}: {www}", N + k)
+    });
+}
+
+/// Disabling outgoing transfers empties the IXFR journal, which for a secondary zone is also
+/// the redo log since its snapshot, so that transaction first brings the snapshot up to the
+/// zone's serial (`snapshot::compact`). `kill -9` at random moments of it: after each restart
+/// the zone serves its one committed serial whole, whether the disabling took or not.
+#[test]
+fn kill_9_while_disabling_outgoing_compacts_the_snapshot_loses_nothing() {
+    let mut s = Setup::start(&[], true, None);
+    s.fake.set_ixfr_mode(IxfrMode::Incremental);
+    let mut c = Checks::new();
+    let outgoing = format!("/zones/{}/secondary_dns/outgoing", s.sz.zone_id);
+    let peer = s.sz.peer_ids[0].clone();
+    s.sz.api.post_ok(
+        &outgoing,
+        &serde_json::json!({"name": ZONE, "peers": [peer]}),
+    );
+
+    // Version N+1 by AXFR (the snapshot); every later one by a small IXFR (the journal only),
+    // so that each disabling has a redo log to fold into the snapshot.
+    let since = s.announce_version(1, &steady(1));
+    if let Err(e) = wait_served(s.t.dns(), ZONE, N + 1, WAIT) {
+        s.fail(&e, since);
+    }
+    wait_stored(&s, 1, "the first transfer", since);
+    let mut took = Duration::ZERO;
+    let mut outcomes = Vec::new();
+    for k in 2..=5u32 {
+        let since = s.announce_version(k, &steady(k));
+        if let Err(e) = wait_served(s.t.dns(), ZONE, N + k, WAIT) {
+            s.fail(&e, since);
+        }
+        wait_stored(&s, k, &format!("version {}", N + k), since);
+        s.sz.api
+            .post_ok(&format!("{outgoing}/enable"), &serde_json::json!({}));
+        if k == 2 {
+            // The first disabling is timed, not cut: it sets the range of the kills.
+            let t0 = std::time::Instant::now();
+            s.sz.api
+                .post_ok(&format!("{outgoing}/disable"), &serde_json::json!({}));
+            took = t0.elapsed();
+            // Committed (it answered): the journal is empty and the snapshot alone must hold
+            // N+2, or the restart cannot load the zone.
+            s.t.kill9();
+            s.t.restart();
+            s.sz.reconnect(&s.t);
+            match served(s.t.dns(), ZONE) {
+                Ok(serial) if serial == N + k => {}
+                other => s.fail(
+                    &format!("after disabling, serves {other:?}, not {}", N + k),
+                    since,
+                ),
+            }
+            check_steady(&mut c, &s, k, "after disabling and a kill -9");
+            c.check(!outgoing_enabled(&s), || {
+                "disabled before the kill, enabled after".into()
+            });
+            continue;
+        }
+        let moments = tandem_tests::process::KillMoments::new(took, 0.0, 1.5);
+        let seed = moments.seed;
+        let delay = moments.at(k as u64);
+        let api = tandem_tests::api::Api::new(s.sz.api_addr, &s.sz.api.token);
+        let path = format!("{outgoing}/disable");
+        let call = std::thread::spawn(move || {
+            api.try_request("POST", &path, Some("application/json"), b"{}")
+                .map(|r| r.status)
+        });
+        std::thread::sleep(delay);
+        s.t.kill9();
+        let answered = call.join().unwrap();
+        s.t.restart();
+        s.sz.reconnect(&s.t);
+        let when = format!(
+            "version {} (seed {seed}, kill {delay:?} into disabling, which took {took:?})",
+            N + k
+        );
+        match served(s.t.dns(), ZONE) {
+            Ok(serial) if serial == N + k => {}
+            other => {
+                c.check(false, || {
+                    format!("{when}: serves {other:?} after the restart, not {}", N + k)
+                });
+                break;
+            }
+        }
+        check_steady(&mut c, &s, k, &format!("{when}, on restart"));
+        let enabled = outgoing_enabled(&s);
+        // An answered disabling was committed before its answer.
+        if let Ok(200) = answered {
+            c.check(!enabled, || format!("{when}: answered 200, still enabled"));
+        }
+        outcomes.push((delay, !enabled));
+    }
+    c.finish();
+    tandem_tests::process::say(&format!(
+        "kill -9 while disabling outgoing transfers of a {BULK}-record secondary zone (disabling took {took:?}): {outcomes:?} (true: it had been disabled)"
+    ));
+}

@@ -101,6 +101,17 @@ fn step(v: &ZoneVersion) -> (ZoneDiff, ZoneVersion) {
     (diff, next)
 }
 
+/// Zone `zone` transferred by AXFR at serial 2 (its snapshot) and by IXFR to 3 (in the journal
+/// only); returns version 3.
+fn axfr_then_ixfr(store: &Store, zone: &str) -> ZoneVersion {
+    let limits = JournalLimits::default();
+    let v2 = version(2, &[a("a.example.com", 2), a("b.example.com", 9)]);
+    transfer(store, zone, TransferContents::Full, &v2, &[], limits).unwrap();
+    let (d3, v3) = step(&v2);
+    transfer(store, zone, TransferContents::Diffs, &v3, &[d3], limits).unwrap();
+    v3
+}
+
 /// What a restart rebuilds from the store: the snapshot with the journal since replayed.
 fn reloaded(store: &Store, zone: &str, serial: u32) -> ZoneVersion {
     let snap = store
@@ -273,11 +284,7 @@ fn disabling_outgoing_transfers_compacts_before_emptying_the_journal() {
             },
         )
         .unwrap();
-    let limits = JournalLimits::default();
-    let v2 = version(2, &[a("a.example.com", 2)]);
-    transfer(&store, &z, TransferContents::Full, &v2, &[], limits).unwrap();
-    let (d3, v3) = step(&v2);
-    transfer(&store, &z, TransferContents::Diffs, &v3, &[d3], limits).unwrap();
+    let v3 = axfr_then_ixfr(&store, &z);
     assert_eq!(snapshot_serial(&store, &z), Some(2));
 
     store.set_outgoing_enabled(&z, false).unwrap();
@@ -304,11 +311,7 @@ fn a_torn_snapshot_or_a_broken_redo_chain_fails_the_load_naming_the_zone() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let z = secondary(&store);
-    let limits = JournalLimits::default();
-    let v2 = version(2, &[a("a.example.com", 2)]);
-    transfer(&store, &z, TransferContents::Full, &v2, &[], limits).unwrap();
-    let (d3, v3) = step(&v2);
-    transfer(&store, &z, TransferContents::Diffs, &v3, &[d3], limits).unwrap();
+    axfr_then_ixfr(&store, &z);
     drop(store);
 
     let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
@@ -395,11 +398,7 @@ fn a_backup_holds_the_snapshot_and_the_journal_since_and_counts_their_records() 
     let live = tempfile::tempdir().unwrap();
     let store = Store::open(live.path()).unwrap();
     let z = secondary(&store);
-    let limits = JournalLimits::default();
-    let v2 = version(2, &[a("a.example.com", 2), a("b.example.com", 9)]);
-    transfer(&store, &z, TransferContents::Full, &v2, &[], limits).unwrap();
-    let (d3, v3) = step(&v2);
-    transfer(&store, &z, TransferContents::Diffs, &v3, &[d3], limits).unwrap();
+    let v3 = axfr_then_ixfr(&store, &z);
     let dest = tempfile::tempdir().unwrap();
     let copy = dest.path().join("copy");
     let report = crate::backup(live.path(), &copy).unwrap();
@@ -417,11 +416,7 @@ fn deleting_a_zone_deletes_its_snapshot_and_journal() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let z = secondary(&store);
-    let limits = JournalLimits::default();
-    let v2 = version(2, &[a("a.example.com", 2)]);
-    transfer(&store, &z, TransferContents::Full, &v2, &[], limits).unwrap();
-    let (d3, v3) = step(&v2);
-    transfer(&store, &z, TransferContents::Diffs, &v3, &[d3], limits).unwrap();
+    axfr_then_ixfr(&store, &z);
     assert!(store.delete_zone(&z).unwrap());
     let left: i64 = store
         .read_conn()
