@@ -256,6 +256,12 @@ impl Secondary {
             return;
         };
         let earliest = self.flight(apex, |f| {
+            if f.running {
+                // The refresh under way may have asked its primaries before this NOTIFY's
+                // serial existed, and its end re-plans the refresh timer (replacing the check
+                // planned below): it runs again once it is done.
+                f.again = Some(f.again.unwrap_or(false));
+            }
             f.last_start
                 .map(|t| t + self.cfg.min_check_interval)
                 .unwrap_or_else(Instant::now)
@@ -425,6 +431,61 @@ struct Run {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A control that is never asked anything in these tests.
+    struct Unused;
+
+    impl SecondaryControl for Unused {
+        fn incoming(&self, _: &Name) -> Result<Incoming, String> {
+            Err("not used".into())
+        }
+        fn commit(&self, _: &Name, _: &Commit<'_>) -> Result<(), String> {
+            Err("not used".into())
+        }
+        fn record(&self, _: &Name, _: &Outcome) {}
+        fn expired(&self, _: &Name) {}
+        fn authorize_notify(&self, _: &Name, _: IpAddr, _: Option<&Name>) -> Result<(), Refusal> {
+            Ok(())
+        }
+        fn resume(&self) -> Vec<Resume> {
+            Vec::new()
+        }
+    }
+
+    struct Idle;
+
+    impl super::super::EventHandler for Idle {
+        fn run(&self, _: &Scheduler, _: &Name, _: ZoneEvent) {}
+    }
+
+    /// A NOTIFY that arrives while a refresh runs is not lost to the refresh timer that the
+    /// refresh's end sets (seen as a secondary that never fetched a NOTIFY's serial when the
+    /// NOTIFY came right after its first transfer was applied).
+    #[tokio::test]
+    async fn a_notify_during_a_refresh_makes_it_run_again() {
+        let s = Secondary::new(
+            Arc::new(ZoneSet::new()),
+            Arc::new(Unused),
+            SecondaryConfig::default(),
+        );
+        let _ = s.scheduler.set(Scheduler::start(Arc::new(Idle)));
+        let apex = Name::parse("example.com").unwrap();
+        let again = |s: &Secondary| s.flight(&apex, |f| f.again);
+
+        s.notified(&apex);
+        assert_eq!(
+            again(&s),
+            None,
+            "no refresh ran: the planned check is enough"
+        );
+        assert!(s.begin(&apex, false));
+        s.notified(&apex);
+        assert_eq!(again(&s), Some(false), "a refresh ran: it runs again");
+        // A forced AXFR asked for meanwhile stays forced.
+        s.flight(&apex, |f| f.again = Some(true));
+        s.notified(&apex);
+        assert_eq!(again(&s), Some(true));
+    }
 
     #[test]
     fn retries_double_up_to_the_refresh_interval_with_a_little_jitter() {
