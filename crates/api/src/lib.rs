@@ -269,10 +269,6 @@ pub fn load_zones(store: &Store, zones: &ZoneSet) -> Result<usize, LoadError> {
         let apex = Name::parse(&zone.name).map_err(|_| LoadError::BadName {
             zone: zone.name.clone(),
         })?;
-        let bad_zone = |source| LoadError::BadZone {
-            zone: zone.name.clone(),
-            source,
-        };
         let counted = counts.get(&zone.id).copied().unwrap_or(0);
         let snapshot = match zone.kind {
             ZoneKind::Secondary => {
@@ -285,39 +281,33 @@ pub fn load_zones(store: &Store, zones: &ZoneSet) -> Result<usize, LoadError> {
             }
             ZoneKind::Full => None,
         };
-        let (version, from_rows) = match snapshot {
-            Some(snap) => {
-                if counted != 0 {
-                    return Err(LoadError::CountMismatch {
-                        zone: zone.name.clone(),
-                        counted,
-                        read: 0,
-                    });
-                }
-                let version = ZoneVersion::build(apex.clone(), snap.records)
-                    .and_then(|v| v.apply_all(&snap.redo))
-                    .map_err(bad_zone)?;
-                (version, false)
-            }
-            None => {
-                let records = store.zone_records(&zone.id)?;
-                if counted != records.len() as u64 {
-                    return Err(LoadError::CountMismatch {
-                        zone: zone.name.clone(),
-                        counted,
-                        read: records.len(),
-                    });
-                }
-                if records.is_empty() && zone.kind == ZoneKind::Secondary {
-                    zones.insert(apex, None);
-                    continue;
-                }
-                (
-                    ZoneVersion::build(apex.clone(), records).map_err(bad_zone)?,
-                    true,
-                )
-            }
+        // A zone held as a snapshot has no rows, and its count must say so too.
+        let from_rows = snapshot.is_none();
+        let records = match snapshot {
+            Some(_) => Vec::new(),
+            None => store.zone_records(&zone.id)?,
         };
+        if counted != records.len() as u64 {
+            return Err(LoadError::CountMismatch {
+                zone: zone.name.clone(),
+                counted,
+                read: records.len(),
+            });
+        }
+        let version = match snapshot {
+            Some(snap) => {
+                ZoneVersion::build(apex.clone(), snap.records).and_then(|v| v.apply_all(&snap.redo))
+            }
+            None if records.is_empty() && zone.kind == ZoneKind::Secondary => {
+                zones.insert(apex, None);
+                continue;
+            }
+            None => ZoneVersion::build(apex.clone(), records),
+        }
+        .map_err(|source| LoadError::BadZone {
+            zone: zone.name.clone(),
+            source,
+        })?;
         if version.serial() != zone.serial {
             return Err(LoadError::SerialMismatch {
                 zone: zone.name.clone(),

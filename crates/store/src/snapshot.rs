@@ -172,6 +172,13 @@ pub(crate) fn write_encoded(
     Ok(())
 }
 
+/// Deletes the record rows of zone `zone_id` (an older store kept a secondary zone's records
+/// as rows) and counts them out, inside the caller's transaction.
+pub(crate) fn drop_rows(tx: &Transaction<'_>, zone_id: &str) -> Result<(), StoreError> {
+    let gone = tx.execute("DELETE FROM records WHERE zone_id = ?1", [zone_id])?;
+    crate::records::count_records(tx, zone_id, -(gone as i64))
+}
+
 /// After the journal of zone `zone_id` changed on the way to `version`: writes a snapshot of
 /// `version` unless the zone has one from which the journal still chains to `version`'s
 /// serial. Returns whether it wrote one.
@@ -309,8 +316,7 @@ impl crate::Store {
                 ),
             });
         }
-        let gone = tx.execute("DELETE FROM records WHERE zone_id = ?1", [zone_id])?;
-        crate::records::count_records(&tx, zone_id, -(gone as i64))?;
+        drop_rows(&tx, zone_id)?;
         write(&tx, zone_id, version)?;
         tx.commit()?;
         Ok(())

@@ -6,10 +6,11 @@ use crate::metrics;
 use crate::transfer::{store_error, StoreTransferControl};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, SystemTime};
-use tandem_server::events::refresh::{Change, Commit, Incoming, Outcome, Resume, SecondaryControl};
+use tandem_server::events::refresh::{Commit, Incoming, Outcome, Resume, SecondaryControl};
 use tandem_server::refusal::Refusal;
 use tandem_server::xfr_in::Primary;
 use tandem_store::{JournalWrite, PeerCheck, RefreshRecord, TransferContents, TransferWrite};
+use tandem_xfr::incoming::Kind;
 use tandem_zone::Name;
 
 fn to_utc(t: SystemTime) -> chrono::DateTime<chrono::Utc> {
@@ -69,9 +70,9 @@ impl SecondaryControl for StoreTransferControl {
                 })
             })
             .collect();
-        let contents = match c.change {
-            Change::Full(_) => TransferContents::Full,
-            Change::Diffs(_) => TransferContents::Diffs,
+        let contents = match c.kind {
+            Kind::Axfr => TransferContents::Full,
+            Kind::Ixfr => TransferContents::Diffs,
         };
         self.store
             .apply_transfer(&TransferWrite {

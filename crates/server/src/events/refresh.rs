@@ -17,7 +17,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 use tandem_xfr::incoming::Kind;
-use tandem_zone::{serial, Name, Record, ServedZone, ZoneDiff, ZoneSet, ZoneVersion};
+use tandem_zone::{serial, Name, ServedZone, ZoneDiff, ZoneSet, ZoneVersion};
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
@@ -29,20 +29,13 @@ pub struct Incoming {
     pub refresh: Duration,
 }
 
-/// What a transfer changes in the store.
-pub enum Change<'a> {
-    /// The whole zone (AXFR, or an AXFR-style answer).
-    Full(&'a [Record]),
-    /// Differences applied in order (IXFR).
-    Diffs(&'a [ZoneDiff]),
-}
-
 /// A checked transfer, ready to be written.
 pub struct Commit<'a> {
     pub peer_id: &'a str,
+    /// `Axfr` for a whole zone (an AXFR, or an AXFR-style answer to an IXFR request), `Ixfr`
+    /// for differences applied in order.
     pub kind: Kind,
     pub serial: u32,
-    pub change: Change<'a>,
     /// The differences to keep in the IXFR journal, so that our own secondaries can IXFR.
     pub journal: &'a [ZoneDiff],
     /// The zone after the transfer (already served): what a snapshot of it holds.

@@ -4,7 +4,7 @@
 //! checked beside the served one, served, then written to the store in one transaction by the
 //! control plane; a store that fails puts the previous version back.
 
-use super::refresh::{Attempt, Change, Commit, Secondary, SecondaryControl};
+use super::refresh::{Attempt, Commit, Secondary, SecondaryControl};
 use super::Scheduler;
 use crate::xfr_in::{fetch, Primary};
 use std::sync::Arc;
@@ -168,9 +168,9 @@ fn apply_blocking(
         }
         _ => Vec::new(),
     };
-    let (change, journal) = match &full {
-        Some(records) => (Change::Full(records), &axfr_journal[..]),
-        None => (Change::Diffs(&diffs), &diffs[..]),
+    let journal = match &full {
+        Some(_) => &axfr_journal[..],
+        None => &diffs[..],
     };
     let stored = control.commit(
         apex,
@@ -178,7 +178,6 @@ fn apply_blocking(
             peer_id,
             kind,
             serial,
-            change,
             journal,
             version: &next,
         },

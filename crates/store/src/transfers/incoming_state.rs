@@ -4,7 +4,6 @@
 
 use super::status::peer_status_rows;
 use crate::journal::{self, JournalWrite};
-use crate::records::count_records;
 use crate::{format_time, opt_time_column, snapshot, Store, StoreError};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Transaction};
@@ -119,8 +118,7 @@ impl Store {
         let blob = (w.contents == TransferContents::Full).then(|| snapshot::encode(w.version));
         let mut conn = self.write_conn();
         let tx = conn.transaction()?;
-        let gone = tx.execute("DELETE FROM records WHERE zone_id = ?1", [w.zone_id])?;
-        count_records(&tx, w.zone_id, -(gone as i64))?;
+        snapshot::drop_rows(&tx, w.zone_id)?;
         journal::append(&tx, w.zone_id, &w.journal)?;
         match &blob {
             Some(blob) => snapshot::write_encoded(&tx, w.zone_id, w.version, blob)?,
