@@ -28,7 +28,8 @@ pub use model::{
 };
 pub use snapshot::SnapshotLoad;
 pub use transfers::incoming_state::{
-    IncomingPeerState, PeerCheck, RefreshRecord, SecondaryTimers, TransferContents, TransferWrite,
+    IncomingPeerState, IncomingView, PeerCheck, RefreshRecord, SecondaryTimers, TransferContents,
+    TransferWrite,
 };
 pub use transfers::model::{
     Acl, Direction, IncomingConfig, IpRange, IpRangeError, OutgoingConfig, Peer, PeerAllow,

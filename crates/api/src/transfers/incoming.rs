@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::Number;
-use tandem_store::{format_time, new_id, now, IncomingConfig, ZoneKind, ZoneRow};
+use tandem_store::{format_time, new_id, now, IncomingConfig, IncomingView, ZoneKind, ZoneRow};
 use utoipa::ToSchema;
 
 /// What the secondary role last saw of one linked primary (our extension).
@@ -68,9 +68,12 @@ pub struct IncomingInput {
     pub auto_refresh_seconds: Option<Number>,
 }
 
-fn incoming_out(state: &ApiState, zone: &ZoneRow, cfg: IncomingConfig) -> IncomingOut {
-    let store = state.store();
-    let seen = store.incoming_peer_states(&zone.id).unwrap_or_default();
+fn incoming_out(state: &ApiState, zone: &ZoneRow, view: IncomingView) -> IncomingOut {
+    let IncomingView {
+        config: cfg,
+        peers: seen,
+        last_transfer_peer,
+    } = view;
     let peer_status = cfg
         .peers
         .iter()
@@ -88,7 +91,7 @@ fn incoming_out(state: &ApiState, zone: &ZoneRow, cfg: IncomingConfig) -> Incomi
         })
         .collect();
     IncomingOut {
-        last_transfer_peer_id: store.last_transfer_peer(&zone.id).unwrap_or_default(),
+        last_transfer_peer_id: last_transfer_peer,
         id: cfg.id,
         name: zone.name.clone(),
         peers: cfg.peers,
@@ -116,9 +119,9 @@ fn secondary_only(zone: &ZoneRow) -> Result<(), ApiError> {
     )))
 }
 
-/// The zone's incoming configuration, or 404 saying how to make one.
-fn existing(state: &ApiState, zone: &ZoneRow) -> Result<IncomingConfig, ApiError> {
-    state.store().incoming_config(&zone.id)?.ok_or_else(|| {
+/// The zone's incoming configuration and status, or 404 saying how to make one.
+fn existing(state: &ApiState, zone: &ZoneRow) -> Result<IncomingView, ApiError> {
+    state.store().incoming_view(&zone.id)?.ok_or_else(|| {
         ApiError::not_found(format!(
             "zone {} has no incoming transfer configuration; create it with POST \
              /zones/{}/secondary_dns/incoming",
@@ -162,8 +165,8 @@ pub async fn get(
         .run(move |s| {
             let zone = visible_zone(s, &caller, &zone_id)?;
             secondary_only(&zone)?;
-            let cfg = existing(s, &zone)?;
-            Ok(ok(incoming_out(s, &zone, cfg)))
+            let view = existing(s, &zone)?;
+            Ok(ok(incoming_out(s, &zone, view)))
         })
         .await
 }
@@ -201,7 +204,7 @@ pub async fn create(
                 s.store().create_incoming_config(&zone.account_id, &cfg)?;
                 s.events().zone_config_changed(&zone.id);
                 tracing::info!(zone = %zone.name, peers = cfg.peers.len(), "incoming transfers configured");
-                Ok(ok(incoming_out(s, zone, cfg)))
+                Ok(ok(incoming_out(s, zone, existing(s, zone)?)))
             })
         })
         .await
@@ -229,7 +232,7 @@ pub async fn put(
                     .replace_incoming_config(&zone.account_id, &zone.id, &peers, refresh)?;
                 s.events().zone_config_changed(&zone.id);
                 tracing::info!(zone = %zone.name, peers = cfg.peers.len(), "incoming transfers reconfigured");
-                Ok(ok(incoming_out(s, zone, cfg)))
+                Ok(ok(incoming_out(s, zone, existing(s, zone)?)))
             })
         })
         .await

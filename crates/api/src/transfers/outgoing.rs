@@ -13,7 +13,7 @@ use crate::{ApiError, ApiState};
 use axum::extract::State;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
-use tandem_store::{format_time, new_id, now, OutgoingConfig, ZoneRow};
+use tandem_store::{format_time, new_id, now, OutgoingConfig, OutgoingPeerState, ZoneRow};
 use utoipa::ToSchema;
 
 /// What the primary role last did with one linked secondary (our extension).
@@ -58,31 +58,16 @@ pub struct OutgoingInput {
     pub peers: Option<Vec<String>>,
 }
 
-fn outgoing_out(state: &ApiState, zone: &ZoneRow, cfg: OutgoingConfig) -> OutgoingOut {
-    OutgoingOut {
-        id: cfg.id,
-        name: zone.name.clone(),
-        soa_serial: served_serial(state, zone),
-        checked_time: opt_time(cfg.checked_time),
-        created_time: format_time(cfg.created),
-        last_transferred_time: opt_time(cfg.last_transferred_time),
-        enabled: cfg.enabled,
-        peer_status: peer_status(state, zone, &cfg.peers),
-        peers: cfg.peers,
-    }
-}
-
-/// One entry per linked peer, from what the primary role recorded (empty fields when it has
-/// not notified or served that peer yet).
-fn peer_status(state: &ApiState, zone: &ZoneRow, peers: &[String]) -> Vec<OutgoingPeerStatus> {
-    let rows = state
-        .store()
-        .outgoing_peer_states(&zone.id)
-        .unwrap_or_else(|e| {
-            tracing::error!(zone = %zone.name, error = %e, "cannot read outgoing peer status");
-            Vec::new()
-        });
-    peers
+/// The answer for a zone's outgoing configuration and, per linked peer, what the primary
+/// role recorded (empty fields when it has not notified or served that peer yet); both come
+/// from one [`tandem_store::Store::outgoing_view`].
+fn outgoing_out(
+    state: &ApiState,
+    zone: &ZoneRow,
+    (cfg, rows): (OutgoingConfig, Vec<OutgoingPeerState>),
+) -> OutgoingOut {
+    let peer_status = cfg
+        .peers
         .iter()
         .map(|id| {
             let row = rows
@@ -99,12 +84,26 @@ fn peer_status(state: &ApiState, zone: &ZoneRow, peers: &[String]) -> Vec<Outgoi
                 last_transfer_serial: row.last_transfer_serial,
             }
         })
-        .collect()
+        .collect();
+    OutgoingOut {
+        id: cfg.id,
+        name: zone.name.clone(),
+        soa_serial: served_serial(state, zone),
+        checked_time: opt_time(cfg.checked_time),
+        created_time: format_time(cfg.created),
+        last_transferred_time: opt_time(cfg.last_transferred_time),
+        enabled: cfg.enabled,
+        peer_status,
+        peers: cfg.peers,
+    }
 }
 
 /// The zone's outgoing configuration, or 404 saying how to make one.
-fn existing(state: &ApiState, zone: &ZoneRow) -> Result<OutgoingConfig, ApiError> {
-    state.store().outgoing_config(&zone.id)?.ok_or_else(|| {
+fn existing(
+    state: &ApiState,
+    zone: &ZoneRow,
+) -> Result<(OutgoingConfig, Vec<OutgoingPeerState>), ApiError> {
+    state.store().outgoing_view(&zone.id)?.ok_or_else(|| {
         ApiError::not_found(format!(
             "zone {} has no outgoing transfer configuration; create it with POST \
              /zones/{}/secondary_dns/outgoing",
@@ -169,7 +168,7 @@ pub async fn create(
                 s.store().create_outgoing_config(&zone.account_id, &cfg)?;
                 s.events().zone_config_changed(&zone.id);
                 tracing::info!(zone = %zone.name, peers = cfg.peers.len(), "outgoing transfers configured (disabled)");
-                Ok(ok(outgoing_out(s, zone, cfg)))
+                Ok(ok(outgoing_out(s, zone, existing(s, zone)?)))
             })
         })
         .await
@@ -197,7 +196,7 @@ pub async fn put(
                     .replace_outgoing_config(&zone.account_id, &zone.id, &peers)?;
                 s.events().zone_config_changed(&zone.id);
                 tracing::info!(zone = %zone.name, peers = cfg.peers.len(), "outgoing transfers reconfigured");
-                Ok(ok(outgoing_out(s, zone, cfg)))
+                Ok(ok(outgoing_out(s, zone, existing(s, zone)?)))
             })
         })
         .await
@@ -299,7 +298,7 @@ pub async fn force_notify(
     state
         .run(move |s| {
             s.with_locked_zone(&caller, &zone_id, |zone| {
-                let cfg = existing(s, zone)?;
+                let (cfg, _) = existing(s, zone)?;
                 if !cfg.enabled {
                     return Err(ApiError::bad_request(format!(
                         "outgoing transfers of zone {} are disabled: the peers' transfer \
@@ -329,7 +328,7 @@ pub async fn status(
     state
         .run(move |s| {
             let zone = visible_zone(s, &caller, &zone_id)?;
-            let cfg = existing(s, &zone)?;
+            let (cfg, _) = existing(s, &zone)?;
             Ok(ok(status_text(cfg.enabled)))
         })
         .await

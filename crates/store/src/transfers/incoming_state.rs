@@ -2,7 +2,9 @@
 //! (snapshot or journal, serial and status together, PRODUCT.md §4), the outcome of each
 //! refresh per primary, and the persisted refresh and expire timers that a restart resumes.
 
+use super::model::IncomingConfig;
 use super::status::peer_status_rows;
+use super::zone_config::read_incoming;
 use crate::journal::{self, JournalWrite};
 use crate::{format_time, opt_time_column, snapshot, Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -68,6 +70,16 @@ pub struct IncomingPeerState {
     pub last_transfer_time: Option<DateTime<Utc>>,
     pub last_transfer_type: Option<String>,
     pub last_transfer_serial: Option<u32>,
+}
+
+/// What [`Store::incoming_view`] reads, as of one moment.
+#[derive(Clone, Debug)]
+pub struct IncomingView {
+    pub config: IncomingConfig,
+    /// Status rows by peer id; a linked peer not yet checked has none.
+    pub peers: Vec<IncomingPeerState>,
+    /// The peer that served the zone's last applied transfer.
+    pub last_transfer_peer: Option<String>,
 }
 
 /// A secondary zone's persisted timers.
@@ -207,32 +219,33 @@ impl Store {
         Ok(())
     }
 
-    /// The peer that served the zone's last applied transfer.
-    pub fn last_transfer_peer(&self, zone_id: &str) -> Result<Option<String>, StoreError> {
+    /// A secondary zone's incoming configuration with its per-primary status and the peer
+    /// of its last applied transfer, read in one transaction: a refresh recorded meanwhile
+    /// (state and results in one write) is seen whole or not at all, so an answer never pairs
+    /// a new `last_result` with an old `state`.
+    pub fn incoming_view(&self, zone_id: &str) -> Result<Option<IncomingView>, StoreError> {
         use rusqlite::OptionalExtension;
-        Ok(self
-            .read_conn()
+        let mut conn = self.read_conn();
+        // Under WAL, a read transaction sees one snapshot from its first read to its end.
+        let tx = conn.transaction()?;
+        let Some(config) = read_incoming(&tx, zone_id)? else {
+            return Ok(None);
+        };
+        let last_transfer_peer = tx
             .query_row(
                 "SELECT last_transfer_peer_id FROM incoming_transfers WHERE zone_id = ?1",
                 [zone_id],
                 |r| r.get::<_, Option<String>>(0),
             )
             .optional()?
-            .flatten())
-    }
-
-    /// The incoming status rows of a zone, by peer id.
-    pub fn incoming_peer_states(
-        &self,
-        zone_id: &str,
-    ) -> Result<Vec<IncomingPeerState>, StoreError> {
+            .flatten();
         let rows = peer_status_rows(
-            &self.read_conn(),
+            &tx,
             "incoming_peer_status",
             "last_check_time, last_result",
             zone_id,
         )?;
-        Ok(rows
+        let peers = rows
             .into_iter()
             .map(|r| IncomingPeerState {
                 peer_id: r.peer_id,
@@ -242,7 +255,13 @@ impl Store {
                 last_transfer_type: r.transfer_type,
                 last_transfer_serial: r.transfer_serial,
             })
-            .collect())
+            .collect();
+        tx.commit()?;
+        Ok(Some(IncomingView {
+            config,
+            peers,
+            last_transfer_peer,
+        }))
     }
 
     /// Every secondary zone with an incoming configuration, and its persisted timers.

@@ -1,6 +1,8 @@
 //! What the primary role last did with each linked secondary (PRODUCT §3 status extensions):
 //! the outcome of its last NOTIFY and its last transfer, kept across restarts.
 
+use super::model::OutgoingConfig;
+use super::zone_config::read_outgoing;
 use crate::{format_time, opt_time_column, Store, StoreError};
 use chrono::{DateTime, Utc};
 use rusqlite::params;
@@ -27,13 +29,15 @@ impl Store {
         at: DateTime<Utc>,
         result: &str,
     ) -> Result<(), StoreError> {
+        let mut conn = self.write_conn();
+        let tx = conn.transaction()?;
         if result == "ok" {
-            self.write_conn().execute(
+            tx.execute(
                 "UPDATE outgoing_transfers SET checked_time = ?2 WHERE zone_id = ?1",
                 params![zone_id, format_time(at)],
             )?;
         }
-        self.write_conn().execute(
+        tx.execute(
             "INSERT INTO outgoing_peer_status (zone_id, peer_id, last_notify_time, last_notify_result)
              VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (zone_id, peer_id) DO UPDATE
@@ -41,6 +45,7 @@ impl Store {
                  last_notify_result = excluded.last_notify_result",
             params![zone_id, peer_id, format_time(at), result],
         )?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -77,18 +82,27 @@ impl Store {
         Ok(())
     }
 
-    /// The outgoing status rows of a zone, by peer id.
-    pub fn outgoing_peer_states(
+    /// A zone's outgoing configuration and its per-secondary status rows, read in one
+    /// transaction, so that an answer shows each NOTIFY or transfer with the zone times it
+    /// set (they are written together).
+    pub fn outgoing_view(
         &self,
         zone_id: &str,
-    ) -> Result<Vec<OutgoingPeerState>, StoreError> {
+    ) -> Result<Option<(OutgoingConfig, Vec<OutgoingPeerState>)>, StoreError> {
+        let mut conn = self.read_conn();
+        // Under WAL, a read transaction sees one snapshot from its first read to its end.
+        let tx = conn.transaction()?;
+        let Some(config) = read_outgoing(&tx, zone_id)? else {
+            return Ok(None);
+        };
         let rows = peer_status_rows(
-            &self.read_conn(),
+            &tx,
             "outgoing_peer_status",
             "last_notify_time, last_notify_result",
             zone_id,
         )?;
-        Ok(rows
+        tx.commit()?;
+        let rows = rows
             .into_iter()
             .map(|r| OutgoingPeerState {
                 peer_id: r.peer_id,
@@ -98,7 +112,8 @@ impl Store {
                 last_transfer_type: r.transfer_type,
                 last_transfer_serial: r.transfer_serial,
             })
-            .collect())
+            .collect();
+        Ok(Some((config, rows)))
     }
 }
 

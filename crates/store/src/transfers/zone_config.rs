@@ -125,7 +125,10 @@ fn raw_incoming(r: &Row<'_>) -> rusqlite::Result<RawIncoming> {
     ))
 }
 
-fn read_incoming(conn: &Connection, zone_id: &str) -> Result<Option<IncomingConfig>, StoreError> {
+pub(super) fn read_incoming(
+    conn: &Connection,
+    zone_id: &str,
+) -> Result<Option<IncomingConfig>, StoreError> {
     let raw = conn
         .query_row(
             &format!("SELECT {INCOMING_COLUMNS} FROM incoming_transfers WHERE zone_id = ?1"),
@@ -182,7 +185,10 @@ fn raw_outgoing(r: &Row<'_>) -> rusqlite::Result<RawOutgoing> {
     ))
 }
 
-fn read_outgoing(conn: &Connection, zone_id: &str) -> Result<Option<OutgoingConfig>, StoreError> {
+pub(super) fn read_outgoing(
+    conn: &Connection,
+    zone_id: &str,
+) -> Result<Option<OutgoingConfig>, StoreError> {
     let raw = conn
         .query_row(
             &format!("SELECT {OUTGOING_COLUMNS} FROM outgoing_transfers WHERE zone_id = ?1"),
@@ -633,5 +639,64 @@ mod tests {
         drop(store);
         let store = Store::open(dir.path()).unwrap();
         assert!(requested(&store));
+    }
+
+    /// The API's incoming status pairs each peer's `last_result` with the `state` of the
+    /// same refresh: `incoming_view` reads both in one transaction while refreshes are
+    /// recorded beside it (read one after the other, a new error could come with the old
+    /// `ok` state, seen as a test waiting for the error and then finding `ok`).
+    #[test]
+    fn the_incoming_view_never_mixes_two_refreshes() {
+        use crate::{PeerCheck, RefreshRecord};
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let account = store.default_account().unwrap().id;
+        let a = peer(&store, &account, Some("192.0.2.1"));
+        let z = zone(&store, &account, "sec.test");
+        store
+            .create_incoming_config(&account, &incoming(&z, vec![a.clone()]))
+            .unwrap();
+        let done = std::sync::atomic::AtomicBool::new(false);
+        let mut views = 0;
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                for i in 0..400 {
+                    let (state, result) = if i % 2 == 0 {
+                        ("ok", "ok")
+                    } else {
+                        ("retrying", "AXFR: records after the final SOA")
+                    };
+                    let record = RefreshRecord {
+                        zone_id: &z,
+                        at: now(),
+                        state,
+                        succeeded: state == "ok",
+                        checks: vec![PeerCheck {
+                            peer_id: &a,
+                            result,
+                        }],
+                        next_refresh: now(),
+                        expires: None,
+                        forced_done: None,
+                    };
+                    store.record_refresh(&record).unwrap();
+                }
+                done.store(true, std::sync::atomic::Ordering::Release);
+            });
+            while !done.load(std::sync::atomic::Ordering::Acquire) {
+                let view = store.incoming_view(&z).unwrap().unwrap();
+                let result = view.peers.first().and_then(|p| p.last_result.clone());
+                match (view.config.state.as_str(), result.as_deref()) {
+                    ("pending", None) | ("ok", Some("ok")) => {}
+                    ("retrying", Some(r)) if r.starts_with("AXFR:") => {}
+                    other => panic!("a view mixes two refreshes: {other:?}"),
+                }
+                views += 1;
+            }
+        });
+        assert!(
+            views > 0,
+            "the view was never read while refreshes were recorded"
+        );
     }
 }
