@@ -4,10 +4,9 @@
 
 use crate::access::{self, AccessSnapshot, ZoneAccess};
 use crate::status::Status;
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 use tandem_api::TransferEvents;
 use tandem_server::answer::ZoneKeys;
 use tandem_server::events::notify_out::NotifyTargets;
@@ -184,33 +183,11 @@ impl NotifyTargets for StoreTransferControl {
 pub struct TransferTriggers {
     pub control: Arc<StoreTransferControl>,
     pub scheduler: Scheduler,
-    /// When each zone's latest NOTIFY round was planned to run.
-    notify_rounds: Mutex<HashMap<Name, Instant>>,
-}
-
-/// Changes within this window after a NOTIFY round collapse into one more round (RFC 1996
-/// §4.1 leaves the delay to the implementation; BIND waits seconds, we keep propagation fast).
-pub const NOTIFY_DELAY: Duration = Duration::from_millis(100);
-
-/// When the NOTIFY round for a change made at `now` runs, given when the zone's latest round
-/// was planned: at once after a quiet window; with a round still ahead, in that round (it
-/// reads the newest serial when it runs); within a window of the last round, one window
-/// after it, so a burst of changes makes at most one round per window.
-fn notify_round_at(last: Option<Instant>, now: Instant) -> Instant {
-    match last {
-        Some(t) if t > now => t,
-        Some(t) if now < t + NOTIFY_DELAY => t + NOTIFY_DELAY,
-        _ => now,
-    }
 }
 
 impl TransferTriggers {
     pub fn new(control: Arc<StoreTransferControl>, scheduler: Scheduler) -> Self {
-        TransferTriggers {
-            control,
-            scheduler,
-            notify_rounds: Mutex::new(HashMap::new()),
-        }
+        TransferTriggers { control, scheduler }
     }
 
     fn notify(&self, zone_id: &str, delay: Duration) {
@@ -219,16 +196,10 @@ impl TransferTriggers {
         }
     }
 
-    /// The API's change hook: every new serial of a zone plans a NOTIFY round, the first
-    /// after a quiet window at once.
+    /// The API's change hook: every new serial of a zone plans a NOTIFY round
+    /// ([`Scheduler::new_serial`]).
     pub fn on_change(&self, apex: &Name) {
-        let now = Instant::now();
-        let mut rounds = self.notify_rounds.lock().unwrap_or_else(|e| e.into_inner());
-        let at = notify_round_at(rounds.get(apex).copied(), now);
-        rounds.insert(apex.clone(), at);
-        drop(rounds);
-        self.scheduler
-            .schedule_at(apex, ZoneEvent::Notify, tokio::time::Instant::from_std(at));
+        self.scheduler.new_serial(apex);
     }
 }
 
@@ -260,29 +231,5 @@ impl TransferEvents for TransferTriggers {
     }
     fn account_config_changed(&self, _account_id: &str) {
         self.control.publish_access();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn first_change_notifies_at_once_and_bursts_coalesce() {
-        use super::{notify_round_at, NOTIFY_DELAY};
-        let t0 = std::time::Instant::now();
-        let ms = std::time::Duration::from_millis;
-        assert_eq!(notify_round_at(None, t0), t0, "first change: at once");
-        // A change 10 ms after that round: one window after it.
-        assert_eq!(notify_round_at(Some(t0), t0 + ms(10)), t0 + NOTIFY_DELAY);
-        // More changes before that round runs ride on it.
-        let next = t0 + NOTIFY_DELAY;
-        assert_eq!(notify_round_at(Some(next), t0 + ms(50)), next);
-        // A change just after the second round: a window after it.
-        assert_eq!(
-            notify_round_at(Some(next), next + ms(1)),
-            next + NOTIFY_DELAY
-        );
-        // After a quiet window: at once again.
-        let later = next + NOTIFY_DELAY + ms(1);
-        assert_eq!(notify_round_at(Some(next), later), later);
     }
 }

@@ -58,6 +58,7 @@ pub trait EventHandler: Send + Sync + 'static {
 
 enum Command {
     Schedule(Name, ZoneEvent, Instant),
+    NewSerial(Name),
     Replace(Name, ZoneEvent, Instant),
     Cancel(Name, ZoneEvent),
 }
@@ -97,11 +98,23 @@ impl Scheduler {
         let _ = self.tx.send(Command::Schedule(apex.clone(), event, at));
     }
 
+    /// The zone serves a new serial (an API change, an import, an applied transfer in): its
+    /// secondaries are notified at once after a quiet window, and a burst of new serials
+    /// makes at most one NOTIFY round per [`notify_out::COALESCE_WINDOW`]
+    /// ([`notify_out::round_at`]). Every path that publishes a serial comes through here.
+    pub fn new_serial(&self, apex: &Name) {
+        let _ = self.tx.send(Command::NewSerial(apex.clone()));
+    }
+
     /// Drops a planned event.
     pub fn cancel(&self, apex: &Name, event: ZoneEvent) {
         let _ = self.tx.send(Command::Cancel(apex.clone(), event));
     }
 }
+
+/// Past this many zones with a remembered NOTIFY round, rounds whose window has passed are
+/// forgotten (they no longer delay anything).
+const ROUNDS_KEPT: usize = 1024;
 
 async fn run(
     mut rx: mpsc::UnboundedReceiver<Command>,
@@ -109,6 +122,8 @@ async fn run(
     scheduler: Scheduler,
 ) {
     let mut table: HashMap<Name, [Option<Instant>; EVENT_KINDS]> = HashMap::new();
+    // When each zone's latest NOTIFY round was planned, for the coalescing rule.
+    let mut rounds: HashMap<Name, Instant> = HashMap::new();
     loop {
         let next = table
             .iter()
@@ -132,6 +147,18 @@ async fn run(
                 Some(Command::Schedule(apex, ev, at)) => {
                     let slot = &mut table.entry(apex).or_default()[ev.index()];
                     // Keep the earlier of two plans (Knot's zone_events_schedule_at).
+                    if slot.is_none_or(|t| at < t) {
+                        *slot = Some(at);
+                    }
+                }
+                Some(Command::NewSerial(apex)) => {
+                    let now = Instant::now();
+                    if rounds.len() >= ROUNDS_KEPT {
+                        rounds.retain(|_, t| *t + notify_out::COALESCE_WINDOW > now);
+                    }
+                    let at = notify_out::round_at(rounds.get(&apex).copied(), now);
+                    rounds.insert(apex.clone(), at);
+                    let slot = &mut table.entry(apex).or_default()[ZoneEvent::Notify.index()];
                     if slot.is_none_or(|t| at < t) {
                         *slot = Some(at);
                     }
@@ -175,5 +202,48 @@ impl EventHandler for ZoneEvents {
             ZoneEvent::Transfer => transfer::run(&self.secondary, scheduler, apex),
             ZoneEvent::Expire => expire::run(&self.secondary, apex),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// Records when each event ran, on tokio's clock.
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<(ZoneEvent, Instant)>>);
+
+    impl EventHandler for Recorder {
+        fn run(&self, _: &Scheduler, _: &Name, event: ZoneEvent) {
+            self.0.lock().unwrap().push((event, Instant::now()));
+        }
+    }
+
+    /// A new serial after a quiet period is notified at once; a burst right behind it makes
+    /// exactly one more round, one window later; a serial after a quiet window is at once
+    /// again. (Paused tokio time: the clock moves only when every task waits.)
+    #[tokio::test(start_paused = true)]
+    async fn new_serials_notify_at_once_then_coalesce() {
+        let recorder = Arc::new(Recorder::default());
+        let scheduler = Scheduler::start(recorder.clone());
+        let apex = Name::parse("example.com").unwrap();
+        let t0 = Instant::now();
+        for _ in 0..5 {
+            scheduler.new_serial(&apex);
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let quiet = Instant::now();
+        scheduler.new_serial(&apex);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let window = notify_out::COALESCE_WINDOW;
+        assert_eq!(
+            *recorder.0.lock().unwrap(),
+            vec![
+                (ZoneEvent::Notify, t0),
+                (ZoneEvent::Notify, t0 + window),
+                (ZoneEvent::Notify, quiet),
+            ]
+        );
     }
 }

@@ -16,6 +16,25 @@ use tandem_zone::record::{rtype, CLASS_IN};
 use tandem_zone::{Name, ZoneSet};
 use tokio::net::UdpSocket;
 
+/// New serials within this window after a NOTIFY round collapse into one more round (RFC 1996
+/// §4.1 leaves the delay to the implementation; BIND waits seconds, we keep propagation fast).
+pub const COALESCE_WINDOW: Duration = Duration::from_millis(100);
+
+/// When the NOTIFY round for a new serial published at `now` runs, given when the zone's
+/// latest round was planned: at once after a quiet window; with a round still ahead, in that
+/// round (it reads the newest serial when it runs); within a window of the last round, one
+/// window after it, so a burst of changes makes at most one round per window.
+pub(super) fn round_at<T>(last: Option<T>, now: T) -> T
+where
+    T: Copy + Ord + std::ops::Add<Duration, Output = T>,
+{
+    match last {
+        Some(t) if t > now => t,
+        Some(t) if now < t + COALESCE_WINDOW => t + COALESCE_WINDOW,
+        _ => now,
+    }
+}
+
 /// Where NOTIFYs go and where their outcome is recorded (the control plane).
 pub trait NotifyTargets: Send + Sync + 'static {
     /// (peer id, address, key) of every linked peer with an ip, when outgoing transfers are
@@ -212,4 +231,27 @@ pub fn notify_message(id: u16, apex: &Name, soa_body: &[u8]) -> Vec<u8> {
         m.extend_from_slice(soa_body);
     }
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{round_at, COALESCE_WINDOW};
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn the_first_new_serial_notifies_at_once_and_bursts_coalesce() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        assert_eq!(round_at(None, t0), t0, "first change: at once");
+        // A change 10 ms after that round: one window after it.
+        assert_eq!(round_at(Some(t0), t0 + ms(10)), t0 + COALESCE_WINDOW);
+        // More changes before that round runs ride on it.
+        let next = t0 + COALESCE_WINDOW;
+        assert_eq!(round_at(Some(next), t0 + ms(50)), next);
+        // A change just after the second round: a window after it.
+        assert_eq!(round_at(Some(next), next + ms(1)), next + COALESCE_WINDOW);
+        // After a quiet window: at once again.
+        let later = next + COALESCE_WINDOW + ms(1);
+        assert_eq!(round_at(Some(next), later), later);
+    }
 }

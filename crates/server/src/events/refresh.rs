@@ -344,7 +344,7 @@ impl Secondary {
                 Pulled::Applied => {
                     applied = true;
                     // Our own secondaries hear of the new serial (RFC 1996 §4).
-                    scheduler.schedule(apex, ZoneEvent::Notify, Duration::from_millis(100));
+                    scheduler.new_serial(apex);
                 }
             }
             succeeded = true;
