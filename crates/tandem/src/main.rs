@@ -261,6 +261,14 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         "serving"
     );
     http::serve(api, app, limits, shutdown()).await;
+    // Status handed to the writer (the last refresh outcomes, NOTIFY results) is written
+    // before the process goes.
+    let flushed = tokio::task::spawn_blocking(move || {
+        control.status.flush(std::time::Duration::from_secs(5))
+    });
+    if !flushed.await.unwrap_or(false) {
+        tracing::warn!("transfer status still queued at shutdown was not all written");
+    }
     // The next start reads the database alone, without replaying a write-ahead log first.
     let checkpoint = tokio::task::spawn_blocking(move || store.checkpoint());
     if let Ok(Err(e)) = checkpoint.await {

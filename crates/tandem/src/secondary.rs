@@ -1,15 +1,17 @@
 //! The control-plane side of the secondary role: a zone's primaries with their keys and the
-//! NOTIFY access rule, from the in-memory snapshot of `access`; writing applied transfers and
-//! refresh outcomes, and the persisted timers a restart resumes, through the store.
+//! NOTIFY access rule, from the in-memory snapshot of `access`; applied transfers written
+//! through the store, refresh outcomes and expiry handed to the status writer, and the
+//! persisted timers a restart resumes.
 
 use crate::metrics;
+use crate::status::{Refresh, Status};
 use crate::transfer::{store_error, StoreTransferControl};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, SystemTime};
 use tandem_server::events::refresh::{Commit, Incoming, Outcome, Resume, SecondaryControl};
 use tandem_server::refusal::Refusal;
 use tandem_server::xfr_in::Primary;
-use tandem_store::{JournalWrite, PeerCheck, RefreshRecord, TransferContents, TransferWrite};
+use tandem_store::{JournalWrite, TransferContents, TransferWrite};
 use tandem_xfr::incoming::Kind;
 use tandem_zone::Name;
 
@@ -98,10 +100,11 @@ impl SecondaryControl for StoreTransferControl {
             let applied = a.transfer.and(a.result.as_ref().ok().copied());
             metrics::set_incoming_peer(&zone, &a.peer_id, a.result.is_ok(), applied);
         }
-        let Ok((zone_id, _)) = self.zone_id(apex) else {
+        // The zone's id from the published snapshot: this runs on the refresh's task.
+        let Some(access) = self.access.zone(apex) else {
             return;
         };
-        let results: Vec<(String, String)> = o
+        let checks = o
             .attempts
             .iter()
             .map(|a| {
@@ -113,30 +116,23 @@ impl SecondaryControl for StoreTransferControl {
                 (a.peer_id.clone(), text)
             })
             .collect();
-        let record = RefreshRecord {
-            zone_id: &zone_id,
+        self.status.send(Status::Refresh(Box::new(Refresh {
+            zone_id: access.zone_id.clone(),
             at: tandem_store::now(),
             state: o.state,
             succeeded: o.succeeded,
-            checks: results
-                .iter()
-                .map(|(peer_id, result)| PeerCheck { peer_id, result })
-                .collect(),
+            checks,
             next_refresh: to_utc(o.next_refresh),
             expires: o.expires.map(to_utc),
             forced_done: o.forced_done.map(to_utc),
-        };
-        if let Err(e) = self.store.record_refresh(&record) {
-            tracing::error!(zone = %apex, error = %e, "cannot record the refresh");
-        }
+        })));
     }
 
     fn expired(&self, apex: &Name) {
-        let Ok((zone_id, _)) = self.zone_id(apex) else {
-            return;
-        };
-        if let Err(e) = self.store.record_expired(&zone_id) {
-            tracing::error!(zone = %apex, error = %e, "cannot record the expiry");
+        if let Some(access) = self.access.zone(apex) {
+            self.status.send(Status::Expired {
+                zone_id: access.zone_id.clone(),
+            });
         }
     }
 

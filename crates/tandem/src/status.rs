@@ -1,6 +1,7 @@
-//! Transfer and NOTIFY status on its way to the store. Outgoing transfers finish on TCP tasks
-//! and UDP workers, NOTIFY rounds on their own tasks; none of them may wait for the store's
-//! one writer, which a large import holds for seconds. They hand their status to a bounded
+//! Transfer, NOTIFY and refresh status on its way to the store. Outgoing transfers finish on
+//! TCP tasks and UDP workers, NOTIFY rounds and the secondary role's refreshes on their own
+//! tasks; none of them may wait for the store's one writer, which a large import holds for
+//! seconds. They hand their status to a bounded
 //! channel instead, and one thread writes it. When the channel is full (the store is stuck
 //! far longer than status arrives), the newest status is dropped and counted: it is a
 //! display of what happened last, and the next transfer or NOTIFY writes it again.
@@ -33,6 +34,29 @@ pub(crate) enum Status {
         at: DateTime<Utc>,
         result: String,
     },
+    /// A secondary zone's refresh ended. Dropped when the channel is full, as the rest: the
+    /// next refresh records its outcome again, and a restart checks every zone at once.
+    Refresh(Box<Refresh>),
+    /// A secondary zone expired.
+    Expired { zone_id: Arc<str> },
+    /// Everything sent before it is written: the writer answers on the channel.
+    Barrier(std::sync::mpsc::Sender<()>),
+}
+
+/// The outcome of one refresh of a secondary zone, with the timers that follow it
+/// ([`tandem_store::RefreshRecord`], owned).
+#[derive(Debug)]
+pub(crate) struct Refresh {
+    pub zone_id: Arc<str>,
+    pub at: DateTime<Utc>,
+    /// `pending`, `ok`, `retrying` or `expired`.
+    pub state: &'static str,
+    pub succeeded: bool,
+    /// (peer id, `ok` or the error) of each primary asked.
+    pub checks: Vec<(String, String)>,
+    pub next_refresh: DateTime<Utc>,
+    pub expires: Option<DateTime<Utc>>,
+    pub forced_done: Option<DateTime<Utc>>,
 }
 
 /// The sending side; cheap to call from any thread, never blocks.
@@ -58,7 +82,7 @@ impl StatusSender {
     pub(crate) fn to_store(store: Arc<Store>) -> std::io::Result<Self> {
         Self::start(move |status| {
             if let Err(e) = write(&store, &status) {
-                tracing::error!(error = %e, ?status, "cannot record the transfer status");
+                tracing::error!(error = %e, ?status, "cannot record the status");
             }
         })
     }
@@ -84,6 +108,26 @@ impl StatusSender {
         }
     }
 
+    /// Waits, at most `timeout`, until everything sent so far is written: at shutdown, so
+    /// that the last refresh outcomes and NOTIFY results are not lost with the process.
+    pub(crate) fn flush(&self, timeout: std::time::Duration) -> bool {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let deadline = std::time::Instant::now() + timeout;
+        let mut barrier = Status::Barrier(tx);
+        loop {
+            match self.tx.try_send(barrier) {
+                Ok(()) => break,
+                Err(TrySendError::Full(b)) if std::time::Instant::now() < deadline => {
+                    barrier = b;
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(_) => return false,
+            }
+        }
+        rx.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+            .is_ok()
+    }
+
     /// Status dropped so far because the channel was full.
     #[cfg(test)]
     pub(crate) fn dropped(&self) -> u64 {
@@ -93,11 +137,16 @@ impl StatusSender {
 
 fn drain(rx: Receiver<Status>, mut sink: impl FnMut(Status)) {
     while let Ok(status) = rx.recv() {
-        sink(status);
+        match status {
+            Status::Barrier(done) => {
+                let _ = done.send(());
+            }
+            status => sink(status),
+        }
     }
 }
 
-fn write(store: &Store, status: &Status) -> Result<(), tandem_store::StoreError> {
+pub(crate) fn write(store: &Store, status: &Status) -> Result<(), tandem_store::StoreError> {
     match status {
         Status::TransferOut {
             zone_id,
@@ -112,6 +161,22 @@ fn write(store: &Store, status: &Status) -> Result<(), tandem_store::StoreError>
             at,
             result,
         } => store.record_notify(zone_id, peer, *at, result),
+        Status::Refresh(r) => store.record_refresh(&tandem_store::RefreshRecord {
+            zone_id: &r.zone_id,
+            at: r.at,
+            state: r.state,
+            succeeded: r.succeeded,
+            checks: r
+                .checks
+                .iter()
+                .map(|(peer_id, result)| tandem_store::PeerCheck { peer_id, result })
+                .collect(),
+            next_refresh: r.next_refresh,
+            expires: r.expires,
+            forced_done: r.forced_done,
+        }),
+        Status::Expired { zone_id } => store.record_expired(zone_id),
+        Status::Barrier(_) => Ok(()),
     }
 }
 
@@ -174,5 +239,23 @@ mod tests {
             };
             assert_eq!(result, &i.to_string());
         }
+    }
+
+    #[test]
+    fn flush_returns_once_everything_sent_before_it_is_written() {
+        let written = Arc::new(Mutex::new(Vec::new()));
+        let sink = {
+            let written = written.clone();
+            move |s: Status| {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+                written.lock().unwrap().push(s);
+            }
+        };
+        let sender = StatusSender::start(sink).unwrap();
+        for i in 0..50 {
+            sender.send(notify(i));
+        }
+        assert!(sender.flush(std::time::Duration::from_secs(30)));
+        assert_eq!(written.lock().unwrap().len(), 50);
     }
 }

@@ -21,8 +21,6 @@ impl Secondary {
         }
         zone.set_serving(Serving::Expired);
         tracing::warn!(zone = %apex, "zone expired: no successful refresh within the SOA expire interval; answering SERVFAIL");
-        let control = self.control().clone();
-        let apex = apex.clone();
-        tokio::task::spawn_blocking(move || control.expired(&apex));
+        self.control().expired(apex);
     }
 }

@@ -82,9 +82,10 @@ pub trait SecondaryControl: Send + Sync + 'static {
     fn incoming(&self, apex: &Name) -> Result<Incoming, String>;
     /// Writes a transfer in one transaction; on `Err` the store is as it was.
     fn commit(&self, apex: &Name, commit: &Commit<'_>) -> Result<(), String>;
-    /// Records the outcome of a refresh.
+    /// Records the outcome of a refresh. Must not block: it runs on the refresh's task and
+    /// hands the outcome on (the store's writer may be held by a large import).
     fn record(&self, apex: &Name, outcome: &Outcome);
-    /// Records that the zone expired.
+    /// Records that the zone expired. Must not block, as `record`.
     fn expired(&self, apex: &Name);
     /// PRODUCT.md §1: may `source`, signed with `key`, NOTIFY this zone? Called for every
     /// NOTIFY to a hosted zone, so a refusal must cost no more than a query: no store read,
@@ -357,11 +358,11 @@ impl Secondary {
             succeeded,
             applied,
         };
-        self.finish(scheduler, &served, &incoming, run).await;
+        self.finish(scheduler, &served, &incoming, run);
     }
 
     /// Plans what follows a refresh and records its outcome.
-    async fn finish(
+    fn finish(
         &self,
         scheduler: &Scheduler,
         served: &Arc<ServedZone>,
@@ -403,9 +404,7 @@ impl Secondary {
             next_refresh: now + next,
             expires,
         };
-        let control = self.control.clone();
-        let apex = apex.clone();
-        let _ = tokio::task::spawn_blocking(move || control.record(&apex, &outcome)).await;
+        self.control.record(apex, &outcome);
     }
 }
 

@@ -262,3 +262,62 @@ fn notify_targets_and_primaries_come_from_the_snapshot() {
     control.publish_access();
     assert!(control.notify_targets(&apex).is_empty());
 }
+
+/// A refresh's outcome and an expiry leave the refresh's task at once, whatever holds the
+/// store's writer (a large import holds it for seconds): they go to the status writer, which
+/// then records them whole.
+#[test]
+fn refresh_outcomes_and_expiry_go_to_the_status_writer() {
+    use tandem_server::events::refresh::{Attempt, Outcome};
+    let (_dir, mut control, apex) = setup();
+    let (tx, rx) = std::sync::mpsc::channel();
+    control.status = crate::status::StatusSender::start(move |s| {
+        let _ = tx.send(s);
+    })
+    .unwrap();
+    let zone_id = control.access.zone(&apex).unwrap().zone_id.to_string();
+    let peer_id = control
+        .store
+        .incoming_config(&zone_id)
+        .unwrap()
+        .unwrap()
+        .peers[0]
+        .clone();
+    let outcome = Outcome {
+        attempts: vec![Attempt {
+            peer_id: peer_id.clone(),
+            transfer: Some(tandem_xfr::incoming::Kind::Axfr),
+            result: Err("records after the final SOA".into()),
+        }],
+        state: "retrying",
+        succeeded: false,
+        forced_done: None,
+        next_refresh: std::time::SystemTime::now(),
+        expires: None,
+    };
+    let before = control.store.uses();
+    control.record(&apex, &outcome);
+    control.expired(&apex);
+    assert_eq!(
+        control.store.uses(),
+        before,
+        "the refresh's task used the store"
+    );
+
+    let wait = std::time::Duration::from_secs(10);
+    let refresh = rx.recv_timeout(wait).unwrap();
+    crate::status::write(&control.store, &refresh).unwrap();
+    let view = control.store.incoming_view(&zone_id).unwrap().unwrap();
+    assert_eq!(view.config.state, "retrying");
+    assert_eq!(view.peers[0].peer_id, peer_id);
+    assert_eq!(
+        view.peers[0].last_result.as_deref(),
+        Some("AXFR: records after the final SOA")
+    );
+    let expired = rx.recv_timeout(wait).unwrap();
+    crate::status::write(&control.store, &expired).unwrap();
+    let view = control.store.incoming_view(&zone_id).unwrap().unwrap();
+    assert_eq!(view.config.state, "expired");
+    let zone = control.store.zone_by_name("sec.test").unwrap().unwrap();
+    assert_eq!(zone.status, "expired");
+}
