@@ -1,5 +1,6 @@
 //! The DNS front end: UDP and TCP listeners and the query-answering path.
 
+pub mod access;
 pub mod answer;
 pub mod events;
 pub mod ixfr_request;

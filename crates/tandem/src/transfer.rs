@@ -46,7 +46,7 @@ impl StoreTransferControl {
     /// Reads the transfer configuration of every zone again and publishes it to the access
     /// decisions; called at start and after every API change to it.
     pub(crate) fn publish_access(&self) {
-        if let Err(e) = self.access.rebuild(&self.store) {
+        if let Err(e) = crate::access::rebuild(&self.access, &self.store) {
             tracing::error!(error = %e, "cannot read the transfer configuration; access decisions keep the previous one");
         }
     }

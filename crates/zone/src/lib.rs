@@ -5,6 +5,7 @@
 mod build;
 pub mod diff;
 pub mod name;
+pub mod net;
 mod node;
 mod nodes;
 pub mod present;

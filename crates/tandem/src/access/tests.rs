@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::transfer::StoreTransferControl;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use tandem_server::events::refresh::SecondaryControl;
 use tandem_server::refusal::Refusal;
 use tandem_server::xfr_out::TransferControl;
