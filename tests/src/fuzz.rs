@@ -10,12 +10,13 @@ use domain::rdata::AllRecordData;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, OnceLock};
 use tandem_server::answer::ZoneKeys;
+use tandem_server::zone::ZoneSet;
 use tandem_server::{respond, AnswerConfig, Transport};
 use tandem_xfr::incoming::{transfer_request, Kind, Limits, Reader, Transferred};
 use tandem_xfr::tsig::{sign_request, verify_request, KeyRing, RequestState, TsigKey, Verdict};
 use tandem_zone::record::{rtype, rtype_name};
 use tandem_zone::text::{parse_rdata, parse_zonefile, rdata_to_text};
-use tandem_zone::{serial, Name, Record, Soa, ZoneDiff, ZoneSet, ZoneVersion};
+use tandem_zone::{serial, Name, Record, Soa, ZoneDiff, ZoneVersion};
 
 /// The zone every harness works against (the end-to-end tests' example zone).
 pub const APEX: &str = "example.test";

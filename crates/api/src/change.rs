@@ -10,10 +10,11 @@ use crate::envelope::code;
 use crate::{ApiError, ApiState};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use tandem_server::zone::{Durability, ServedZone};
 use tandem_store::{now, JournalWrite, RecordChange, RecordRow, ZoneKind, ZoneRow};
 use tandem_zone::record::rtype;
 use tandem_zone::text::record_to_line;
-use tandem_zone::{serial, Name, Record, ServedZone, Soa, ZoneDiff, ZoneError, ZoneVersion};
+use tandem_zone::{serial, Name, Record, Soa, ZoneDiff, ZoneError, ZoneVersion};
 
 /// One write lock per zone, created on first use.
 #[derive(Default)]
@@ -218,21 +219,22 @@ pub(crate) fn commit(state: &ApiState, zone: &ZoneRow, edit: Edit) -> Result<Com
 
     let mut updates = vec![soa.clone()];
     updates.extend(edit.updates.into_iter().map(|(_, row)| row));
-    state.store().apply_record_change(&RecordChange {
-        zone_id: zone.id.clone(),
-        serial,
-        deletes: edit.deletes.into_iter().map(|(id, _)| id).collect(),
-        updates,
-        inserts: edit.inserts,
-        journal: Some(JournalWrite {
-            from_serial: current,
-            to_serial: serial,
-            diff: diff.clone(),
-            zone_records: next.record_count(),
-            limits: state.config().journal,
-        }),
+    served.commit(next.clone(), Durability::BeforeServing, |next| {
+        state.store().apply_record_change(&RecordChange {
+            zone_id: zone.id.clone(),
+            serial,
+            deletes: edit.deletes.into_iter().map(|(id, _)| id).collect(),
+            updates,
+            inserts: edit.inserts,
+            journal: Some(JournalWrite {
+                from_serial: current,
+                to_serial: serial,
+                diff: diff.clone(),
+                zone_records: next.record_count(),
+                limits: state.config().journal,
+            }),
+        })
     })?;
-    served.publish(next.clone());
     tracing::info!(
         zone = %zone.name,
         serial,

@@ -41,8 +41,9 @@ pub use transfers::peer_serials::{PeerSerial, ProbeKey, ProbeResult, SoaProbe};
 pub use transfers::{NoTransferEvents, TransferEvents};
 
 use std::sync::{Arc, OnceLock};
+use tandem_server::zone::ZoneSet;
 use tandem_store::{Store, StoreError, ZoneKind};
-use tandem_zone::{Name, ZoneError, ZoneSet, ZoneVersion};
+use tandem_zone::{Name, ZoneError, ZoneVersion};
 
 /// Settings of the API that come from the command line.
 #[derive(Clone, Debug)]

@@ -4,12 +4,13 @@
 
 use std::sync::Arc;
 use tandem_api::load_zones;
+use tandem_server::zone::ZoneSet;
 use tandem_store::{
     new_id, now, JournalLimits, JournalWrite, RecordChange, RecordRow, Store, TransferContents,
     TransferWrite, ZoneKind, ZoneRow, DB_FILE,
 };
 use tandem_zone::record::rtype;
-use tandem_zone::{Name, Record, Soa, ZoneDiff, ZoneSet, ZoneVersion};
+use tandem_zone::{Name, Record, Soa, ZoneDiff, ZoneVersion};
 
 fn apex() -> Name {
     Name::parse("sec.test").unwrap()

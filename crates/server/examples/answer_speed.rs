@@ -7,8 +7,9 @@
 
 use std::sync::Arc;
 use std::time::Instant;
+use tandem_server::zone::ZoneSet;
 use tandem_server::{respond, AnswerConfig, Transport};
-use tandem_zone::{Name, ZoneSet};
+use tandem_zone::Name;
 
 mod common;
 

@@ -5,6 +5,7 @@
 //! [`ZoneVersion`], and RR bodies are copied from their pre-rendered wire form.
 
 use crate::wire::{self, flags, rcode, Edns, Parsed, Query};
+use crate::zone::{Serving, ZoneSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 use tandem_xfr::render::{Full, Owner, Response, Section};
@@ -12,7 +13,7 @@ use tandem_xfr::tsig::{verify_request, KeyRing, Verdict};
 use tandem_zone::name::{suffixes, MAX_NAME_LEN};
 use tandem_zone::record::rtype;
 use tandem_zone::version::{NodeRef, RrSet};
-use tandem_zone::{Serving, ZoneSet, ZoneVersion};
+use tandem_zone::ZoneVersion;
 
 /// Longest CNAME chain followed inside a zone before answering with what we have.
 const MAX_CHAIN: usize = 8;

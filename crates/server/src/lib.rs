@@ -13,5 +13,6 @@ pub mod udp;
 pub mod wire;
 pub mod xfr_in;
 pub mod xfr_out;
+pub mod zone;
 
 pub use answer::{respond, AnswerConfig, Transport};

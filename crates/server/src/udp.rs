@@ -3,12 +3,12 @@
 
 use crate::answer::{respond, AnswerConfig, Transport};
 use crate::metrics::QueryCounters;
+use crate::zone::ZoneSet;
 use socket2::{Domain, Protocol, Socket, Type};
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
-use tandem_zone::ZoneSet;
 
 /// Messages handled per system call.
 const BATCH: usize = 32;

@@ -8,6 +8,7 @@ use crate::ixfr_request::client_serial;
 use crate::log_budget::{Budget, TRANSFER_REFUSED};
 use crate::refusal::Refusal;
 use crate::wire::{flags, rcode, Query};
+use crate::zone::ZoneSet;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,7 +17,7 @@ use tandem_xfr::tsig::{verify_request, KeyRing, ResponseSigner, TsigKey, Verdict
 use tandem_xfr::{axfr, ixfr, rr_body, XfrConfig};
 use tandem_zone::diff::condense;
 use tandem_zone::record::{rtype, CLASS_IN};
-use tandem_zone::{serial, Name, ZoneDiff, ZoneSet, ZoneVersion};
+use tandem_zone::{serial, Name, ZoneDiff, ZoneVersion};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, Semaphore};
@@ -61,8 +62,8 @@ fn apex_zone(zones: &ZoneSet, q: &Query) -> Option<(Name, Option<Arc<ZoneVersion
     zones.with_zone_for(q.qname(), |z| {
         z.filter(|(_, off)| *off == 0).map(|(zone, _)| {
             let version = match zone.serving() {
-                tandem_zone::Serving::Active => zone.current(),
-                tandem_zone::Serving::Pending | tandem_zone::Serving::Expired => None,
+                crate::zone::Serving::Active => zone.current(),
+                crate::zone::Serving::Pending | crate::zone::Serving::Expired => None,
             };
             (zone.apex().clone(), version)
         })

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use tandem_server::{respond, AnswerConfig, Transport};
 
 const LOCAL: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+use tandem_server::zone::ZoneSet;
 use tandem_zone::text::parse_zonefile;
-use tandem_zone::{Name, ZoneSet, ZoneVersion};
+use tandem_zone::{Name, ZoneVersion};
 
 const ZONE: &str = "\
 @ 3600 SOA ns1 hostmaster 7 7200 3600 1209600 300

@@ -8,8 +8,8 @@ use std::time::Duration;
 use tandem_server::metrics::QueryMetrics;
 use tandem_server::tcp::{self, TcpConfig};
 use tandem_server::xfr_out::TransferService;
+use tandem_server::zone::ZoneSet;
 use tandem_server::{udp, AnswerConfig};
-use tandem_zone::ZoneSet;
 
 /// One bound DNS address: its UDP sockets and TCP listener share the port.
 pub struct DnsListener {

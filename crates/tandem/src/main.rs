@@ -19,10 +19,10 @@ use clap::Parser;
 use config::{Cli, Command, Config};
 use std::sync::Arc;
 use tandem_server::metrics::QueryMetrics;
+use tandem_server::zone::ZoneSet;
 use tandem_server::AnswerConfig;
 use tandem_store::reserve::{self, Reserve};
 use tandem_store::{AdminToken, Store};
-use tandem_zone::ZoneSet;
 
 fn main() {
     if let Err(e) = run() {

@@ -14,8 +14,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 use tandem_server::metrics::QueryMetrics;
+use tandem_server::zone::ZoneSet;
 use tandem_store::Store;
-use tandem_zone::{Name, ZoneSet};
+use tandem_zone::Name;
 
 /// The transfer and sent-NOTIFY counters: these events are ours and rare, so one lock over
 /// all is fine. Key: (metric, label text), e.g.

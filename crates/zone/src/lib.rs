@@ -13,12 +13,10 @@ pub mod rdata;
 pub mod recent;
 pub mod record;
 pub mod serial;
-pub mod set;
 pub mod text;
 pub mod version;
 
 pub use diff::ZoneDiff;
 pub use name::Name;
 pub use record::{fits_in_message, Record, Soa};
-pub use set::{ServedZone, Serving, ZoneSet};
 pub use version::{NodeRef, RrSet, ZoneError, ZoneVersion};

@@ -6,7 +6,7 @@
 //! [`ZoneDiff`] copies only the touched nodes: an edit of one record in a zone of a million
 //! costs time in proportion to the edit. Queries read a version through an `Arc` and never see
 //! a half-applied change; writers build the next version beside it and swap it in
-//! ([`crate::set::ServedZone::publish`]).
+//! (`ServedZone::publish` in the server).
 
 use crate::diff::ZoneDiff;
 use crate::name::Name;
@@ -187,7 +187,7 @@ impl ZoneVersion {
     }
 
     /// Whether the version keeps any recent history.
-    pub(crate) fn has_history(&self) -> bool {
+    pub fn has_history(&self) -> bool {
         !self.recent.is_empty()
     }
 

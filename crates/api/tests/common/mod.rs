@@ -7,8 +7,9 @@ use axum::Router;
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use tandem_api::{load_zones, router, ApiConfig, ApiState, SoaProbe, TransferEvents};
+use tandem_server::zone::ZoneSet;
 use tandem_store::Store;
-use tandem_zone::{Name, ZoneDiff, ZoneSet};
+use tandem_zone::{Name, ZoneDiff};
 use tower::ServiceExt;
 
 pub const TOKEN: &str = "test-admin-token";

@@ -3,8 +3,9 @@
 //! refresh succeeds. A successful refresh moves this event later; reaching it is the failure.
 
 use super::refresh::Secondary;
+use crate::zone::Serving;
 use std::sync::Arc;
-use tandem_zone::{Name, Serving};
+use tandem_zone::Name;
 
 pub(super) fn run(secondary: &Arc<Secondary>, apex: &Name) {
     secondary.expire(apex);

@@ -8,10 +8,11 @@ use crate::answer::Asker;
 use crate::log_budget::{Budget, NOTIFY_REFUSED};
 use crate::refusal::Refusal;
 use crate::wire::{rcode, Query};
+use crate::zone::ZoneSet;
 use std::net::IpAddr;
 use tandem_zone::name::{wire_len, WireName};
 use tandem_zone::record::rtype;
-use tandem_zone::{Name, ZoneSet};
+use tandem_zone::Name;
 
 /// Decides on a NOTIFY and, when it is obeyed, plans the SOA check.
 pub trait NotifyReceiver: Send + Sync + 'static {

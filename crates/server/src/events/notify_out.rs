@@ -7,13 +7,14 @@
 
 use super::{EventHandler, ZoneEvent};
 use crate::answer::unix_now;
+use crate::zone::ZoneSet;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tandem_xfr::tsig::{sign_request, TsigKey};
 use tandem_zone::record::{rtype, CLASS_IN};
-use tandem_zone::{Name, ZoneSet};
+use tandem_zone::Name;
 use tokio::net::UdpSocket;
 
 /// New serials within this window after a NOTIFY round collapse into one more round (RFC 1996

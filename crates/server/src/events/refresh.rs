@@ -12,12 +12,13 @@ use super::transfer::{attempt, Pulled};
 use super::{Scheduler, ZoneEvent};
 use crate::refusal::Refusal;
 use crate::xfr_in::{query_soa, Primary, XfrInConfig};
+use crate::zone::{ServedZone, ZoneSet};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 use tandem_xfr::incoming::Kind;
-use tandem_zone::{serial, Name, ServedZone, ZoneDiff, ZoneSet, ZoneVersion};
+use tandem_zone::{serial, Name, ZoneDiff, ZoneVersion};
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
@@ -206,7 +207,7 @@ impl Secondary {
                 match (z.expires, served) {
                     (Some(t), Some(s)) if has_data && t <= now => {
                         tracing::warn!(zone = %z.apex, "zone expired while the server was down");
-                        s.set_serving(tandem_zone::Serving::Expired);
+                        s.set_serving(crate::zone::Serving::Expired);
                     }
                     (Some(t), _) if has_data => {
                         scheduler.replace_at(&z.apex, ZoneEvent::Expire, instant_at(t))
@@ -377,7 +378,7 @@ impl Secondary {
             let expire = Duration::from_secs(soa.as_ref().map_or(0, |s| u64::from(s.expire)));
             scheduler.replace_at(apex, ZoneEvent::Expire, Instant::now() + expire);
             if served.current().is_some() {
-                served.set_serving(tandem_zone::Serving::Active);
+                served.set_serving(crate::zone::Serving::Active);
             }
             ("ok", incoming.refresh, Some(now + expire))
         } else {
@@ -390,7 +391,7 @@ impl Secondary {
             });
             let state = match (served.current().is_some(), served.serving()) {
                 (false, _) => "pending",
-                (true, tandem_zone::Serving::Expired) => "expired",
+                (true, crate::zone::Serving::Expired) => "expired",
                 (true, _) => "retrying",
             };
             (state, retry_delay(failures, base, incoming.refresh), None)

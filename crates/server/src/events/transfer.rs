@@ -7,9 +7,10 @@
 use super::refresh::{Attempt, Commit, Secondary, SecondaryControl};
 use super::Scheduler;
 use crate::xfr_in::{fetch, Primary};
+use crate::zone::{Durability, ServedZone};
 use std::sync::Arc;
 use tandem_xfr::incoming::{Kind, Transferred};
-use tandem_zone::{serial, Name, Record, ServedZone, ZoneDiff, ZoneVersion};
+use tandem_zone::{serial, Name, Record, ZoneDiff, ZoneVersion};
 
 /// The forced transfer event: a refresh that skips the serial check and asks for AXFR.
 pub(super) fn run(secondary: &Arc<Secondary>, scheduler: &Scheduler, apex: &Name) {
@@ -154,36 +155,34 @@ fn apply_blocking(
         }
     };
     let records = next.record_count();
-    let previous = (current.clone(), served.serving());
-    let next = Arc::new(next);
-    served.publish(next.clone());
     let built = std::time::Instant::now();
-    // What the store writes: an AXFR's records and, for our own secondaries' IXFR, its
-    // difference from the version it replaces (none for the first); an IXFR's differences
-    // are both the change and its journal entries.
-    let axfr_journal = match (&full, &current) {
-        (Some(records), Some(cur)) => {
-            let old: Vec<Record> = cur.records().collect();
-            vec![ZoneDiff::between(&old, records)]
-        }
-        _ => Vec::new(),
-    };
-    let journal = match &full {
-        Some(_) => &axfr_journal[..],
-        None => &diffs[..],
-    };
-    let stored = control.commit(
-        apex,
-        &Commit {
-            peer_id,
-            kind,
-            serial,
-            journal,
-            version: &next,
-        },
-    );
+    let stored = served.commit(Arc::new(next), Durability::AfterServing, |next| {
+        // What the store writes: an AXFR's records and, for our own secondaries' IXFR, its
+        // difference from the version it replaces (none for the first); an IXFR's
+        // differences are both the change and its journal entries.
+        let axfr_journal = match (&full, &current) {
+            (Some(records), Some(cur)) => {
+                let old: Vec<Record> = cur.records().collect();
+                vec![ZoneDiff::between(&old, records)]
+            }
+            _ => Vec::new(),
+        };
+        let journal = match &full {
+            Some(_) => &axfr_journal[..],
+            None => &diffs[..],
+        };
+        control.commit(
+            apex,
+            &Commit {
+                peer_id,
+                kind,
+                serial,
+                journal,
+                version: next,
+            },
+        )
+    });
     if let Err(e) = stored {
-        served.restore(previous.0, previous.1);
         return Err((false, format!("cannot store the transfer: {e}")));
     }
     tracing::info!(
@@ -203,9 +202,9 @@ mod tests {
     use super::super::refresh::{Incoming, Outcome, Resume};
     use super::*;
     use crate::refusal::Refusal;
+    use crate::zone::ZoneSet;
     use std::net::IpAddr;
     use std::sync::Mutex;
-    use tandem_zone::ZoneSet;
 
     /// A store whose commit reports the serial served while it writes, then fails or not.
     struct Store {
@@ -267,17 +266,17 @@ mod tests {
             fail: true,
         };
         // The first transfer fails to store: the zone has no data again, and is still pending.
-        store.served.set_serving(tandem_zone::set::Serving::Pending);
+        store.served.set_serving(crate::zone::Serving::Pending);
         assert!(transfer(&store, 1).is_err());
         assert!(store.served.current().is_none());
-        assert_eq!(store.served.serving(), tandem_zone::set::Serving::Pending);
+        assert_eq!(store.served.serving(), crate::zone::Serving::Pending);
         // Then it stores; the next one fails and the zone is back at serial 2.
         store.fail = false;
         assert_eq!(transfer(&store, 2).unwrap(), Some((Kind::Axfr, 2)));
         store.fail = true;
         assert!(transfer(&store, 3).is_err());
         assert_eq!(store.served.current().unwrap().serial(), 2);
-        assert_eq!(store.served.serving(), tandem_zone::set::Serving::Active);
+        assert_eq!(store.served.serving(), crate::zone::Serving::Active);
         // Each version was served while its commit ran.
         assert_eq!(*store.seen.lock().unwrap(), vec![1, 2, 3]);
     }

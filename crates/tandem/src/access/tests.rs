@@ -141,8 +141,8 @@ fn notify_wire(zone: &[u8], qtype: u16) -> Vec<u8> {
 #[test]
 fn a_refused_notify_reads_no_store_and_allocates_nothing() {
     use tandem_server::events::refresh::{Secondary, SecondaryConfig};
+    use tandem_server::zone::ZoneSet;
     use tandem_server::{respond, AnswerConfig, Transport};
-    use tandem_zone::ZoneSet;
 
     // A zone of its own: the NOTIFY counters are the process's, shared with other tests.
     let (_dir, control, apex) = setup_zone("quiet.test");

@@ -4,11 +4,11 @@
 //! `ArcSwap`s, so a lookup is a few atomic loads and hash probes. Writers (API edits, transfers)
 //! build a new [`ZoneVersion`] beside the current one and [`ServedZone::publish`] it.
 
-use crate::name::{suffixes, Name};
-use crate::version::ZoneVersion;
 use arc_swap::{ArcSwap, ArcSwapOption};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
+use tandem_zone::name::{suffixes, Name};
+use tandem_zone::ZoneVersion;
 
 type ZoneMap = imbl::GenericHashMap<
     Name,
@@ -27,6 +27,18 @@ pub enum Serving {
     Pending = 1,
     /// Past the SOA expire timer (RFC 1034 §4.3.5): SERVFAIL until a transfer succeeds.
     Expired = 2,
+}
+
+/// When a new version is made durable, relative to when it is served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// Written before any query sees it: an API change is durable before its 200 (PRODUCT
+    /// §4), and nothing answered can be lost.
+    BeforeServing,
+    /// Served as soon as it is built, then written, as Knot serves a transferred zone before
+    /// its journal is flushed: a crash in between restarts on the previous serial and the
+    /// zone is simply transferred again.
+    AfterServing,
 }
 
 /// One hosted zone: its apex, its current version and whether it may be answered from.
@@ -71,9 +83,34 @@ impl ServedZone {
         });
     }
 
+    /// Commits `next` as the zone's new version: the one way every writer (API edits,
+    /// imports and batches; transfers in) replaces what the zone serves. `persist` writes it
+    /// to the store, before or after it is served as `durability` says; when it fails, the
+    /// zone serves what it served before and its error is returned.
+    pub fn commit<T, E>(
+        &self,
+        next: Arc<ZoneVersion>,
+        durability: Durability,
+        persist: impl FnOnce(&Arc<ZoneVersion>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        match durability {
+            Durability::BeforeServing => {
+                let done = persist(&next)?;
+                self.publish(next);
+                Ok(done)
+            }
+            Durability::AfterServing => {
+                let (version, serving) = (self.current(), self.serving());
+                self.publish(next.clone());
+                persist(&next).inspect_err(|_| self.restore(version, serving))
+            }
+        }
+    }
+
     /// Puts back a version and serving state taken earlier (`current()` and `serving()`):
-    /// what a writer does when a version it published could not be made durable.
-    pub fn restore(&self, version: Option<Arc<ZoneVersion>>, serving: Serving) {
+    /// what [`ServedZone::commit`] does when a version it published could not be made
+    /// durable.
+    fn restore(&self, version: Option<Arc<ZoneVersion>>, serving: Serving) {
         self.current.store(version);
         self.set_serving(serving);
     }
@@ -167,5 +204,64 @@ impl ZoneSet {
             }
         }
         f(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(serial: u32) -> Arc<ZoneVersion> {
+        let apex = Name::parse("example.com").unwrap();
+        let text = format!("@ SOA ns1 hostmaster {serial} 7200 3600 1209600 300\n@ NS ns1\n");
+        let records: Vec<_> = tandem_zone::text::parse_zonefile(&text, &apex, 300)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.record)
+            .collect();
+        Arc::new(ZoneVersion::build_from(apex, &records).unwrap())
+    }
+
+    fn serial(zone: &ServedZone) -> Option<u32> {
+        zone.current().map(|v| v.serial())
+    }
+
+    /// Both orders of a commit: what a query sees while the store writes, and what stays
+    /// served when the write fails.
+    #[test]
+    fn a_commit_serves_before_or_after_it_is_durable_and_a_failed_write_serves_the_old() {
+        let set = ZoneSet::new();
+        let zone = set.insert(Name::parse("example.com").unwrap(), Some(version(1)));
+        let during = |zone: &ServedZone| serial(zone);
+
+        // An API change: not served while it is written; a failed write is never served.
+        let seen = zone.commit(version(2), Durability::BeforeServing, |next| {
+            assert_eq!(next.serial(), 2);
+            Ok::<_, ()>(during(&zone))
+        });
+        assert_eq!(seen, Ok(Some(1)));
+        assert_eq!(serial(&zone), Some(2));
+        let failed = zone.commit(version(3), Durability::BeforeServing, |_| {
+            Err::<(), _>(during(&zone))
+        });
+        assert_eq!(failed, Err(Some(2)));
+        assert_eq!(serial(&zone), Some(2));
+
+        // A transfer in: served while it is written; a failed write puts back the version and
+        // the serving state from before.
+        zone.set_serving(Serving::Expired);
+        let failed = zone.commit(version(4), Durability::AfterServing, |_| {
+            assert_eq!(zone.serving(), Serving::Active);
+            Err::<(), _>(during(&zone))
+        });
+        assert_eq!(failed, Err(Some(4)));
+        assert_eq!(serial(&zone), Some(2));
+        assert_eq!(zone.serving(), Serving::Expired);
+        let seen = zone.commit(version(4), Durability::AfterServing, |_| {
+            Ok::<_, ()>(during(&zone))
+        });
+        assert_eq!(seen, Ok(Some(4)));
+        assert_eq!(serial(&zone), Some(4));
+        assert_eq!(zone.serving(), Serving::Active);
     }
 }
