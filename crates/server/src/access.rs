@@ -1,12 +1,13 @@
-//! The access rule of PRODUCT.md §1 and the frozen per-zone transfer configuration it reads:
-//! the in-memory snapshot that access decisions (transfer requests, NOTIFYs, signed queries),
-//! outgoing NOTIFY and the secondary role's refreshes consult, so that refused traffic costs
-//! what a query costs and never waits on the store from a UDP or TCP worker. The control
-//! plane builds it from the committed store and publishes it whole after every change to
-//! peers, keys, ACLs or a zone's incoming or outgoing configuration.
+//! The access rule of PRODUCT.md §1 and the frozen per-zone transfer configuration it reads,
+//! held by each zone's handle ([`crate::zone::ServedZone::access`]): what access decisions
+//! (transfer requests, NOTIFYs, signed queries), outgoing NOTIFY and the secondary role's
+//! refreshes consult, so that refused traffic costs what a query costs and never waits on
+//! the store from a UDP or TCP worker. The control plane builds it from the committed store
+//! and publishes every zone's at once after each change to peers, keys, ACLs or a zone's
+//! incoming or outgoing configuration.
 
 use crate::refusal::Refusal;
-use arc_swap::ArcSwap;
+use crate::zone::ZoneSet;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -58,29 +59,42 @@ pub struct ZoneAccess {
     pub keys: Arc<KeyRing>,
 }
 
-/// Every zone's [`ZoneAccess`], by apex, swapped whole.
-#[derive(Default)]
+/// Publishes every zone's [`ZoneAccess`] into its handle ([`ServedZone::access`]), all
+/// zones in one rebuild.
+///
+/// [`ServedZone::access`]: crate::zone::ServedZone::access
 pub struct AccessSnapshot {
-    zones: ArcSwap<HashMap<Name, Arc<ZoneAccess>>>,
+    zones: Arc<ZoneSet>,
     rebuild: Mutex<()>,
 }
 
 impl AccessSnapshot {
-    /// The zone's configuration, or `None` for a zone the store does not hold.
-    pub fn zone(&self, apex: &Name) -> Option<Arc<ZoneAccess>> {
-        self.zones.load().get(apex).cloned()
+    /// Publishes into the handles of `zones`.
+    pub fn new(zones: Arc<ZoneSet>) -> Self {
+        AccessSnapshot {
+            zones,
+            rebuild: Mutex::new(()),
+        }
     }
 
-    /// Publishes what `build` reads, every zone at once. Builds run one at a time, so the
-    /// newest publication is always the newest state; when `build` fails, the previous
-    /// snapshot stays and its error is returned.
+    /// The zone's configuration, or `None` for a zone that is not hosted or has none
+    /// published yet.
+    pub fn zone(&self, apex: &Name) -> Option<Arc<ZoneAccess>> {
+        self.zones.get(apex).and_then(|z| z.access())
+    }
+
+    /// Publishes what `build` reads into every hosted zone (a zone `build` does not name has
+    /// none). Builds run one at a time, so the newest publication is always the newest
+    /// state; when `build` fails, every zone keeps what it had and the error is returned.
     pub fn rebuild<E>(
         &self,
         build: impl FnOnce() -> Result<HashMap<Name, Arc<ZoneAccess>>, E>,
     ) -> Result<(), E> {
         let _one_at_a_time = self.rebuild.lock().unwrap_or_else(|e| e.into_inner());
-        let zones = build()?;
-        self.zones.store(Arc::new(zones));
+        let mut zones = build()?;
+        for zone in self.zones.all() {
+            zone.set_access(zones.remove(zone.apex()));
+        }
         Ok(())
     }
 }
@@ -258,5 +272,63 @@ mod tests {
         for (what, peers, source, key, want) in cases {
             assert_eq!(access(peers, &acls, source, key), want, "{what}");
         }
+    }
+
+    /// Each hosted zone's handle holds what the last rebuild published for it; a failed
+    /// rebuild keeps it, and a handle replaced in the set keeps it until the next one.
+    #[test]
+    fn a_rebuild_publishes_into_each_zone_handle() {
+        let zones = Arc::new(ZoneSet::new());
+        let (a, b) = (
+            Name::parse("a.test").unwrap(),
+            Name::parse("b.test").unwrap(),
+        );
+        zones.insert(a.clone(), None);
+        zones.insert(b.clone(), None);
+        let snapshot = AccessSnapshot::new(zones.clone());
+        assert!(snapshot.zone(&a).is_none(), "nothing published yet");
+
+        let config = |id: &str| {
+            Arc::new(ZoneAccess {
+                zone_id: id.into(),
+                ..ZoneAccess::default()
+            })
+        };
+        let published = |apex: &Name| snapshot.zone(apex).map(|z| z.zone_id.to_string());
+        snapshot
+            .rebuild(|| Ok::<_, ()>(HashMap::from([(a.clone(), config("za"))])))
+            .unwrap();
+        assert_eq!(published(&a).as_deref(), Some("za"));
+        assert_eq!(
+            published(&b),
+            None,
+            "a zone the build does not name has none"
+        );
+        assert_eq!(
+            zones.get(&a).unwrap().access().unwrap().zone_id.as_ref(),
+            "za",
+            "the handle holds it"
+        );
+
+        assert_eq!(
+            snapshot.rebuild(|| Err("store unreadable")),
+            Err("store unreadable")
+        );
+        assert_eq!(
+            published(&a).as_deref(),
+            Some("za"),
+            "a failed rebuild keeps it"
+        );
+
+        zones.insert(a.clone(), None);
+        assert_eq!(
+            published(&a).as_deref(),
+            Some("za"),
+            "carried over to a new handle"
+        );
+        zones.remove(&a);
+        assert_eq!(published(&a), None, "a zone no longer hosted has none");
+        let other = Name::parse("other.test").unwrap();
+        assert_eq!(published(&other), None);
     }
 }

@@ -4,6 +4,7 @@
 //! `ArcSwap`s, so a lookup is a few atomic loads and hash probes. Writers (API edits, transfers)
 //! build a new [`ZoneVersion`] beside the current one and [`ServedZone::publish`] it.
 
+use crate::access::ZoneAccess;
 use arc_swap::{ArcSwap, ArcSwapOption};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
@@ -41,11 +42,15 @@ pub enum Durability {
     AfterServing,
 }
 
-/// One hosted zone: its apex, its current version and whether it may be answered from.
+/// One hosted zone (after Knot's `zone_t`): its apex, its current version, whether it may be
+/// answered from, and its transfer configuration as the access decisions read it.
 pub struct ServedZone {
     apex: Name,
     current: ArcSwapOption<ZoneVersion>,
     serving: AtomicU8,
+    /// Published by [`crate::access::AccessSnapshot::rebuild`]; `None` until then (a zone
+    /// created since the last publication has no transfer configuration yet).
+    access: ArcSwapOption<ZoneAccess>,
 }
 
 impl ServedZone {
@@ -115,6 +120,15 @@ impl ServedZone {
         self.set_serving(serving);
     }
 
+    /// The zone's transfer configuration, as last published.
+    pub fn access(&self) -> Option<Arc<ZoneAccess>> {
+        self.access.load_full()
+    }
+
+    pub(crate) fn set_access(&self, access: Option<Arc<ZoneAccess>>) {
+        self.access.store(access);
+    }
+
     pub fn serving(&self) -> Serving {
         match self.serving.load(Ordering::Acquire) {
             0 => Serving::Active,
@@ -139,17 +153,20 @@ impl ZoneSet {
         Self::default()
     }
 
-    /// Adds (or replaces) a zone, returning its handle.
+    /// Adds (or replaces) a zone, returning its handle. A replaced handle's transfer
+    /// configuration carries over until the next publication.
     pub fn insert(&self, apex: Name, version: Option<Arc<ZoneVersion>>) -> Arc<ServedZone> {
         let serving = if version.is_some() {
             Serving::Active
         } else {
             Serving::Pending
         };
+        let access = self.get(&apex).and_then(|z| z.access());
         let zone = Arc::new(ServedZone {
             apex: apex.clone(),
             current: ArcSwapOption::new(version),
             serving: AtomicU8::new(serving as u8),
+            access: ArcSwapOption::new(access),
         });
         self.zones.rcu(|map| {
             let mut m = (**map).clone();

@@ -146,7 +146,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     let control = Arc::new(transfer::StoreTransferControl {
         store: store.clone(),
         journal,
-        access: access::AccessSnapshot::default(),
+        access: access::AccessSnapshot::new(zones.clone()),
         peer_allow: cfg.peer_allow.clone(),
         status: status::StatusSender::to_store(store.clone())?,
     });

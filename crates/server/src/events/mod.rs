@@ -101,7 +101,7 @@ impl Scheduler {
     /// The zone serves a new serial (an API change, an import, an applied transfer in): its
     /// secondaries are notified at once after a quiet window, and a burst of new serials
     /// makes at most one NOTIFY round per [`notify_out::COALESCE_WINDOW`]
-    /// ([`notify_out::round_at`]). Every path that publishes a serial comes through here.
+    /// (`notify_out::round_at`). Every path that publishes a serial comes through here.
     pub fn new_serial(&self, apex: &Name) {
         let _ = self.tx.send(Command::NewSerial(apex.clone()));
     }

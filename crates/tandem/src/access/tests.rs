@@ -77,15 +77,18 @@ fn setup_zone(name: &str) -> (tempfile::TempDir, StoreTransferControl, Name) {
             },
         )
         .unwrap();
+    let apex = Name::parse(name).unwrap();
+    let zones = Arc::new(tandem_server::zone::ZoneSet::new());
+    zones.insert(apex.clone(), None);
     let control = StoreTransferControl {
         status: crate::status::StatusSender::to_store(store.clone()).unwrap(),
         store,
         journal: tandem_store::JournalLimits::default(),
-        access: AccessSnapshot::default(),
+        access: AccessSnapshot::new(zones),
         peer_allow: tandem_store::PeerAllow::any(),
     };
     control.publish_access();
-    (dir, control, Name::parse(name).unwrap())
+    (dir, control, apex)
 }
 
 #[test]
