@@ -1,8 +1,8 @@
 //! One committed change to a `full` zone (PRODUCT §3 "Zones and records", §4): the records an
 //! edit removes and adds become one new version whose serial is the current one plus one
 //! (RFC 1982 §3.1), or an imported SOA's serial when that is newer. The order is fixed: build
-//! the next version (which checks the zone rules) → write the store transaction → publish →
-//! tell the change hook. A per-zone lock keeps two edits of one zone from interleaving.
+//! the next version (which checks the zone rules) → write the store transaction → publish and
+//! plan NOTIFY (both `ServedZone::commit`) → tell the change hook. A per-zone lock keeps two edits of one zone from interleaving.
 
 use crate::auth::{visible_zone, Caller};
 use crate::content::shown;

@@ -89,8 +89,8 @@ pub enum ConfigError {
     BadMinRefresh(u32),
 }
 
-/// Called after every committed change to a zone's records (the IXFR journal and NOTIFY hang
-/// off this).
+/// Called after every committed change to a zone's records, once it is served (the binary
+/// gives a large change's memory back here; NOTIFY was planned by the commit itself).
 pub type ChangeHook = Arc<dyn Fn(&ZoneChange<'_>) + Send + Sync>;
 
 /// Everything the handlers share. Cheap to clone.

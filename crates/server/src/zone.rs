@@ -7,7 +7,10 @@
 use crate::access::ZoneAccess;
 use arc_swap::{ArcSwap, ArcSwapOption};
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+/// What a committed new serial sets off (the zone's NOTIFY round), set once at wiring.
+type NewSerial = OnceLock<Box<dyn Fn(&Name) + Send + Sync>>;
 use tandem_zone::name::{suffixes, Name};
 use tandem_zone::ZoneVersion;
 
@@ -51,6 +54,8 @@ pub struct ServedZone {
     /// Published by [`crate::access::AccessSnapshot::rebuild`]; `None` until then (a zone
     /// created since the last publication has no transfer configuration yet).
     access: ArcSwapOption<ZoneAccess>,
+    /// The set's [`ZoneSet::on_new_serial`].
+    new_serial: Arc<NewSerial>,
 }
 
 impl ServedZone {
@@ -91,7 +96,9 @@ impl ServedZone {
     /// Commits `next` as the zone's new version: the one way every writer (API edits,
     /// imports and batches; transfers in) replaces what the zone serves. `persist` writes it
     /// to the store, before or after it is served as `durability` says; when it fails, the
-    /// zone serves what it served before and its error is returned.
+    /// zone serves what it served before and its error is returned. Once it is both served
+    /// and durable, the zone's secondaries are to hear of it (RFC 1996 §4): the set's
+    /// [`ZoneSet::on_new_serial`] is told.
     pub fn commit<T, E>(
         &self,
         next: Arc<ZoneVersion>,
@@ -102,13 +109,22 @@ impl ServedZone {
             Durability::BeforeServing => {
                 let done = persist(&next)?;
                 self.publish(next);
+                self.new_serial();
                 Ok(done)
             }
             Durability::AfterServing => {
                 let (version, serving) = (self.current(), self.serving());
                 self.publish(next.clone());
-                persist(&next).inspect_err(|_| self.restore(version, serving))
+                let done = persist(&next).inspect_err(|_| self.restore(version, serving))?;
+                self.new_serial();
+                Ok(done)
             }
+        }
+    }
+
+    fn new_serial(&self) {
+        if let Some(f) = self.new_serial.get() {
+            f(&self.apex);
         }
     }
 
@@ -146,11 +162,18 @@ impl ServedZone {
 #[derive(Default)]
 pub struct ZoneSet {
     zones: ArcSwap<ZoneMap>,
+    new_serial: Arc<NewSerial>,
 }
 
 impl ZoneSet {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// What every zone's committed new serial sets off from now on (the per-zone scheduler's
+    /// NOTIFY planning); set once, when the server is wired. `false` if already set.
+    pub fn on_new_serial(&self, f: impl Fn(&Name) + Send + Sync + 'static) -> bool {
+        self.new_serial.set(Box::new(f)).is_ok()
     }
 
     /// Adds (or replaces) a zone, returning its handle. A replaced handle's transfer
@@ -167,6 +190,7 @@ impl ZoneSet {
             current: ArcSwapOption::new(version),
             serving: AtomicU8::new(serving as u8),
             access: ArcSwapOption::new(access),
+            new_serial: self.new_serial.clone(),
         });
         self.zones.rcu(|map| {
             let mut m = (**map).clone();
@@ -248,7 +272,12 @@ mod tests {
     #[test]
     fn a_commit_serves_before_or_after_it_is_durable_and_a_failed_write_serves_the_old() {
         let set = ZoneSet::new();
+        let told = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = told.clone();
+        assert!(set.on_new_serial(move |apex| log.lock().unwrap().push(apex.to_string())));
+        assert!(!set.on_new_serial(|_| {}), "set once");
         let zone = set.insert(Name::parse("example.com").unwrap(), Some(version(1)));
+        let notified = || told.lock().unwrap().len();
         let during = |zone: &ServedZone| serial(zone);
 
         // An API change: not served while it is written; a failed write is never served.
@@ -258,11 +287,13 @@ mod tests {
         });
         assert_eq!(seen, Ok(Some(1)));
         assert_eq!(serial(&zone), Some(2));
+        assert_eq!(notified(), 1);
         let failed = zone.commit(version(3), Durability::BeforeServing, |_| {
             Err::<(), _>(during(&zone))
         });
         assert_eq!(failed, Err(Some(2)));
         assert_eq!(serial(&zone), Some(2));
+        assert_eq!(notified(), 1, "a failed commit sets nothing off");
 
         // A transfer in: served while it is written; a failed write puts back the version and
         // the serving state from before.
@@ -274,11 +305,13 @@ mod tests {
         assert_eq!(failed, Err(Some(4)));
         assert_eq!(serial(&zone), Some(2));
         assert_eq!(zone.serving(), Serving::Expired);
+        assert_eq!(notified(), 1);
         let seen = zone.commit(version(4), Durability::AfterServing, |_| {
             Ok::<_, ()>(during(&zone))
         });
         assert_eq!(seen, Ok(Some(4)));
         assert_eq!(serial(&zone), Some(4));
         assert_eq!(zone.serving(), Serving::Active);
+        assert_eq!(*told.lock().unwrap(), ["example.com.", "example.com."]);
     }
 }

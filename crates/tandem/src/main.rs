@@ -180,6 +180,9 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
             notify: notifier,
             secondary: secondary.clone(),
         }));
+    // Every committed new serial (API change, transfer in) plans the zone's NOTIFY round.
+    let planner = scheduler.clone();
+    zones.on_new_serial(move |apex| planner.new_serial(apex));
     secondary.start(scheduler.clone());
     let triggers = Arc::new(transfer::TransferTriggers::new(control.clone(), scheduler));
     let transfers = Arc::new(tandem_server::xfr_out::TransferService {
@@ -212,11 +215,9 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         journal,
         peer_allow: cfg.peer_allow.clone(),
     };
-    let hook_triggers = triggers.clone();
     let hook_store = store.clone();
     let state = tandem_api::ApiState::new(store.clone(), zones.clone(), api_cfg)?
         .with_change_hook(Arc::new(move |change: &tandem_api::ZoneChange<'_>| {
-            hook_triggers.on_change(change.apex);
             // A large import or batch replaced a large part of the zone: give the freed
             // version back once the request is done with it.
             if change.diff.len() >= tandem_server::memory::LARGE_CHANGE {

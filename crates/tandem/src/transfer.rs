@@ -195,12 +195,6 @@ impl TransferTriggers {
             self.scheduler.schedule(&apex, ZoneEvent::Notify, delay);
         }
     }
-
-    /// The API's change hook: every new serial of a zone plans a NOTIFY round
-    /// ([`Scheduler::new_serial`]).
-    pub fn on_change(&self, apex: &Name) {
-        self.scheduler.new_serial(apex);
-    }
 }
 
 impl TransferEvents for TransferTriggers {

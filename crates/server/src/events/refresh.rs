@@ -343,11 +343,9 @@ impl Secondary {
             match pulled {
                 Pulled::Failed => continue,
                 Pulled::Current => {}
-                Pulled::Applied => {
-                    applied = true;
-                    // Our own secondaries hear of the new serial (RFC 1996 §4).
-                    scheduler.new_serial(apex);
-                }
+                // Our own secondaries hear of the new serial (RFC 1996 §4): the commit
+                // planned their NOTIFY.
+                Pulled::Applied => applied = true,
             }
             succeeded = true;
             break;
