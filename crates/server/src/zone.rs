@@ -1,18 +1,20 @@
-//! The set of zones this server answers for, shared between writers and the query path.
+//! The zone handle, one per hosted zone (Knot's `zone_t` is the model), and the set of them
+//! this server answers for, shared between writers and the query path.
 //!
 //! Readers take no lock: the zone table and each zone's current version sit behind
-//! `ArcSwap`s, so a lookup is a few atomic loads and hash probes. Writers (API edits, transfers)
-//! build a new [`ZoneVersion`] beside the current one and [`ServedZone::publish`] it.
+//! `ArcSwap`s, so a lookup is a few atomic loads and hash probes. Writers (API edits,
+//! imports, transfers in) build a new [`ZoneVersion`] beside the current one and hand it to
+//! [`ServedZone::commit`], which persists it, serves it and plans the NOTIFY of its serial.
 
 use crate::access::ZoneAccess;
 use arc_swap::{ArcSwap, ArcSwapOption};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
+use tandem_zone::name::{suffixes, Name};
+use tandem_zone::ZoneVersion;
 
 /// What a committed new serial sets off (the zone's NOTIFY round), set once at wiring.
 type NewSerial = OnceLock<Box<dyn Fn(&Name) + Send + Sync>>;
-use tandem_zone::name::{suffixes, Name};
-use tandem_zone::ZoneVersion;
 
 type ZoneMap = imbl::GenericHashMap<
     Name,
@@ -75,7 +77,9 @@ impl ServedZone {
         f(guard.as_deref())
     }
 
-    /// Atomically replaces the served version and marks the zone active.
+    /// Atomically replaces the served version and marks the zone active, without persisting
+    /// or notifying anything (a version the store already holds). Changes go through
+    /// [`ServedZone::commit`].
     pub fn publish(&self, version: Arc<ZoneVersion>) {
         self.current.store(Some(version));
         self.set_serving(Serving::Active);

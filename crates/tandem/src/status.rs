@@ -1,10 +1,10 @@
 //! Transfer, NOTIFY and refresh status on its way to the store. Outgoing transfers finish on
 //! TCP tasks and UDP workers, NOTIFY rounds and the secondary role's refreshes on their own
 //! tasks; none of them may wait for the store's one writer, which a large import holds for
-//! seconds. They hand their status to a bounded
-//! channel instead, and one thread writes it. When the channel is full (the store is stuck
-//! far longer than status arrives), the newest status is dropped and counted: it is a
-//! display of what happened last, and the next transfer or NOTIFY writes it again.
+//! seconds. They hand their status to a bounded channel instead, and one thread writes it.
+//! When the channel is full (the store is stuck far longer than status arrives), the newest
+//! status is dropped and counted: it is a display of what happened last, and the next
+//! transfer, NOTIFY or refresh writes it again. Shutdown flushes the channel.
 
 use chrono::{DateTime, Utc};
 use std::sync::atomic::{AtomicU64, Ordering};

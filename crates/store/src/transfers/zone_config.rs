@@ -592,19 +592,26 @@ mod tests {
         );
     }
 
-    /// Hardening row 11: a force_axfr acknowledged while a forced transfer ran survives that
-    /// transfer's outcome (and so a kill -9 right after it); one made before it is cleared.
-    #[test]
-    fn a_force_axfr_recorded_during_a_forced_run_is_kept() {
-        use crate::RefreshRecord;
+    /// A store with the secondary zone `sec.test` whose incoming configuration links one
+    /// primary: (its dir, the store, the primary's id, the zone's id).
+    fn secondary_with_a_primary() -> (tempfile::TempDir, Store, String, String) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let account = store.default_account().unwrap().id;
         let a = peer(&store, &account, Some("192.0.2.1"));
         let z = zone(&store, &account, "sec.test");
         store
-            .create_incoming_config(&account, &incoming(&z, vec![a]))
+            .create_incoming_config(&account, &incoming(&z, vec![a.clone()]))
             .unwrap();
+        (dir, store, a, z)
+    }
+
+    /// Hardening row 11: a force_axfr acknowledged while a forced transfer ran survives that
+    /// transfer's outcome (and so a kill -9 right after it); one made before it is cleared.
+    #[test]
+    fn a_force_axfr_recorded_during_a_forced_run_is_kept() {
+        use crate::RefreshRecord;
+        let (dir, store, _, z) = secondary_with_a_primary();
         let t0 = now();
         let run_started = t0 + chrono::Duration::seconds(1);
         let outcome = |forced_done| RefreshRecord {
@@ -648,14 +655,7 @@ mod tests {
     #[test]
     fn the_incoming_view_never_mixes_two_refreshes() {
         use crate::{PeerCheck, RefreshRecord};
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        let account = store.default_account().unwrap().id;
-        let a = peer(&store, &account, Some("192.0.2.1"));
-        let z = zone(&store, &account, "sec.test");
-        store
-            .create_incoming_config(&account, &incoming(&z, vec![a.clone()]))
-            .unwrap();
+        let (_dir, store, a, z) = secondary_with_a_primary();
         let done = std::sync::atomic::AtomicBool::new(false);
         let mut views = 0;
         std::thread::scope(|scope| {
