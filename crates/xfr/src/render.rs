@@ -43,6 +43,10 @@ pub struct Response<'b> {
     /// compares names only where the hashes agree (an AXFR message remembers dozens).
     hashes: [u16; MAX_POINTERS],
     nptrs: usize,
+    /// One bit per value of the low 8 bits of a remembered hash: a search whose bit is clear
+    /// ends at once, without the scan (most owners of an AXFR message are new to it). A
+    /// rollback leaves bits set, which only costs a scan.
+    seen: [u64; 4],
 }
 
 impl<'b> Response<'b> {
@@ -71,6 +75,7 @@ impl<'b> Response<'b> {
             ptrs: [0; MAX_POINTERS],
             hashes: [0; MAX_POINTERS],
             nptrs: 0,
+            seen: [0; 4],
         };
         if qd == 1 {
             r.remember_question(HEADER_LEN);
@@ -266,12 +271,16 @@ impl<'b> Response<'b> {
             self.ptrs[self.nptrs] = offset as u16;
             self.hashes[self.nptrs] = hash;
             self.nptrs += 1;
+            self.seen[(hash as usize >> 6) & 3] |= 1 << (hash & 63);
         }
     }
 
     /// Finds a remembered position whose name equals `suffix` (case-insensitively); `hash` is
     /// the suffix's hash as [`Suffixes`] computes it.
     fn find(&self, suffix: &[u8], hash: u16) -> Option<u16> {
+        if self.seen[(hash as usize >> 6) & 3] & (1 << (hash & 63)) == 0 {
+            return None;
+        }
         (0..self.nptrs)
             .find(|&i| {
                 self.hashes[i] == hash && name_at_equals(self.buf, self.ptrs[i] as usize, suffix)
