@@ -39,9 +39,11 @@ where
 /// Where NOTIFYs go and where their outcome is recorded (the control plane).
 pub trait NotifyTargets: Send + Sync + 'static {
     /// (peer id, address, key) of every linked peer with an ip, when outgoing transfers are
-    /// enabled; empty otherwise. NOTIFYs to a peer with a key are signed with it.
+    /// enabled; empty otherwise. NOTIFYs to a peer with a key are signed with it. Must not
+    /// block, as `notified`: both run on the round's tasks.
     fn notify_targets(&self, apex: &Name) -> Vec<(String, SocketAddr, Option<TsigKey>)>;
-    /// The outcome of one peer's NOTIFY for `serial`: `Ok` when acknowledged.
+    /// The outcome of one peer's NOTIFY for `serial`: `Ok` when acknowledged. Hands it on
+    /// without waiting for the store.
     fn notified(&self, apex: &Name, peer_id: &str, serial: u32, result: Result<(), String>);
 }
 
@@ -111,12 +113,7 @@ impl NotifySender {
             .rrset(rtype::SOA)
             .and_then(|s| s.entries().next().map(<[u8]>::to_vec))
             .unwrap_or_default();
-        let this = self.clone();
-        let lookup_apex = apex.clone();
-        let targets =
-            tokio::task::spawn_blocking(move || this.targets.notify_targets(&lookup_apex))
-                .await
-                .unwrap_or_default();
+        let targets = self.targets.notify_targets(&apex);
         for (peer_id, addr, key) in targets {
             let this = self.clone();
             let apex = apex.clone();
@@ -129,11 +126,7 @@ impl NotifySender {
                         tracing::warn!(zone = %apex, %addr, serial, error = %e, "NOTIFY failed")
                     }
                 }
-                let targets = this.targets.clone();
-                let _ = tokio::task::spawn_blocking(move || {
-                    targets.notified(&apex, &peer_id, serial, result)
-                })
-                .await;
+                this.targets.notified(&apex, &peer_id, serial, result);
             });
         }
     }

@@ -79,7 +79,8 @@ pub struct Resume {
 /// The control plane of the secondary role (the store, in the binary).
 pub trait SecondaryControl: Send + Sync + 'static {
     /// The zone's primaries; `Err` when it has no incoming configuration, which ends its
-    /// refreshes.
+    /// refreshes. Must not block: it runs on the refresh's task (read it from the zone's
+    /// published configuration, not the store).
     fn incoming(&self, apex: &Name) -> Result<Incoming, String>;
     /// Writes a transfer in one transaction; on `Err` the store is as it was.
     fn commit(&self, apex: &Name, commit: &Commit<'_>) -> Result<(), String>;
@@ -290,17 +291,14 @@ impl Secondary {
 
     async fn refresh(&self, scheduler: &Scheduler, apex: &Name, force: bool) {
         let started = SystemTime::now();
-        let control = self.control.clone();
-        let lookup = apex.clone();
-        let incoming = match tokio::task::spawn_blocking(move || control.incoming(&lookup)).await {
-            Ok(Ok(i)) => i,
-            Ok(Err(why)) => {
+        let incoming = match self.control.incoming(apex) {
+            Ok(i) => i,
+            Err(why) => {
                 tracing::info!(zone = %apex, reason = %why, "refresh stopped");
                 scheduler.cancel(apex, ZoneEvent::Refresh);
                 scheduler.cancel(apex, ZoneEvent::Expire);
                 return;
             }
-            Err(_) => return,
         };
         let Some(served) = self.zones.get(apex) else {
             return;
