@@ -82,6 +82,11 @@ impl ChildProcess {
         log_tail(&self.log, max)
     }
 
+    /// The end of the output of a process that failed to start ([`failure_output`]).
+    pub fn failure_output(&self, max: usize) -> String {
+        failure_output(&self.log, max)
+    }
+
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -102,6 +107,35 @@ impl Drop for ChildProcess {
 }
 
 /// The last `max` bytes of a file, lossily decoded.
+/// What a failed start printed, or, when it printed nothing, why it may not have been able
+/// to: a process that cannot write its log (a full disk) exits without a word.
+pub fn failure_output(path: &Path, max: usize) -> String {
+    let tail = log_tail(path, max);
+    if !tail.trim().is_empty() {
+        return tail;
+    }
+    match free_bytes(path.parent().unwrap_or(path)) {
+        Some(free) => format!(
+            "(nothing; {} MiB free on the filesystem of {})",
+            free >> 20,
+            path.display()
+        ),
+        None => "(nothing)".to_string(),
+    }
+}
+
+/// Free bytes, for an unprivileged process, on the filesystem holding `dir`.
+fn free_bytes(dir: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    // SAFETY: statvfs(3) fills the struct it is given; both live for the call.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(path.as_ptr(), &mut st) } != 0 {
+        return None;
+    }
+    Some((st.f_bavail as u64).saturating_mul(st.f_frsize as u64))
+}
+
 pub fn log_tail(path: &Path, max: usize) -> String {
     let bytes = std::fs::read(path).unwrap_or_default();
     let start = bytes.len().saturating_sub(max);

@@ -135,7 +135,7 @@ impl Tandem {
                 return Err(format!(
                     "tandem exited ({status}) before writing {}; its output:\n{}",
                     listen.display(),
-                    process.log_tail(6000)
+                    process.failure_output(6000)
                 ));
             }
             if Instant::now() > deadline {

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod backup;
+mod checkpoint;
 mod integrity;
 mod journal;
 mod model;
@@ -102,6 +103,8 @@ pub struct Store {
     data_dir: PathBuf,
     writer: Mutex<Connection>,
     reader: Mutex<Connection>,
+    /// Checkpoints the write-ahead log when the writer's commits have grown it.
+    checkpointer: checkpoint::Checkpointer,
     /// Held open for the life of the store: the data directory's lock.
     _lock: std::fs::File,
     /// Connections taken (reads and writes), so tests can prove a path never touches the store.
@@ -136,10 +139,13 @@ impl Store {
         records::refresh_content(&mut writer)?;
         integrity::check_database(data_dir, &writer)?;
         let reader = connect(&path)?;
+        let checkpointer = checkpoint::Checkpointer::start(&path)?;
+        checkpointer.attach(&writer);
         let store = Store {
             data_dir: data_dir.to_path_buf(),
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
+            checkpointer,
             _lock: lock,
             uses: std::sync::atomic::AtomicU64::new(0),
         };
@@ -184,6 +190,7 @@ impl Store {
     /// alone instead of indexing the log first.
     pub fn checkpoint(&self) -> Result<(), StoreError> {
         let conn = self.write_conn();
+        let _quiet = self.checkpointer.quiet();
         let (busy, _, _): (i64, i64, i64) =
             conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
@@ -203,6 +210,13 @@ impl Store {
     fn read_conn(&self) -> MutexGuard<'_, Connection> {
         self.uses.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.reader.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        self.checkpointer.detach(&writer);
     }
 }
 
