@@ -63,7 +63,7 @@ impl FromRequestParts<ApiState> for Caller {
 /// Lets through only requests with the administrator's token: 401 without a valid token, 403
 /// with another one. For routes outside the API proper (the binary's `/metrics`).
 pub async fn require_admin(
-    store: std::sync::Arc<tandem_store::Store>,
+    store: std::sync::Arc<dyn tandem_store::Storage>,
     headers: &HeaderMap,
 ) -> Result<(), ApiError> {
     let value = presented_token(headers).ok_or_else(ApiError::unauthorized)?;

@@ -42,7 +42,8 @@ pub use transfers::{NoTransferEvents, TransferEvents};
 
 use std::sync::{Arc, OnceLock};
 use tandem_server::zone::ZoneSet;
-use tandem_store::{Store, StoreError, ZoneKind};
+use tandem_store::prelude::*;
+use tandem_store::{StoreError, ZoneKind};
 use tandem_zone::{Name, ZoneError, ZoneVersion};
 
 /// Settings of the API that come from the command line.
@@ -100,7 +101,7 @@ pub struct ApiState {
 }
 
 struct Shared {
-    store: Arc<Store>,
+    store: Arc<dyn Storage>,
     zones: Arc<ZoneSet>,
     config: ApiConfig,
     default_ns: Vec<Name>,
@@ -115,7 +116,7 @@ struct Shared {
 impl ApiState {
     /// Checks the configuration and builds the state.
     pub fn new(
-        store: Arc<Store>,
+        store: Arc<dyn Storage>,
         zones: Arc<ZoneSet>,
         config: ApiConfig,
     ) -> Result<Self, ConfigError> {
@@ -195,8 +196,8 @@ impl ApiState {
         }
     }
 
-    pub fn store(&self) -> &Store {
-        &self.inner.store
+    pub fn store(&self) -> &dyn Storage {
+        self.inner.store.as_ref()
     }
 
     pub fn zones(&self) -> &ZoneSet {
@@ -263,7 +264,7 @@ pub enum LoadError {
 /// the database in the same transactions as the rows, or the snapshot's count under its
 /// checksum) and its serial. Otherwise loading fails, naming the zone, rather than serving
 /// part of it (NXDOMAIN with AA for the rest).
-pub fn load_zones(store: &Store, zones: &ZoneSet) -> Result<usize, LoadError> {
+pub fn load_zones(store: &dyn Storage, zones: &ZoneSet) -> Result<usize, LoadError> {
     let rows = store.zones()?;
     let counts = store.record_counts()?;
     for zone in &rows {

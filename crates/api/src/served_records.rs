@@ -430,6 +430,7 @@ fn directed(filter: &RecordFilter, ordering: Ordering) -> Ordering {
 mod tests {
     use super::*;
     use chrono::{TimeZone, Utc};
+    use tandem_store::prelude::*;
     use tandem_store::{new_id, now, Store, ZoneKind};
     use tandem_zone::record::{rtype, rtype_name};
     use tandem_zone::text::parse_zonefile;

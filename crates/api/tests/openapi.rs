@@ -10,6 +10,7 @@ use common::{Harness, TOKEN};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use tandem_api::ApiConfig;
+use tandem_store::prelude::*;
 use tandem_store::Permission;
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];

@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tandem_api::{ProbeKey, ProbeResult, SoaProbe};
+use tandem_store::prelude::*;
 
 /// What the fake peer on a port does.
 #[derive(Clone)]

@@ -9,6 +9,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::{error, Harness, TOKEN};
 use serde_json::{json, Value};
+use tandem_store::prelude::*;
 
 /// A new account with a write and a read token: (account id, write token, read token, the
 /// write token's id).

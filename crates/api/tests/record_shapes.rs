@@ -8,6 +8,7 @@ mod common;
 use axum::http::StatusCode;
 use common::{error, Harness};
 use serde_json::{json, Value};
+use tandem_store::prelude::*;
 use tandem_zone::Name;
 
 async fn post(h: &Harness, zone: &str, body: Value) -> (StatusCode, Value) {

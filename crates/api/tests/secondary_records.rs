@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use common::{error, Harness};
 use serde_json::Value;
 use std::sync::Arc;
+use tandem_store::prelude::*;
 use tandem_store::{content_id, Page, RecordFilter};
 use tandem_zone::text::parse_zonefile;
 use tandem_zone::{Name, ZoneVersion};

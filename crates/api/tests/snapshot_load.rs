@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use tandem_api::load_zones;
 use tandem_server::zone::ZoneSet;
+use tandem_store::prelude::*;
 use tandem_store::{
     new_id, now, JournalLimits, JournalWrite, RecordChange, RecordRow, Store, TransferContents,
     TransferWrite, ZoneKind, ZoneRow, DB_FILE,

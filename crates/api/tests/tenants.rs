@@ -7,6 +7,7 @@ mod common;
 use axum::http::StatusCode;
 use common::{error, Harness, TOKEN};
 use serde_json::{json, Value};
+use tandem_store::prelude::*;
 
 /// A new account made through the API, with a write and a read token; answers
 /// (account id, write token, read token).

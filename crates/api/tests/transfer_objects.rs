@@ -6,6 +6,7 @@ mod common;
 use axum::http::StatusCode;
 use common::Harness;
 use serde_json::{json, Value};
+use tandem_store::prelude::*;
 
 fn base(h: &Harness, kind: &str) -> String {
     format!("/accounts/{}/secondary_dns/{kind}", h.account_id())

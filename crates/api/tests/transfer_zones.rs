@@ -9,6 +9,7 @@ use axum::http::{header, Request, StatusCode};
 use common::{Harness, TOKEN};
 use serde_json::{json, Value};
 use tandem_api::ApiConfig;
+use tandem_store::prelude::*;
 
 /// `n` peers with an ip; answers their ids.
 async fn peers(h: &Harness, n: usize) -> Vec<String> {

@@ -7,6 +7,7 @@ use axum::http::{header, Request, StatusCode};
 use common::{error, Harness, TOKEN};
 use serde_json::json;
 use tandem_api::ApiConfig;
+use tandem_store::prelude::*;
 use tandem_store::Permission;
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 //!     cargo run --release -p tandem-store --example journal_many 100000
 
 use std::time::Instant;
+use tandem_store::prelude::*;
 use tandem_store::{
     new_id, now, JournalLimits, JournalWrite, Store, TransferContents, TransferWrite, ZoneKind,
     ZoneRow,

@@ -1,6 +1,7 @@
 //! Accounts and API tokens, including the administrator token set up at start-up
 //! (PRODUCT §3 "Running": `--api-token`, `DATA_DIR/api-token`).
 
+use crate::storage::StoreControl;
 use crate::{
     format_time, new_id, now, time_column, Account, ApiToken, Permission, Store, StoreError,
 };
@@ -90,8 +91,26 @@ impl Store {
         Ok(())
     }
 
-    /// Every account, oldest first.
-    pub fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+    fn replace_admin_token(&self, value: &str) -> Result<(), StoreError> {
+        let mut conn = self.write_conn();
+        let tx = conn.transaction()?;
+        let hash = hash_token(value);
+        tx.execute(
+            "DELETE FROM api_tokens WHERE (account_id IS NULL AND name = ?1) OR hash = ?2",
+            params![ADMIN_TOKEN_NAME, hash],
+        )?;
+        tx.execute(
+            "INSERT INTO api_tokens (id, account_id, name, permission, hash, created)
+             VALUES (?1, NULL, ?2, 'admin', ?3, ?4)",
+            params![new_id(), ADMIN_TOKEN_NAME, hash, format_time(now())],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+impl crate::storage::AccountStore for Store {
+    fn accounts(&self) -> Result<Vec<Account>, StoreError> {
         let conn = self.read_conn();
         let mut stmt = conn.prepare(&format!(
             "SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY created, id"
@@ -100,7 +119,7 @@ impl Store {
         rows.map(|r| account_from_parts(r?)).collect()
     }
 
-    pub fn account(&self, id: &str) -> Result<Option<Account>, StoreError> {
+    fn account(&self, id: &str) -> Result<Option<Account>, StoreError> {
         let conn = self.read_conn();
         let parts = conn
             .query_row(
@@ -112,8 +131,7 @@ impl Store {
         parts.map(account_from_parts).transpose()
     }
 
-    /// The account named `default` (the oldest one, should several carry that name).
-    pub fn default_account(&self) -> Result<Account, StoreError> {
+    fn default_account(&self) -> Result<Account, StoreError> {
         let conn = self.read_conn();
         let parts = conn.query_row(
             &format!(
@@ -125,7 +143,7 @@ impl Store {
         account_from_parts(parts)
     }
 
-    pub fn create_account(&self, name: &str) -> Result<Account, StoreError> {
+    fn create_account(&self, name: &str) -> Result<Account, StoreError> {
         let account = Account {
             id: new_id(),
             name: name.to_string(),
@@ -138,9 +156,7 @@ impl Store {
         Ok(account)
     }
 
-    /// Creates a token and returns it with its value, which is not stored and cannot be
-    /// shown again. `account_id` `None` makes an administrator token.
-    pub fn create_token(
+    fn create_token(
         &self,
         account_id: Option<&str>,
         name: &str,
@@ -169,8 +185,7 @@ impl Store {
         Ok((token, value))
     }
 
-    /// The token whose value this is, if any.
-    pub fn authenticate(&self, value: &str) -> Result<Option<ApiToken>, StoreError> {
+    fn authenticate(&self, value: &str) -> Result<Option<ApiToken>, StoreError> {
         let conn = self.read_conn();
         let row = conn
             .query_row(
@@ -182,8 +197,7 @@ impl Store {
         row.map(token_from_raw).transpose()
     }
 
-    /// The tokens of an account, oldest first (administrator tokens belong to none).
-    pub fn account_tokens(&self, account_id: &str) -> Result<Vec<ApiToken>, StoreError> {
+    fn account_tokens(&self, account_id: &str) -> Result<Vec<ApiToken>, StoreError> {
         let conn = self.read_conn();
         let mut stmt = conn.prepare(&format!(
             "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE account_id = ?1 ORDER BY created, id"
@@ -192,8 +206,7 @@ impl Store {
         rows.map(|r| token_from_raw(r?)).collect()
     }
 
-    /// Revokes a token of an account; `false` when the account has no such token.
-    pub fn delete_token(&self, account_id: &str, id: &str) -> Result<bool, StoreError> {
+    fn delete_token(&self, account_id: &str, id: &str) -> Result<bool, StoreError> {
         let n = self.write_conn().execute(
             "DELETE FROM api_tokens WHERE id = ?1 AND account_id = ?2",
             params![id, account_id],
@@ -201,11 +214,7 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// Sets up the administrator token at start-up. With `given`, its hash replaces the stored
-    /// administrator token. Without it the stored one stays; when none is stored, a new one is
-    /// generated and written to `DATA_DIR/api-token` (mode 0600) before its hash is committed,
-    /// so a crash in between never leaves a token nobody knows.
-    pub fn bootstrap_admin_token(&self, given: Option<&str>) -> Result<AdminToken, StoreError> {
+    fn bootstrap_admin_token(&self, given: Option<&str>) -> Result<AdminToken, StoreError> {
         if let Some(value) = given {
             // The same token as last run writes nothing, so a restart needs no disk space.
             let same: bool = self.read_conn().query_row(
@@ -234,10 +243,7 @@ impl Store {
         Ok(AdminToken::Generated(path))
     }
 
-    /// Removes `DATA_DIR/api-token` when the token it holds is no longer valid (an
-    /// `--api-token` replaced the generated one), so the file never offers a token the server
-    /// refuses. A file whose token still works stays. Answers the path when it was removed.
-    pub fn remove_stale_token_file(&self) -> Result<Option<PathBuf>, StoreError> {
+    fn remove_stale_token_file(&self) -> Result<Option<PathBuf>, StoreError> {
         let path = self.data_dir().join(ADMIN_TOKEN_FILE);
         let io = |source| StoreError::Io {
             path: path.clone(),
@@ -256,23 +262,6 @@ impl Store {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(io(e)),
         }
-    }
-
-    fn replace_admin_token(&self, value: &str) -> Result<(), StoreError> {
-        let mut conn = self.write_conn();
-        let tx = conn.transaction()?;
-        let hash = hash_token(value);
-        tx.execute(
-            "DELETE FROM api_tokens WHERE (account_id IS NULL AND name = ?1) OR hash = ?2",
-            params![ADMIN_TOKEN_NAME, hash],
-        )?;
-        tx.execute(
-            "INSERT INTO api_tokens (id, account_id, name, permission, hash, created)
-             VALUES (?1, NULL, ?2, 'admin', ?3, ?4)",
-            params![new_id(), ADMIN_TOKEN_NAME, hash, format_time(now())],
-        )?;
-        tx.commit()?;
-        Ok(())
     }
 }
 
@@ -307,6 +296,7 @@ fn write_secret_file(path: &std::path::Path, value: &str) -> Result<(), StoreErr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prelude::*;
 
     #[test]
     fn admin_token_lifecycle() {

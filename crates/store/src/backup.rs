@@ -148,6 +148,7 @@ fn write_synced(path: &PathBuf, bytes: &[u8]) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prelude::*;
     use crate::records::tests::{row, zone};
     use crate::{RecordChange, Store};
     use tandem_zone::record::rtype;

@@ -158,6 +158,7 @@ fn run(shared: &Shared) {
 
 #[cfg(test)]
 mod tests {
+    use crate::prelude::*;
     use crate::{Store, DB_FILE};
     use std::time::{Duration, Instant};
 

@@ -3,7 +3,7 @@
 //! store), SQLite's `quick_check`, and per-zone record counts kept by the database itself
 //! (triggers of schema V6) for the loader to compare with what it read.
 
-use crate::{Store, StoreError, DB_FILE};
+use crate::{StoreError, DB_FILE};
 use rusqlite::Connection;
 use std::collections::HashMap;
 use std::fs::File;
@@ -121,20 +121,17 @@ pub(crate) fn check_database(data_dir: &Path, conn: &Connection) -> Result<(), S
     }
 }
 
-impl Store {
-    /// The number of records the database counted for each zone (by zone id), kept in the
-    /// same transactions as the records themselves.
-    pub fn record_counts(&self) -> Result<HashMap<String, u64>, StoreError> {
-        let conn = self.read_conn();
-        let mut stmt = conn.prepare("SELECT id, record_count FROM zones")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
-        let mut out = HashMap::new();
-        for row in rows {
-            let (id, n) = row?;
-            out.insert(id, n.max(0) as u64);
-        }
-        Ok(out)
+/// The number of records the database counted for each zone (by zone id), kept in the same
+/// transactions as the records themselves.
+pub(crate) fn record_counts(conn: &Connection) -> Result<HashMap<String, u64>, StoreError> {
+    let mut stmt = conn.prepare("SELECT id, record_count FROM zones")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    let mut out = HashMap::new();
+    for row in rows {
+        let (id, n) = row?;
+        out.insert(id, n.max(0) as u64);
     }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -204,11 +204,8 @@ pub(crate) fn chain_diffs(
     Ok(Some(out))
 }
 
-impl Store {
-    /// The journaled differences from `from_serial` onwards, oldest first, when the journal
-    /// reaches back to exactly that serial and chains without gaps up to `to_serial`;
-    /// `None` otherwise (the client then gets an AXFR-style answer, RFC 1995 §4).
-    pub fn journal_since(
+impl crate::storage::JournalStore for Store {
+    fn journal_since(
         &self,
         zone_id: &str,
         from_serial: u32,
@@ -217,13 +214,7 @@ impl Store {
         chain_diffs(&self.read_conn(), zone_id, from_serial, to_serial)
     }
 
-    /// The newest journaled differences of a zone whose records together are at most
-    /// `max_records`, oldest first (the history a version loaded at start keeps in memory).
-    pub fn journal_tail(
-        &self,
-        zone_id: &str,
-        max_records: usize,
-    ) -> Result<Vec<ZoneDiff>, StoreError> {
+    fn journal_tail(&self, zone_id: &str, max_records: usize) -> Result<Vec<ZoneDiff>, StoreError> {
         let conn = self.read_conn();
         let mut stmt = conn.prepare_cached(
             "SELECT seq, from_serial, records FROM journal WHERE zone_id = ?1 ORDER BY seq DESC",
@@ -254,8 +245,7 @@ impl Store {
         Ok(out)
     }
 
-    /// Number of journaled differences of a zone.
-    pub fn journal_depth(&self, zone_id: &str) -> Result<usize, StoreError> {
+    fn journal_depth(&self, zone_id: &str) -> Result<usize, StoreError> {
         let n: i64 = self.read_conn().query_row(
             "SELECT COUNT(*) FROM journal WHERE zone_id = ?1",
             [zone_id],
@@ -268,6 +258,7 @@ impl Store {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::prelude::*;
     use crate::{new_id, RecordChange, ZoneKind, ZoneRow};
     use tandem_zone::record::rtype;
     use tandem_zone::{Name, Record, Soa};

@@ -16,6 +16,7 @@ mod records;
 pub mod reserve;
 mod schema;
 mod snapshot;
+pub mod storage;
 mod transfers;
 mod zones;
 
@@ -28,6 +29,15 @@ pub use model::{
     RecordRow, TagFilter, TextFilter, TextOp, ZoneFilter, ZoneKind, ZoneOrder, ZoneRow,
 };
 pub use snapshot::SnapshotLoad;
+pub use storage::Storage;
+
+/// The store traits, for calling the store's methods: `use tandem_store::prelude::*`.
+pub mod prelude {
+    pub use crate::storage::{
+        AccountStore, IncomingStateStore, JournalStore, OutgoingStatusStore, RecordStore,
+        SnapshotStore, Storage, StoreControl, TransferConfigStore, TransferObjectStore, ZoneStore,
+    };
+}
 pub use transfers::incoming_state::{
     IncomingPeerState, IncomingView, PeerCheck, RefreshRecord, SecondaryTimers, TransferContents,
     TransferWrite,
@@ -153,18 +163,28 @@ impl Store {
         Ok(store)
     }
 
-    /// The data directory this store lives in.
-    pub fn data_dir(&self) -> &Path {
+    fn write_conn(&self) -> MutexGuard<'_, Connection> {
+        self.uses.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // A panic while holding the lock left no transaction open (it rolled back on drop).
+        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn read_conn(&self) -> MutexGuard<'_, Connection> {
+        self.uses.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.reader.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl crate::storage::StoreControl for Store {
+    fn data_dir(&self) -> &Path {
         &self.data_dir
     }
 
-    /// How many times a connection was taken since the store was opened.
-    pub fn uses(&self) -> u64 {
+    fn uses(&self) -> u64 {
         self.uses.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Reads one row of the zones table: the database file is there and answers.
-    pub fn check(&self) -> Result<(), StoreError> {
+    fn check(&self) -> Result<(), StoreError> {
         self.read_conn().query_row(
             "SELECT count(*) FROM (SELECT 1 FROM zones LIMIT 1)",
             [],
@@ -173,10 +193,7 @@ impl Store {
         Ok(())
     }
 
-    /// Empties both connections' page caches (`PRAGMA shrink_memory`): after the zones are
-    /// loaded at start, or after a large change, whose pages are not read again soon. The
-    /// caches fill again as pages are used.
-    pub fn release_memory(&self) {
+    fn release_memory(&self) {
         for conn in [&self.reader, &self.writer] {
             let conn = conn.lock().unwrap_or_else(|e| e.into_inner());
             if let Err(e) = conn.execute_batch("PRAGMA shrink_memory") {
@@ -185,10 +202,7 @@ impl Store {
         }
     }
 
-    /// Copies the write-ahead log into the database and empties it (`PRAGMA
-    /// wal_checkpoint(TRUNCATE)`), as at a clean shutdown: the next open reads the database
-    /// alone instead of indexing the log first.
-    pub fn checkpoint(&self) -> Result<(), StoreError> {
+    fn checkpoint(&self) -> Result<(), StoreError> {
         let conn = self.write_conn();
         let _quiet = self.checkpointer.quiet();
         let (busy, _, _): (i64, i64, i64) =
@@ -199,17 +213,6 @@ impl Store {
             tracing::warn!("the store's write-ahead log could not be emptied: a reader held it");
         }
         Ok(())
-    }
-
-    fn write_conn(&self) -> MutexGuard<'_, Connection> {
-        self.uses.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        // A panic while holding the lock left no transaction open (it rolled back on drop).
-        self.writer.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn read_conn(&self) -> MutexGuard<'_, Connection> {
-        self.uses.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.reader.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -323,6 +326,7 @@ fn time_column(table: &'static str, id: &str, text: &str) -> Result<DateTime<Utc
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prelude::*;
 
     #[test]
     fn now_is_exactly_what_the_store_keeps_and_reads_back() {

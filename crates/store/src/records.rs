@@ -406,10 +406,8 @@ fn record_conditions(filter: &RecordFilter, args: &mut Vec<Value>) -> String {
     cond
 }
 
-impl Store {
-    /// Every record of a zone as served, straight from the stored wire form (no text parsing),
-    /// ready for `ZoneVersion::build`.
-    pub fn zone_records(&self, zone_id: &str) -> Result<Vec<Record>, StoreError> {
+impl crate::storage::RecordStore for Store {
+    fn zone_records(&self, zone_id: &str) -> Result<Vec<Record>, StoreError> {
         let conn = self.read_conn();
         // A zone holding a good share of all records is read by one pass over the table, in
         // the order its pages lie on disk; a smaller one through the index, which costs a
@@ -440,8 +438,7 @@ impl Store {
         Ok(out)
     }
 
-    /// Every record of a zone with its row id (to match a whole new zone against the old one).
-    pub fn record_keys(&self, zone_id: &str) -> Result<Vec<(String, Record)>, StoreError> {
+    fn record_keys(&self, zone_id: &str) -> Result<Vec<(String, Record)>, StoreError> {
         let conn = self.read_conn();
         let mut stmt =
             conn.prepare("SELECT id, owner, type, ttl, rdata FROM records WHERE zone_id = ?1")?;
@@ -455,8 +452,7 @@ impl Store {
         Ok(out)
     }
 
-    /// One page of a zone's records matching `filter`, in its order, and how many match in all.
-    pub fn list_records(
+    fn list_records(
         &self,
         zone_id: &str,
         filter: &RecordFilter,
@@ -494,8 +490,7 @@ impl Store {
         Ok((records, total as u64))
     }
 
-    /// One record of a zone.
-    pub fn record(&self, zone_id: &str, id: &str) -> Result<Option<RecordRow>, StoreError> {
+    fn record(&self, zone_id: &str, id: &str) -> Result<Option<RecordRow>, StoreError> {
         let conn = self.read_conn();
         let raw = conn
             .query_row(
@@ -509,8 +504,7 @@ impl Store {
         raw.map(record_from_raw).transpose()
     }
 
-    /// The zone's SOA row.
-    pub fn soa_record(&self, zone_id: &str) -> Result<Option<RecordRow>, StoreError> {
+    fn soa_record(&self, zone_id: &str) -> Result<Option<RecordRow>, StoreError> {
         let conn = self.read_conn();
         let raw = conn
             .query_row(
@@ -522,9 +516,7 @@ impl Store {
         raw.map(record_from_raw).transpose()
     }
 
-    /// Writes one change and the zone's new serial in one transaction: all of it or nothing.
-    /// Deleting or updating a row that is not in the zone fails the whole change.
-    pub fn apply_record_change(&self, change: &RecordChange) -> Result<(), StoreError> {
+    fn apply_record_change(&self, change: &RecordChange) -> Result<(), StoreError> {
         let mut conn = self.write_conn();
         let tx = conn.transaction()?;
         {
@@ -567,6 +559,7 @@ impl Store {
 
 #[cfg(test)]
 pub(crate) mod tests {
+    use crate::prelude::*;
     use crate::{
         new_id, now, Page, RecordChange, RecordFilter, RecordRow, Store, TextFilter, TextOp,
         ZoneKind, ZoneRow,

@@ -284,12 +284,8 @@ pub(crate) fn compact(tx: &Transaction<'_>, zone_id: &str) -> Result<(), StoreEr
     write(tx, zone_id, &version)
 }
 
-impl crate::Store {
-    /// The snapshot of zone `zone_id` and the journal's differences from its serial to
-    /// `to_serial` (the zone's committed serial); `None` for a zone without one. A damaged
-    /// snapshot, or a journal that does not lead to `to_serial`, is an error naming the zone's
-    /// row, never a part of the zone.
-    pub fn zone_snapshot(
+impl crate::storage::SnapshotStore for crate::Store {
+    fn zone_snapshot(
         &self,
         zone_id: &str,
         to_serial: u32,
@@ -297,10 +293,7 @@ impl crate::Store {
         load(&self.read_conn(), zone_id, to_serial)
     }
 
-    /// Stores zone `zone_id` as a snapshot of `version` instead of a row per record (a
-    /// `secondary` zone of a store written before schema V10, at its first start since), in
-    /// one transaction. `version` must be at the zone's committed serial.
-    pub fn move_to_snapshot(&self, zone_id: &str, version: &ZoneVersion) -> Result<(), StoreError> {
+    fn move_to_snapshot(&self, zone_id: &str, version: &ZoneVersion) -> Result<(), StoreError> {
         let mut conn = self.write_conn();
         let tx = conn.transaction()?;
         let serial: i64 =

@@ -63,12 +63,25 @@ fn zone_from_raw(raw: RawZone) -> Result<ZoneRow, StoreError> {
 }
 
 impl Store {
-    /// Creates a zone and its first records in one transaction. Fails with
-    /// [`StoreError::ZoneExists`] when the name is taken, and with
-    /// [`StoreError::ZoneNestsForeign`] when it lies inside or above a zone of another account
-    /// (PRODUCT §1: nothing crosses accounts, the namespace included). Both checks run in the
-    /// writing transaction, so two creations racing cannot both pass.
-    pub fn create_zone(&self, zone: &ZoneRow, records: &[RecordRow]) -> Result<(), StoreError> {
+    fn zone_where(&self, column: &str, value: &str) -> Result<Option<ZoneRow>, StoreError> {
+        let conn = self.read_conn();
+        let raw = conn
+            .query_row(
+                &format!("SELECT {ZONE_COLUMNS} FROM zones WHERE {column} = ?1"),
+                [value],
+                raw_zone,
+            )
+            .optional()?;
+        raw.map(zone_from_raw).transpose()
+    }
+}
+
+impl crate::storage::ZoneStore for Store {
+    fn record_counts(&self) -> Result<std::collections::HashMap<String, u64>, StoreError> {
+        crate::integrity::record_counts(&self.read_conn())
+    }
+
+    fn create_zone(&self, zone: &ZoneRow, records: &[RecordRow]) -> Result<(), StoreError> {
         let mut conn = self.write_conn();
         let tx = conn.transaction()?;
         let taken: bool = tx.query_row(
@@ -112,37 +125,22 @@ impl Store {
         Ok(())
     }
 
-    pub fn zone(&self, id: &str) -> Result<Option<ZoneRow>, StoreError> {
+    fn zone(&self, id: &str) -> Result<Option<ZoneRow>, StoreError> {
         self.zone_where("id", id)
     }
 
-    /// The zone with this name (API form: `example.com`).
-    pub fn zone_by_name(&self, name: &str) -> Result<Option<ZoneRow>, StoreError> {
+    fn zone_by_name(&self, name: &str) -> Result<Option<ZoneRow>, StoreError> {
         self.zone_where("name", name)
     }
 
-    fn zone_where(&self, column: &str, value: &str) -> Result<Option<ZoneRow>, StoreError> {
-        let conn = self.read_conn();
-        let raw = conn
-            .query_row(
-                &format!("SELECT {ZONE_COLUMNS} FROM zones WHERE {column} = ?1"),
-                [value],
-                raw_zone,
-            )
-            .optional()?;
-        raw.map(zone_from_raw).transpose()
-    }
-
-    /// Every zone (for loading at start-up), by name.
-    pub fn zones(&self) -> Result<Vec<ZoneRow>, StoreError> {
+    fn zones(&self) -> Result<Vec<ZoneRow>, StoreError> {
         let conn = self.read_conn();
         let mut stmt = conn.prepare(&format!("SELECT {ZONE_COLUMNS} FROM zones ORDER BY name"))?;
         let rows = stmt.query_map([], raw_zone)?;
         rows.map(|r| zone_from_raw(r?)).collect()
     }
 
-    /// One page of the zones matching `filter`, by name, and how many match in all.
-    pub fn list_zones(
+    fn list_zones(
         &self,
         filter: &ZoneFilter,
         page: Page,
@@ -204,16 +202,14 @@ impl Store {
         Ok((zones, total as u64))
     }
 
-    /// Deletes a zone and all its records; `false` when there was no such zone.
-    pub fn delete_zone(&self, id: &str) -> Result<bool, StoreError> {
+    fn delete_zone(&self, id: &str) -> Result<bool, StoreError> {
         let n = self
             .write_conn()
             .execute("DELETE FROM zones WHERE id = ?1", [id])?;
         Ok(n > 0)
     }
 
-    /// The [`ZoneExtras`] of each zone of `ids` that exists, in one query.
-    pub fn zone_extras(&self, ids: &[&str]) -> Result<HashMap<String, ZoneExtras>, StoreError> {
+    fn zone_extras(&self, ids: &[&str]) -> Result<HashMap<String, ZoneExtras>, StoreError> {
         let mut out = HashMap::with_capacity(ids.len());
         let conn = self.read_conn();
         // SQLite takes at most 32766 parameters per statement; a page holds at most 1000 zones.
@@ -243,9 +239,7 @@ impl Store {
         Ok(out)
     }
 
-    /// Sets a zone's `paused` flag; `modified` moves to `at` only when the flag changes.
-    /// Answers whether it changed; [`StoreError::NotFound`] when there is no such zone.
-    pub fn set_zone_paused(
+    fn set_zone_paused(
         &self,
         id: &str,
         paused: bool,
@@ -273,8 +267,7 @@ impl Store {
         Ok(true)
     }
 
-    /// Changes a zone's status (`active`, `pending`, `expired`).
-    pub fn set_zone_status(&self, id: &str, status: &str) -> Result<(), StoreError> {
+    fn set_zone_status(&self, id: &str, status: &str) -> Result<(), StoreError> {
         let n = self.write_conn().execute(
             "UPDATE zones SET status = ?2 WHERE id = ?1",
             params![id, status],
@@ -292,6 +285,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prelude::*;
     use crate::{new_id, now, OutgoingConfig};
 
     fn zone(store: &Store, name: &str) -> ZoneRow {

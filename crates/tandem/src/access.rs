@@ -5,18 +5,18 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 pub(crate) use tandem_server::access::{access, AccessSnapshot, AclAccess, PeerAccess, ZoneAccess};
-use tandem_store::{Peer, Store, StoreError};
+use tandem_store::{Peer, Storage, StoreError};
 use tandem_xfr::tsig::{KeyRing, TsigKey};
 use tandem_zone::Name;
 
 /// Reads every zone's transfer configuration from the store and publishes it to `snapshot`.
 /// On a store error the previous snapshot stays and the error is returned.
-pub(crate) fn rebuild(snapshot: &AccessSnapshot, store: &Store) -> Result<(), StoreError> {
+pub(crate) fn rebuild(snapshot: &AccessSnapshot, store: &dyn Storage) -> Result<(), StoreError> {
     snapshot.rebuild(|| read(store))
 }
 
 /// Every zone's transfer configuration as the committed store holds it.
-fn read(store: &Store) -> Result<HashMap<Name, Arc<ZoneAccess>>, StoreError> {
+fn read(store: &dyn Storage) -> Result<HashMap<Name, Arc<ZoneAccess>>, StoreError> {
     let mut acls: HashMap<String, Arc<[AclAccess]>> = HashMap::new();
     let mut out = HashMap::new();
     for zone in store.zones()? {
@@ -85,7 +85,7 @@ fn read(store: &Store) -> Result<HashMap<Name, Arc<ZoneAccess>>, StoreError> {
 
 /// The TSIG key of a peer, ready to sign and verify with; `None` without one, or when the
 /// stored key cannot be used (logged).
-pub(crate) fn peer_key(store: &Store, peer: &Peer) -> Result<Option<TsigKey>, StoreError> {
+pub(crate) fn peer_key(store: &dyn Storage, peer: &Peer) -> Result<Option<TsigKey>, StoreError> {
     let Some(id) = peer.tsig_id.as_deref() else {
         return Ok(None);
     };

@@ -21,6 +21,7 @@ use std::sync::Arc;
 use tandem_server::metrics::QueryMetrics;
 use tandem_server::zone::ZoneSet;
 use tandem_server::AnswerConfig;
+use tandem_store::prelude::*;
 use tandem_store::reserve::{self, Reserve};
 use tandem_store::{AdminToken, Store};
 
@@ -128,9 +129,9 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
         Ok(None) => {}
         Err(e) => tracing::warn!(error = %e, "cannot remove the stale administrator token file"),
     }
-    let store = Arc::new(store);
+    let store: Arc<dyn Storage> = Arc::new(store);
     let zones = Arc::new(ZoneSet::new());
-    let loaded = tandem_api::load_zones(&store, &zones).context("cannot load zones")?;
+    let loaded = tandem_api::load_zones(store.as_ref(), &zones).context("cannot load zones")?;
     // The rows read to build the versions are gone and their pages not needed again soon:
     // both go back before serving.
     store.release_memory();

@@ -15,7 +15,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 use tandem_server::metrics::QueryMetrics;
 use tandem_server::zone::ZoneSet;
-use tandem_store::Store;
+use tandem_store::Storage;
 use tandem_zone::Name;
 
 /// The transfer and sent-NOTIFY counters: these events are ours and rare, so one lock over
@@ -219,7 +219,7 @@ pub fn count_soa_check(zone: &str, ok: bool) {
 struct MetricsState {
     zones: Arc<ZoneSet>,
     queries: Arc<QueryMetrics>,
-    store: Arc<Store>,
+    store: Arc<dyn Storage>,
     public: bool,
 }
 
@@ -231,7 +231,7 @@ const STORE_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 pub fn router(
     zones: Arc<ZoneSet>,
     queries: Arc<QueryMetrics>,
-    store: Arc<Store>,
+    store: Arc<dyn Storage>,
     public: bool,
 ) -> Router {
     Router::new()

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
-use tandem_store::Store;
+use tandem_store::Storage;
 
 /// Status waiting to be written. Far more than arrives while one import holds the writer.
 const CAPACITY: usize = 4096;
@@ -79,9 +79,9 @@ impl StatusSender {
     }
 
     /// A sender that writes to `store`, logging what it cannot write.
-    pub(crate) fn to_store(store: Arc<Store>) -> std::io::Result<Self> {
+    pub(crate) fn to_store(store: Arc<dyn Storage>) -> std::io::Result<Self> {
         Self::start(move |status| {
-            if let Err(e) = write(&store, &status) {
+            if let Err(e) = write(store.as_ref(), &status) {
                 tracing::error!(error = %e, ?status, "cannot record the status");
             }
         })
@@ -146,7 +146,7 @@ fn drain(rx: Receiver<Status>, mut sink: impl FnMut(Status)) {
     }
 }
 
-pub(crate) fn write(store: &Store, status: &Status) -> Result<(), tandem_store::StoreError> {
+pub(crate) fn write(store: &dyn Storage, status: &Status) -> Result<(), tandem_store::StoreError> {
     match status {
         Status::TransferOut {
             zone_id,

@@ -13,7 +13,7 @@ use tandem_server::events::notify_out::NotifyTargets;
 use tandem_server::events::{Scheduler, ZoneEvent};
 use tandem_server::refusal::Refusal;
 use tandem_server::xfr_out::TransferControl;
-use tandem_store::Store;
+use tandem_store::Storage;
 use tandem_xfr::tsig::{KeyRing, TsigKey};
 use tandem_zone::{Name, ZoneDiff};
 
@@ -23,7 +23,7 @@ pub(crate) fn store_error(e: tandem_store::StoreError) -> String {
 }
 
 pub struct StoreTransferControl {
-    pub store: Arc<Store>,
+    pub store: Arc<dyn Storage>,
     /// How much IXFR history a zone keeps, for the differences transfers in bring.
     pub journal: tandem_store::JournalLimits,
     /// What access decisions read: never the store, from a UDP or TCP worker.
@@ -46,7 +46,7 @@ impl StoreTransferControl {
     /// Reads the transfer configuration of every zone again and publishes it to the access
     /// decisions; called at start and after every API change to it.
     pub(crate) fn publish_access(&self) {
-        if let Err(e) = crate::access::rebuild(&self.access, &self.store) {
+        if let Err(e) = crate::access::rebuild(&self.access, self.store.as_ref()) {
             tracing::error!(error = %e, "cannot read the transfer configuration; access decisions keep the previous one");
         }
     }

@@ -8,6 +8,7 @@ use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use tandem_api::{load_zones, router, ApiConfig, ApiState, SoaProbe, TransferEvents};
 use tandem_server::zone::ZoneSet;
+use tandem_store::prelude::*;
 use tandem_store::Store;
 use tandem_zone::{Name, ZoneDiff};
 use tower::ServiceExt;
@@ -97,7 +98,7 @@ impl Harness {
         let store = Arc::new(Store::open(dir.path()).unwrap());
         store.bootstrap_admin_token(Some(TOKEN)).unwrap();
         let zones = Arc::new(ZoneSet::new());
-        load_zones(&store, &zones).unwrap();
+        load_zones(store.as_ref(), &zones).unwrap();
         let changes = Arc::new(Mutex::new(Vec::new()));
         let seen = changes.clone();
         let events = Arc::new(RecordedEvents::default());

@@ -1,6 +1,7 @@
 //! The checks a store passes before it is trusted: one process per data directory, a database
 //! where the marker says one was, SQLite's quick_check, and record counts kept per zone.
 
+use crate::prelude::*;
 use crate::records::tests::{row, zone};
 use crate::{
     now, RecordChange, Store, StoreError, TransferContents, TransferWrite, DB_FILE, MARKER_FILE,

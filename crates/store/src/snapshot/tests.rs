@@ -1,5 +1,6 @@
 use super::{decode, encode};
 use crate::journal::tests::soa;
+use crate::prelude::*;
 use crate::{
     new_id, now, JournalLimits, JournalWrite, OutgoingConfig, RecordChange, Store, StoreError,
     TransferContents, TransferWrite, ZoneKind, ZoneRow, DB_FILE,

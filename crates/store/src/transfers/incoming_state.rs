@@ -108,13 +108,8 @@ fn upsert_peer(
     Ok(())
 }
 
-impl Store {
-    /// Writes an applied transfer in one transaction: the journal, a snapshot when the
-    /// transfer is an AXFR or the journal no longer chains from the last one
-    /// ([`snapshot::write_if_unchained`]), the zone's serial and status, and the incoming
-    /// status of the zone and the primary. No row per record is written; rows a zone still has
-    /// from an older store are deleted. On error nothing is written.
-    pub fn apply_transfer(&self, w: &TransferWrite<'_>) -> Result<(), StoreError> {
+impl crate::storage::IncomingStateStore for Store {
+    fn apply_transfer(&self, w: &TransferWrite<'_>) -> Result<(), StoreError> {
         if w.version.serial() != w.serial {
             return Err(StoreError::Rejected {
                 field: "transfer".into(),
@@ -166,8 +161,7 @@ impl Store {
         Ok(())
     }
 
-    /// Records the outcome of one refresh and the timers that follow it.
-    pub fn record_refresh(&self, r: &RefreshRecord<'_>) -> Result<(), StoreError> {
+    fn record_refresh(&self, r: &RefreshRecord<'_>) -> Result<(), StoreError> {
         let mut conn = self.write_conn();
         let tx = conn.transaction()?;
         for c in &r.checks {
@@ -203,8 +197,7 @@ impl Store {
         Ok(())
     }
 
-    /// Marks a secondary zone expired (it answers SERVFAIL until a refresh succeeds).
-    pub fn record_expired(&self, zone_id: &str) -> Result<(), StoreError> {
+    fn record_expired(&self, zone_id: &str) -> Result<(), StoreError> {
         let mut conn = self.write_conn();
         let tx = conn.transaction()?;
         tx.execute(
@@ -219,11 +212,7 @@ impl Store {
         Ok(())
     }
 
-    /// A secondary zone's incoming configuration with its per-primary status and the peer
-    /// of its last applied transfer, read in one transaction: a refresh recorded meanwhile
-    /// (state and results in one write) is seen whole or not at all, so an answer never pairs
-    /// a new `last_result` with an old `state`.
-    pub fn incoming_view(&self, zone_id: &str) -> Result<Option<IncomingView>, StoreError> {
+    fn incoming_view(&self, zone_id: &str) -> Result<Option<IncomingView>, StoreError> {
         use rusqlite::OptionalExtension;
         let mut conn = self.read_conn();
         // Under WAL, a read transaction sees one snapshot from its first read to its end.
@@ -264,8 +253,7 @@ impl Store {
         }))
     }
 
-    /// Every secondary zone with an incoming configuration, and its persisted timers.
-    pub fn secondary_timers(&self) -> Result<Vec<SecondaryTimers>, StoreError> {
+    fn secondary_timers(&self) -> Result<Vec<SecondaryTimers>, StoreError> {
         const T: &str = "incoming_transfers";
         let conn = self.read_conn();
         let mut stmt = conn.prepare_cached(

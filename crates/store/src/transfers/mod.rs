@@ -67,11 +67,3 @@ pub(crate) fn describe_links(links: &[ZoneLink]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
-
-impl crate::Store {
-    /// Every zone configuration that links the peer `peer_id`.
-    pub fn zone_links(&self, peer_id: &str) -> Result<Vec<ZoneLink>, StoreError> {
-        let conn = self.read_conn();
-        links_of_peer(&conn, peer_id)
-    }
-}

@@ -185,9 +185,8 @@ fn check_tsig_name(conn: &Connection, key: &TsigKey) -> Result<(), StoreError> {
     }
 }
 
-impl Store {
-    /// The peers of an account, oldest first.
-    pub fn peers(&self, account_id: &str) -> Result<Vec<Peer>, StoreError> {
+impl crate::storage::TransferObjectStore for Store {
+    fn peers(&self, account_id: &str) -> Result<Vec<Peer>, StoreError> {
         let conn = self.read_conn();
         let mut stmt = conn.prepare(&format!(
             "SELECT {PEER_COLUMNS} FROM peers WHERE account_id = ?1 ORDER BY created, id"
@@ -196,13 +195,12 @@ impl Store {
         rows.map(|r| peer_from_raw(r?)).collect()
     }
 
-    pub fn peer(&self, account_id: &str, id: &str) -> Result<Option<Peer>, StoreError> {
+    fn peer(&self, account_id: &str, id: &str) -> Result<Option<Peer>, StoreError> {
         let conn = self.read_conn();
         read_peer(&conn, account_id, id)
     }
 
-    /// Stores a new peer; its `tsig_id` must be a key of the same account.
-    pub fn create_peer(&self, peer: &Peer) -> Result<(), StoreError> {
+    fn create_peer(&self, peer: &Peer) -> Result<(), StoreError> {
         let mut conn = self.write_conn();
         let tx = conn.transaction()?;
         check_tsig(&tx, &peer.account_id, peer.tsig_id.as_deref())?;
@@ -226,9 +224,7 @@ impl Store {
         Ok(())
     }
 
-    /// Replaces every field of the peer `peer.id` but its creation time, and answers the peer
-    /// as now stored. A peer that is a secondary zone's primary must keep an ip.
-    pub fn replace_peer(&self, peer: &Peer) -> Result<Peer, StoreError> {
+    fn replace_peer(&self, peer: &Peer) -> Result<Peer, StoreError> {
         let mut conn = self.write_conn();
         let tx = conn.transaction()?;
         check_tsig(&tx, &peer.account_id, peer.tsig_id.as_deref())?;
@@ -273,8 +269,7 @@ impl Store {
         Ok(stored)
     }
 
-    /// Deletes a peer that no zone links.
-    pub fn delete_peer(&self, account_id: &str, id: &str) -> Result<(), StoreError> {
+    fn delete_peer(&self, account_id: &str, id: &str) -> Result<(), StoreError> {
         let mut conn = self.write_conn();
         let tx = conn.transaction()?;
         let peer = read_peer(&tx, account_id, id)?.ok_or_else(|| not_found("peer", id))?;
@@ -292,8 +287,7 @@ impl Store {
         Ok(())
     }
 
-    /// The TSIG keys of an account, oldest first.
-    pub fn tsig_keys(&self, account_id: &str) -> Result<Vec<TsigKey>, StoreError> {
+    fn tsig_keys(&self, account_id: &str) -> Result<Vec<TsigKey>, StoreError> {
         let conn = self.read_conn();
         let mut stmt = conn.prepare(&format!(
             "SELECT {TSIG_COLUMNS} FROM tsig_keys WHERE account_id = ?1 ORDER BY created, id"
@@ -302,13 +296,12 @@ impl Store {
         rows.map(|r| tsig_from_raw(r?)).collect()
     }
 
-    pub fn tsig_key(&self, account_id: &str, id: &str) -> Result<Option<TsigKey>, StoreError> {
+    fn tsig_key(&self, account_id: &str, id: &str) -> Result<Option<TsigKey>, StoreError> {
         let conn = self.read_conn();
         read_tsig(&conn, account_id, id)
     }
 
-    /// Stores a new key; its name must differ from the account's other keys' names.
-    pub fn create_tsig_key(&self, key: &TsigKey) -> Result<(), StoreError> {
+    fn create_tsig_key(&self, key: &TsigKey) -> Result<(), StoreError> {
         let mut conn = self.write_conn();
         let tx = conn.transaction()?;
         check_tsig_name(&tx, key)?;
@@ -331,8 +324,7 @@ impl Store {
         Ok(())
     }
 
-    /// Replaces every field of the key `key.id` but its creation time.
-    pub fn replace_tsig_key(&self, key: &TsigKey) -> Result<TsigKey, StoreError> {
+    fn replace_tsig_key(&self, key: &TsigKey) -> Result<TsigKey, StoreError> {
         let mut conn = self.write_conn();
         let tx = conn.transaction()?;
         check_tsig_name(&tx, key)?;
@@ -359,8 +351,7 @@ impl Store {
         Ok(stored)
     }
 
-    /// Deletes a key that no peer uses.
-    pub fn delete_tsig_key(&self, account_id: &str, id: &str) -> Result<(), StoreError> {
+    fn delete_tsig_key(&self, account_id: &str, id: &str) -> Result<(), StoreError> {
         let mut conn = self.write_conn();
         let tx = conn.transaction()?;
         let key = read_tsig(&tx, account_id, id)?.ok_or_else(|| not_found("TSIG key", id))?;
@@ -394,8 +385,7 @@ impl Store {
         Ok(())
     }
 
-    /// The ACLs of an account, oldest first.
-    pub fn acls(&self, account_id: &str) -> Result<Vec<Acl>, StoreError> {
+    fn acls(&self, account_id: &str) -> Result<Vec<Acl>, StoreError> {
         let conn = self.read_conn();
         let mut stmt = conn.prepare(&format!(
             "SELECT {ACL_COLUMNS} FROM acls WHERE account_id = ?1 ORDER BY created, id"
@@ -404,12 +394,12 @@ impl Store {
         rows.map(|r| acl_from_raw(r?)).collect()
     }
 
-    pub fn acl(&self, account_id: &str, id: &str) -> Result<Option<Acl>, StoreError> {
+    fn acl(&self, account_id: &str, id: &str) -> Result<Option<Acl>, StoreError> {
         let conn = self.read_conn();
         read_acl(&conn, account_id, id)
     }
 
-    pub fn create_acl(&self, acl: &Acl) -> Result<(), StoreError> {
+    fn create_acl(&self, acl: &Acl) -> Result<(), StoreError> {
         self.write_conn().execute(
             &format!("INSERT INTO acls ({ACL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
             params![
@@ -424,8 +414,7 @@ impl Store {
         Ok(())
     }
 
-    /// Replaces every field of the ACL `acl.id` but its creation time.
-    pub fn replace_acl(&self, acl: &Acl) -> Result<Acl, StoreError> {
+    fn replace_acl(&self, acl: &Acl) -> Result<Acl, StoreError> {
         let mut conn = self.write_conn();
         let tx = conn.transaction()?;
         let n = tx.execute(
@@ -448,7 +437,7 @@ impl Store {
         Ok(stored)
     }
 
-    pub fn delete_acl(&self, account_id: &str, id: &str) -> Result<(), StoreError> {
+    fn delete_acl(&self, account_id: &str, id: &str) -> Result<(), StoreError> {
         let n = self.write_conn().execute(
             "DELETE FROM acls WHERE id = ?1 AND account_id = ?2",
             params![id, account_id],

@@ -19,10 +19,8 @@ pub struct OutgoingPeerState {
     pub last_transfer_serial: Option<u32>,
 }
 
-impl Store {
-    /// Records the outcome of a NOTIFY to one peer; an acknowledged one also sets the zone's
-    /// `checked_time` (a secondary confirmed it knows our serial).
-    pub fn record_notify(
+impl crate::storage::OutgoingStatusStore for Store {
+    fn record_notify(
         &self,
         zone_id: &str,
         peer_id: &str,
@@ -49,9 +47,7 @@ impl Store {
         Ok(())
     }
 
-    /// Records a finished outgoing transfer, to `peer_id` when the requester is a linked peer,
-    /// and sets the zone's `last_transferred_time` and `checked_time`.
-    pub fn record_transfer_out(
+    fn record_transfer_out(
         &self,
         zone_id: &str,
         peer_id: Option<&str>,
@@ -82,10 +78,7 @@ impl Store {
         Ok(())
     }
 
-    /// A zone's outgoing configuration and its per-secondary status rows, read in one
-    /// transaction, so that an answer shows each NOTIFY or transfer with the zone times it
-    /// set (they are written together).
-    pub fn outgoing_view(
+    fn outgoing_view(
         &self,
         zone_id: &str,
     ) -> Result<Option<(OutgoingConfig, Vec<OutgoingPeerState>)>, StoreError> {

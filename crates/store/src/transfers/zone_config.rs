@@ -234,16 +234,43 @@ fn zone_name(conn: &Connection, zone_id: &str) -> Result<String, StoreError> {
 }
 
 impl Store {
-    pub fn incoming_config(&self, zone_id: &str) -> Result<Option<IncomingConfig>, StoreError> {
+    fn delete_config<T>(
+        &self,
+        zone_id: &str,
+        direction: Direction,
+        read: impl Fn(&Connection) -> Result<Option<T>, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.write_conn();
+        let tx = conn.transaction()?;
+        let cfg = read(&tx)?.ok_or_else(|| no_config(direction, zone_id))?;
+        let table = match direction {
+            Direction::Incoming => "incoming_transfers",
+            Direction::Outgoing => "outgoing_transfers",
+        };
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE zone_id = ?1"),
+            [zone_id],
+        )?;
+        write_links(&tx, zone_id, direction, &[])?;
+        tx.commit()?;
+        Ok(cfg)
+    }
+}
+
+impl crate::storage::TransferConfigStore for Store {
+    fn zone_links(&self, peer_id: &str) -> Result<Vec<super::ZoneLink>, StoreError> {
+        super::links_of_peer(&self.read_conn(), peer_id)
+    }
+
+    fn incoming_config(&self, zone_id: &str) -> Result<Option<IncomingConfig>, StoreError> {
         read_incoming(&self.read_conn(), zone_id)
     }
 
-    pub fn outgoing_config(&self, zone_id: &str) -> Result<Option<OutgoingConfig>, StoreError> {
+    fn outgoing_config(&self, zone_id: &str) -> Result<Option<OutgoingConfig>, StoreError> {
         read_outgoing(&self.read_conn(), zone_id)
     }
 
-    /// Stores a new incoming configuration; its peers must be peers of `account_id` with an ip.
-    pub fn create_incoming_config(
+    fn create_incoming_config(
         &self,
         account_id: &str,
         cfg: &IncomingConfig,
@@ -280,9 +307,7 @@ impl Store {
         Ok(())
     }
 
-    /// Replaces the peers and refresh interval of a zone's incoming configuration (the
-    /// refresh state stays) and answers the configuration as now stored.
-    pub fn replace_incoming_config(
+    fn replace_incoming_config(
         &self,
         account_id: &str,
         zone_id: &str,
@@ -307,15 +332,13 @@ impl Store {
         Ok(stored)
     }
 
-    /// Deletes a zone's incoming configuration and its links; answers what was deleted.
-    pub fn delete_incoming_config(&self, zone_id: &str) -> Result<IncomingConfig, StoreError> {
+    fn delete_incoming_config(&self, zone_id: &str) -> Result<IncomingConfig, StoreError> {
         self.delete_config(zone_id, Direction::Incoming, |conn| {
             read_incoming(conn, zone_id)
         })
     }
 
-    /// Records a force_axfr for the secondary role to carry out (it clears the mark when done).
-    pub fn request_axfr(&self, zone_id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+    fn request_axfr(&self, zone_id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
         let n = self.write_conn().execute(
             "UPDATE incoming_transfers SET axfr_requested = ?2 WHERE zone_id = ?1",
             params![zone_id, format_time(at)],
@@ -326,8 +349,7 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a new outgoing configuration; its peers must be peers of `account_id`.
-    pub fn create_outgoing_config(
+    fn create_outgoing_config(
         &self,
         account_id: &str,
         cfg: &OutgoingConfig,
@@ -362,9 +384,7 @@ impl Store {
         Ok(())
     }
 
-    /// Replaces the linked peers of a zone's outgoing configuration (enabled and the transfer
-    /// state stay) and answers the configuration as now stored.
-    pub fn replace_outgoing_config(
+    fn replace_outgoing_config(
         &self,
         account_id: &str,
         zone_id: &str,
@@ -387,15 +407,13 @@ impl Store {
         Ok(stored)
     }
 
-    /// Deletes a zone's outgoing configuration and its links; answers what was deleted.
-    pub fn delete_outgoing_config(&self, zone_id: &str) -> Result<OutgoingConfig, StoreError> {
+    fn delete_outgoing_config(&self, zone_id: &str) -> Result<OutgoingConfig, StoreError> {
         self.delete_config(zone_id, Direction::Outgoing, |conn| {
             read_outgoing(conn, zone_id)
         })
     }
 
-    /// Turns outgoing transfers on or off; answers whether they were on before.
-    pub fn set_outgoing_enabled(&self, zone_id: &str, enabled: bool) -> Result<bool, StoreError> {
+    fn set_outgoing_enabled(&self, zone_id: &str, enabled: bool) -> Result<bool, StoreError> {
         let mut conn = self.write_conn();
         let tx = conn.transaction()?;
         let before = read_outgoing(&tx, zone_id)?
@@ -418,8 +436,7 @@ impl Store {
         Ok(before)
     }
 
-    /// Records a force_notify for the primary role to carry out (it clears the mark when done).
-    pub fn request_notify(&self, zone_id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+    fn request_notify(&self, zone_id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
         let n = self.write_conn().execute(
             "UPDATE outgoing_transfers SET notify_requested = ?2 WHERE zone_id = ?1",
             params![zone_id, format_time(at)],
@@ -429,33 +446,12 @@ impl Store {
         }
         Ok(())
     }
-
-    fn delete_config<T>(
-        &self,
-        zone_id: &str,
-        direction: Direction,
-        read: impl Fn(&Connection) -> Result<Option<T>, StoreError>,
-    ) -> Result<T, StoreError> {
-        let mut conn = self.write_conn();
-        let tx = conn.transaction()?;
-        let cfg = read(&tx)?.ok_or_else(|| no_config(direction, zone_id))?;
-        let table = match direction {
-            Direction::Incoming => "incoming_transfers",
-            Direction::Outgoing => "outgoing_transfers",
-        };
-        tx.execute(
-            &format!("DELETE FROM {table} WHERE zone_id = ?1"),
-            [zone_id],
-        )?;
-        write_links(&tx, zone_id, direction, &[])?;
-        tx.commit()?;
-        Ok(cfg)
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prelude::*;
     use crate::{Peer, ZoneKind, ZoneRow};
 
     fn peer(store: &Store, account_id: &str, ip: Option<&str>) -> String {

@@ -7,7 +7,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use tandem_server::events::refresh::SecondaryControl;
 use tandem_server::refusal::Refusal;
 use tandem_server::xfr_out::TransferControl;
-use tandem_store::{IncomingConfig, OutgoingConfig, ZoneKind, ZoneRow};
+use tandem_store::prelude::*;
+use tandem_store::{IncomingConfig, OutgoingConfig, Store, ZoneKind, ZoneRow};
 
 fn setup() -> (tempfile::TempDir, StoreTransferControl, Name) {
     setup_zone("sec.test")
@@ -309,7 +310,7 @@ fn refresh_outcomes_and_expiry_go_to_the_status_writer() {
 
     let wait = std::time::Duration::from_secs(10);
     let refresh = rx.recv_timeout(wait).unwrap();
-    crate::status::write(&control.store, &refresh).unwrap();
+    crate::status::write(control.store.as_ref(), &refresh).unwrap();
     let view = control.store.incoming_view(&zone_id).unwrap().unwrap();
     assert_eq!(view.config.state, "retrying");
     assert_eq!(view.peers[0].peer_id, peer_id);
@@ -318,7 +319,7 @@ fn refresh_outcomes_and_expiry_go_to_the_status_writer() {
         Some("AXFR: records after the final SOA")
     );
     let expired = rx.recv_timeout(wait).unwrap();
-    crate::status::write(&control.store, &expired).unwrap();
+    crate::status::write(control.store.as_ref(), &expired).unwrap();
     let view = control.store.incoming_view(&zone_id).unwrap().unwrap();
     assert_eq!(view.config.state, "expired");
     let zone = control.store.zone_by_name("sec.test").unwrap().unwrap();
