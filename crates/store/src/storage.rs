@@ -358,6 +358,7 @@ pub trait OutgoingStatusStore {
         zone_id: &str,
     ) -> Result<Option<(OutgoingConfig, Vec<OutgoingPeerState>)>, StoreError>;
 }
+
 /// All of the store, as one object: what the API state, the status writer and the binary
 /// hold (`Arc<dyn Storage>`).
 pub trait Storage:
@@ -376,18 +377,4 @@ pub trait Storage:
 {
 }
 
-impl<T> Storage for T where
-    T: StoreControl
-        + AccountStore
-        + ZoneStore
-        + RecordStore
-        + JournalStore
-        + SnapshotStore
-        + TransferObjectStore
-        + TransferConfigStore
-        + IncomingStateStore
-        + OutgoingStatusStore
-        + Send
-        + Sync
-{
-}
+impl Storage for crate::Store {}
