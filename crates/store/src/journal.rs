@@ -6,6 +6,18 @@ use crate::{format_time, now, Store, StoreError};
 use rusqlite::{params, Connection, Transaction};
 use tandem_zone::ZoneDiff;
 
+/// A zone's history without its differences: sizes for trimming, serials for chains, the
+/// newest first for the tail. Each is answered from the covering index `journal_zone_sizes`
+/// (schema V11), never from the rows, whose small columns after the `diff` blob SQLite reaches
+/// only through the blob's overflow pages.
+const HISTORY_SIZES: &str =
+    "SELECT seq, bytes, records FROM journal WHERE zone_id = ?1 ORDER BY seq";
+const HISTORY_SERIALS: &str =
+    "SELECT seq, from_serial, to_serial FROM journal WHERE zone_id = ?1 ORDER BY seq";
+const HISTORY_NEWEST: &str =
+    "SELECT seq, from_serial, records FROM journal WHERE zone_id = ?1 ORDER BY seq DESC";
+const HISTORY_DEPTH: &str = "SELECT COUNT(*) FROM journal WHERE zone_id = ?1";
+
 /// How much history a zone keeps (PRODUCT.md §5).
 #[derive(Clone, Copy, Debug)]
 pub struct JournalLimits {
@@ -77,9 +89,7 @@ pub(crate) fn append(
     } else {
         // Drop the oldest history until history and new differences fit together.
         let old: Vec<(i64, usize, usize)> = {
-            let mut stmt = tx.prepare_cached(
-                "SELECT seq, bytes, records FROM journal WHERE zone_id = ?1 ORDER BY seq",
-            )?;
+            let mut stmt = tx.prepare_cached(HISTORY_SIZES)?;
             let rows = stmt.query_map([zone_id], |r| {
                 Ok((
                     r.get(0)?,
@@ -155,9 +165,7 @@ pub(crate) fn chain(
     from_serial: u32,
     to_serial: u32,
 ) -> Result<Option<Vec<(i64, u32)>>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT seq, from_serial, to_serial FROM journal WHERE zone_id = ?1 ORDER BY seq",
-    )?;
+    let mut stmt = conn.prepare_cached(HISTORY_SERIALS)?;
     let rows = stmt.query_map([zone_id], |r| {
         Ok((
             r.get::<_, i64>(0)?,
@@ -216,9 +224,7 @@ impl crate::storage::JournalStore for Store {
 
     fn journal_tail(&self, zone_id: &str, max_records: usize) -> Result<Vec<ZoneDiff>, StoreError> {
         let conn = self.read_conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT seq, from_serial, records FROM journal WHERE zone_id = ?1 ORDER BY seq DESC",
-        )?;
+        let mut stmt = conn.prepare_cached(HISTORY_NEWEST)?;
         let rows = stmt.query_map([zone_id], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
@@ -246,11 +252,9 @@ impl crate::storage::JournalStore for Store {
     }
 
     fn journal_depth(&self, zone_id: &str) -> Result<usize, StoreError> {
-        let n: i64 = self.read_conn().query_row(
-            "SELECT COUNT(*) FROM journal WHERE zone_id = ?1",
-            [zone_id],
-            |r| r.get(0),
-        )?;
+        let n: i64 = self
+            .read_conn()
+            .query_row(HISTORY_DEPTH, [zone_id], |r| r.get(0))?;
         Ok(n as usize)
     }
 }
@@ -258,6 +262,33 @@ impl crate::storage::JournalStore for Store {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    /// Reading a zone's history never reads the rows (their differences), only the index.
+    #[test]
+    fn history_is_read_from_the_covering_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::Store::open(dir.path()).unwrap();
+        let conn = store.read_conn();
+        for sql in [
+            HISTORY_SIZES,
+            HISTORY_SERIALS,
+            HISTORY_NEWEST,
+            HISTORY_DEPTH,
+        ] {
+            let mut plan = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let steps: Vec<String> = plan
+                .query_map(["z"], |r| r.get::<_, String>(3))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert!(
+                steps
+                    .iter()
+                    .any(|s| s.contains("COVERING INDEX journal_zone_sizes")),
+                "{sql}: {steps:?}"
+            );
+        }
+    }
     use crate::prelude::*;
     use crate::{new_id, RecordChange, ZoneKind, ZoneRow};
     use tandem_zone::record::rtype;

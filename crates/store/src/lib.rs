@@ -238,10 +238,11 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
     // 2 MiB page cache most inserts spill dirty pages and read them back. The cache is a
     // ceiling, filled only as pages are used. After a checkpoint the log file is cut back to
     // 64 MiB, so one large import does not leave a log of its size on disk.
-    conn.execute_batch(
+    conn.execute_batch(&format!(
         "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; \
-         PRAGMA temp_store=MEMORY; PRAGMA journal_size_limit=67108864;",
-    )?;
+         PRAGMA temp_store=MEMORY; PRAGMA journal_size_limit={};",
+        checkpoint::KEPT_LOG
+    ))?;
     Ok(conn)
 }
 

@@ -189,10 +189,13 @@ fn a_store_counting_by_trigger_is_migrated_to_counting_per_change() {
         zone(&store, "example.com")
     };
     {
-        // Back to schema 8: the triggers of V6 in place, no snapshots of V10.
+        // Back to schema 8: the triggers of V6 in place, no snapshots of V10, the journal's
+        // index of V3 instead of the covering one of V11.
         let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
         conn.execute_batch(
             "DROP TABLE zone_snapshots;
+             DROP INDEX journal_zone_sizes;
+             CREATE INDEX journal_zone ON journal(zone_id, seq);
              CREATE TRIGGER records_counted_in AFTER INSERT ON records BEGIN
                  UPDATE zones SET record_count = record_count + 1 WHERE id = NEW.zone_id;
              END;
