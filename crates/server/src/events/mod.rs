@@ -116,6 +116,20 @@ impl Scheduler {
 /// forgotten (they no longer delay anything).
 const ROUNDS_KEPT: usize = 1024;
 
+/// Plans `event` of a zone at `at`, keeping the earlier of two plans (Knot's
+/// `zone_events_schedule_at`).
+fn schedule(
+    table: &mut HashMap<Name, [Option<Instant>; EVENT_KINDS]>,
+    apex: Name,
+    event: ZoneEvent,
+    at: Instant,
+) {
+    let slot = &mut table.entry(apex).or_default()[event.index()];
+    if slot.is_none_or(|t| at < t) {
+        *slot = Some(at);
+    }
+}
+
 async fn run(
     mut rx: mpsc::UnboundedReceiver<Command>,
     handler: Arc<dyn EventHandler>,
@@ -144,13 +158,7 @@ async fn run(
         tokio::select! {
             cmd = rx.recv() => match cmd {
                 None => return,
-                Some(Command::Schedule(apex, ev, at)) => {
-                    let slot = &mut table.entry(apex).or_default()[ev.index()];
-                    // Keep the earlier of two plans (Knot's zone_events_schedule_at).
-                    if slot.is_none_or(|t| at < t) {
-                        *slot = Some(at);
-                    }
-                }
+                Some(Command::Schedule(apex, ev, at)) => schedule(&mut table, apex, ev, at),
                 Some(Command::NewSerial(apex)) => {
                     let now = Instant::now();
                     if rounds.len() >= ROUNDS_KEPT {
@@ -158,10 +166,7 @@ async fn run(
                     }
                     let at = notify_out::round_at(rounds.get(&apex).copied(), now);
                     rounds.insert(apex.clone(), at);
-                    let slot = &mut table.entry(apex).or_default()[ZoneEvent::Notify.index()];
-                    if slot.is_none_or(|t| at < t) {
-                        *slot = Some(at);
-                    }
+                    schedule(&mut table, apex, ZoneEvent::Notify, at);
                 }
                 Some(Command::Replace(apex, ev, at)) => {
                     table.entry(apex).or_default()[ev.index()] = Some(at);
