@@ -312,7 +312,7 @@ pub trait IncomingStateStore {
     fn apply_transfer(&self, w: &TransferWrite<'_>) -> Result<(), StoreError>;
 
     /// Records the outcome of one refresh and the timers that follow it.
-    fn record_refresh(&self, r: &RefreshRecord<'_>) -> Result<(), StoreError>;
+    fn record_refresh(&self, r: &RefreshRecord) -> Result<(), StoreError>;
 
     /// Marks a secondary zone expired (it answers SERVFAIL until a refresh succeeds).
     fn record_expired(&self, zone_id: &str) -> Result<(), StoreError>;

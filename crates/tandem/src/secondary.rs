@@ -4,14 +4,14 @@
 //! persisted timers a restart resumes.
 
 use crate::metrics;
-use crate::status::{Refresh, Status};
+use crate::status::Status;
 use crate::transfer::{store_error, StoreTransferControl};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, SystemTime};
 use tandem_server::events::refresh::{Commit, Incoming, Outcome, Resume, SecondaryControl};
 use tandem_server::refusal::Refusal;
 use tandem_server::xfr_in::Primary;
-use tandem_store::{JournalWrite, TransferContents, TransferWrite};
+use tandem_store::{JournalWrite, PeerCheck, RefreshRecord, TransferContents, TransferWrite};
 use tandem_xfr::incoming::Kind;
 use tandem_zone::Name;
 
@@ -113,11 +113,14 @@ impl SecondaryControl for StoreTransferControl {
                     (Err(e), None) => format!("SOA query: {e}"),
                     (Err(e), Some(k)) => format!("{}: {e}", k.as_str()),
                 };
-                (a.peer_id.clone(), text)
+                PeerCheck {
+                    peer_id: a.peer_id.clone(),
+                    result: text,
+                }
             })
             .collect();
-        self.status.send(Status::Refresh(Box::new(Refresh {
-            zone_id: access.zone_id.clone(),
+        self.status.send(Status::Refresh(Box::new(RefreshRecord {
+            zone_id: access.zone_id.to_string(),
             at: tandem_store::now(),
             state: o.state,
             succeeded: o.succeeded,

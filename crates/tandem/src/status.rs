@@ -36,27 +36,11 @@ pub(crate) enum Status {
     },
     /// A secondary zone's refresh ended. Dropped when the channel is full, as the rest: the
     /// next refresh records its outcome again, and a restart checks every zone at once.
-    Refresh(Box<Refresh>),
+    Refresh(Box<tandem_store::RefreshRecord>),
     /// A secondary zone expired.
     Expired { zone_id: Arc<str> },
     /// Everything sent before it is written: the writer answers on the channel.
     Barrier(std::sync::mpsc::Sender<()>),
-}
-
-/// The outcome of one refresh of a secondary zone, with the timers that follow it
-/// ([`tandem_store::RefreshRecord`], owned).
-#[derive(Debug)]
-pub(crate) struct Refresh {
-    pub zone_id: Arc<str>,
-    pub at: DateTime<Utc>,
-    /// `pending`, `ok`, `retrying` or `expired`.
-    pub state: &'static str,
-    pub succeeded: bool,
-    /// (peer id, `ok` or the error) of each primary asked.
-    pub checks: Vec<(String, String)>,
-    pub next_refresh: DateTime<Utc>,
-    pub expires: Option<DateTime<Utc>>,
-    pub forced_done: Option<DateTime<Utc>>,
 }
 
 /// The sending side; cheap to call from any thread, never blocks.
@@ -161,20 +145,7 @@ pub(crate) fn write(store: &dyn Storage, status: &Status) -> Result<(), tandem_s
             at,
             result,
         } => store.record_notify(zone_id, peer, *at, result),
-        Status::Refresh(r) => store.record_refresh(&tandem_store::RefreshRecord {
-            zone_id: &r.zone_id,
-            at: r.at,
-            state: r.state,
-            succeeded: r.succeeded,
-            checks: r
-                .checks
-                .iter()
-                .map(|(peer_id, result)| tandem_store::PeerCheck { peer_id, result })
-                .collect(),
-            next_refresh: r.next_refresh,
-            expires: r.expires,
-            forced_done: r.forced_done,
-        }),
+        Status::Refresh(r) => store.record_refresh(r),
         Status::Expired { zone_id } => store.record_expired(zone_id),
         Status::Barrier(_) => Ok(()),
     }

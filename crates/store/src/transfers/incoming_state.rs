@@ -38,21 +38,23 @@ pub struct TransferWrite<'a> {
 }
 
 /// What one refresh saw of one primary.
-pub struct PeerCheck<'a> {
-    pub peer_id: &'a str,
+#[derive(Debug)]
+pub struct PeerCheck {
+    pub peer_id: String,
     /// `ok`, or the error text.
-    pub result: &'a str,
+    pub result: String,
 }
 
-/// The outcome of one refresh.
-pub struct RefreshRecord<'a> {
-    pub zone_id: &'a str,
+/// The outcome of one refresh. Owned, so that it can wait in the status writer's channel.
+#[derive(Debug)]
+pub struct RefreshRecord {
+    pub zone_id: String,
     pub at: DateTime<Utc>,
     /// `pending`, `ok`, `retrying` or `expired`.
-    pub state: &'a str,
+    pub state: &'static str,
     /// A primary answered and the zone is current: `checked_time` moves.
     pub succeeded: bool,
-    pub checks: Vec<PeerCheck<'a>>,
+    pub checks: Vec<PeerCheck>,
     pub next_refresh: DateTime<Utc>,
     /// `None` leaves the stored expire time.
     pub expires: Option<DateTime<Utc>>,
@@ -161,11 +163,11 @@ impl crate::storage::IncomingStateStore for Store {
         Ok(())
     }
 
-    fn record_refresh(&self, r: &RefreshRecord<'_>) -> Result<(), StoreError> {
+    fn record_refresh(&self, r: &RefreshRecord) -> Result<(), StoreError> {
         let mut conn = self.write_conn();
         let tx = conn.transaction()?;
         for c in &r.checks {
-            upsert_peer(&tx, r.zone_id, c.peer_id, r.at, c.result)?;
+            upsert_peer(&tx, &r.zone_id, &c.peer_id, r.at, &c.result)?;
         }
         tx.execute(
             "UPDATE incoming_transfers

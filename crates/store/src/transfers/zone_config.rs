@@ -611,7 +611,7 @@ mod tests {
         let t0 = now();
         let run_started = t0 + chrono::Duration::seconds(1);
         let outcome = |forced_done| RefreshRecord {
-            zone_id: &z,
+            zone_id: z.clone(),
             at: run_started + chrono::Duration::seconds(5),
             state: "ok",
             succeeded: true,
@@ -663,13 +663,13 @@ mod tests {
                         ("retrying", "AXFR: records after the final SOA")
                     };
                     let record = RefreshRecord {
-                        zone_id: &z,
+                        zone_id: z.clone(),
                         at: now(),
                         state,
                         succeeded: state == "ok",
                         checks: vec![PeerCheck {
-                            peer_id: &a,
-                            result,
+                            peer_id: a.clone(),
+                            result: result.to_string(),
                         }],
                         next_refresh: now(),
                         expires: None,
