@@ -2,7 +2,8 @@
 //! edit removes and adds become one new version whose serial is the current one plus one
 //! (RFC 1982 §3.1), or an imported SOA's serial when that is newer. The order is fixed: build
 //! the next version (which checks the zone rules) → write the store transaction → publish and
-//! plan NOTIFY (both `ServedZone::commit`) → tell the change hook. A per-zone lock keeps two edits of one zone from interleaving.
+//! plan NOTIFY (both `ServedZone::commit`) → tell the change hook. A per-zone lock keeps two
+//! edits of one zone from interleaving.
 
 use crate::auth::{visible_zone, Caller};
 use crate::content::shown;
@@ -77,9 +78,7 @@ pub(crate) struct Edit {
 /// What the change hook is told after a change is committed and published.
 pub struct ZoneChange<'a> {
     pub zone_id: &'a str,
-    pub apex: &'a Name,
     pub serial: u32,
-    pub version: &'a Arc<ZoneVersion>,
     /// Records removed and added, SOA first on each side (RFC 1995 §4).
     pub diff: &'a ZoneDiff,
 }
@@ -219,7 +218,7 @@ pub(crate) fn commit(state: &ApiState, zone: &ZoneRow, edit: Edit) -> Result<Com
 
     let mut updates = vec![soa.clone()];
     updates.extend(edit.updates.into_iter().map(|(_, row)| row));
-    served.commit(next.clone(), Durability::BeforeServing, |next| {
+    served.commit(next, Durability::BeforeServing, |next| {
         state.store().apply_record_change(&RecordChange {
             zone_id: zone.id.clone(),
             serial,
@@ -245,9 +244,7 @@ pub(crate) fn commit(state: &ApiState, zone: &ZoneRow, edit: Edit) -> Result<Com
     if let Some(hook) = state.inner.hook.get() {
         hook(&ZoneChange {
             zone_id: &zone.id,
-            apex: served.apex(),
             serial,
-            version: &next,
             diff: &diff,
         });
     }
