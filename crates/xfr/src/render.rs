@@ -49,6 +49,12 @@ pub struct Response<'b> {
     seen: [u64; 4],
 }
 
+/// Where a remembered hash's low 8 bits live in `Response::seen`: its word and its bit.
+#[inline]
+fn seen_bit(hash: u16) -> (usize, u64) {
+    ((hash as usize >> 6) & 3, 1 << (hash & 63))
+}
+
 impl<'b> Response<'b> {
     /// Starts a response: header copied from the query with QR set, question echoed.
     pub fn start(
@@ -271,14 +277,16 @@ impl<'b> Response<'b> {
             self.ptrs[self.nptrs] = offset as u16;
             self.hashes[self.nptrs] = hash;
             self.nptrs += 1;
-            self.seen[(hash as usize >> 6) & 3] |= 1 << (hash & 63);
+            let (word, bit) = seen_bit(hash);
+            self.seen[word] |= bit;
         }
     }
 
     /// Finds a remembered position whose name equals `suffix` (case-insensitively); `hash` is
     /// the suffix's hash as [`Suffixes`] computes it.
     fn find(&self, suffix: &[u8], hash: u16) -> Option<u16> {
-        if self.seen[(hash as usize >> 6) & 3] & (1 << (hash & 63)) == 0 {
+        let (word, bit) = seen_bit(hash);
+        if self.seen[word] & bit == 0 {
             return None;
         }
         (0..self.nptrs)
