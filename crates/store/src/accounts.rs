@@ -1,7 +1,6 @@
 //! Accounts and API tokens, including the administrator token set up at start-up
 //! (PRODUCT §3 "Running": `--api-token`, `DATA_DIR/api-token`).
 
-use crate::storage::StoreControl;
 use crate::{
     format_time, new_id, now, time_column, Account, ApiToken, Permission, Store, StoreError,
 };
@@ -237,14 +236,14 @@ impl crate::storage::AccountStore for Store {
             return Ok(AdminToken::Kept);
         }
         let value = generate_token_value();
-        let path = self.data_dir().join(ADMIN_TOKEN_FILE);
+        let path = self.data_dir.join(ADMIN_TOKEN_FILE);
         write_secret_file(&path, &value)?;
         self.replace_admin_token(&value)?;
         Ok(AdminToken::Generated(path))
     }
 
     fn remove_stale_token_file(&self) -> Result<Option<PathBuf>, StoreError> {
-        let path = self.data_dir().join(ADMIN_TOKEN_FILE);
+        let path = self.data_dir.join(ADMIN_TOKEN_FILE);
         let io = |source| StoreError::Io {
             path: path.clone(),
             source,
