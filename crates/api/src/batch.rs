@@ -8,14 +8,16 @@ use crate::content::{parse_content, parse_owner, parse_priority, parse_ttl, pars
 use crate::data::content_from_data;
 use crate::envelope::{ok, ApiJson, ApiPath, Envelope};
 use crate::records::{RecordInput, RecordOut};
+use crate::served_records::full_record;
 use crate::{ApiError, ApiState};
 use axum::extract::State;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::sync::Arc;
 use tandem_store::{new_id, now, RecordMeta, RecordRow, ZoneRow};
 use tandem_zone::record::{rtype, rtype_name};
-use tandem_zone::{Name, Record};
+use tandem_zone::{Name, Record, ZoneVersion};
 use utoipa::ToSchema;
 
 /// Longest comment kept on a record.
@@ -55,6 +57,8 @@ struct Plan<'a> {
     state: &'a ApiState,
     zone: &'a ZoneRow,
     apex: Name,
+    /// The version the edit starts from.
+    version: Arc<ZoneVersion>,
     touched: Vec<Touched>,
     by_id: HashMap<String, usize>,
     inserts: Vec<RecordRow>,
@@ -66,11 +70,7 @@ impl Plan<'_> {
         if let Some(&i) = self.by_id.get(id) {
             return Ok(i);
         }
-        let row = self
-            .state
-            .store()
-            .record(&self.zone.id, id)?
-            .ok_or_else(|| gone(id))?;
+        let row = full_record(self.state, self.zone, &self.version, id)?.ok_or_else(|| gone(id))?;
         self.touched.push(Touched {
             current: Some(row.clone()),
             original: row,
@@ -131,7 +131,7 @@ pub(crate) fn run_ops(
     zone: &ZoneRow,
     ops: Vec<(String, Op)>,
 ) -> Result<Vec<Outcome>, ApiError> {
-    editable(state, zone)?;
+    let (_, version) = editable(state, zone)?;
     if ops.is_empty() {
         return Ok(Vec::new());
     }
@@ -139,6 +139,7 @@ pub(crate) fn run_ops(
         state,
         zone,
         apex: apex_of(zone)?,
+        version,
         touched: Vec::new(),
         by_id: HashMap::new(),
         inserts: Vec::new(),

@@ -69,6 +69,13 @@ pub(crate) struct Edit {
     /// Rows to rewrite: the record as served now, and the new row (same id).
     pub updates: Vec<(Record, RecordRow)>,
     pub inserts: Vec<RecordRow>,
+    /// Records added without a row (imports): they go by their content id.
+    pub bare_added: Vec<Record>,
+    /// Records without a row taken out.
+    pub bare_removed: Vec<Record>,
+    /// The records added are known to be distinct, and none is in the zone unless also
+    /// taken out (an import checks that itself, for a million records at a time).
+    pub added_distinct: bool,
     /// The SOA row as wanted (its serial is replaced); `None` keeps the current fields.
     pub soa: Option<RecordRow>,
     /// The serial of an imported SOA, used when newer than the current one.
@@ -183,6 +190,8 @@ pub(crate) fn commit(state: &ApiState, zone: &ZoneRow, edit: Edit) -> Result<Com
         .is_some_and(|s| serial::is_newer(s, current));
     let records_unchanged = edit.deletes.is_empty()
         && edit.inserts.is_empty()
+        && edit.bare_added.is_empty()
+        && edit.bare_removed.is_empty()
         && edit.updates.iter().all(|(old, new)| *old == new.record);
     if soa_unchanged && serial_unchanged && records_unchanged {
         if !edit.updates.is_empty() {
@@ -193,6 +202,7 @@ pub(crate) fn commit(state: &ApiState, zone: &ZoneRow, edit: Edit) -> Result<Com
                 updates: edit.updates.into_iter().map(|(_, row)| row).collect(),
                 inserts: Vec::new(),
                 journal: None,
+                version: None,
             })?;
         }
         return Ok(Committed { soa: old_soa });
@@ -213,27 +223,37 @@ pub(crate) fn commit(state: &ApiState, zone: &ZoneRow, edit: Edit) -> Result<Com
     }
     diff.added
         .extend(edit.inserts.iter().map(|r| r.record.clone()));
-    check_duplicates(&version, &diff)?;
+    diff.removed.extend(edit.bare_removed);
+    diff.added.extend(edit.bare_added);
+    if !edit.added_distinct {
+        check_duplicates(&version, &diff)?;
+    }
     let next = Arc::new(version.apply(&diff).map_err(|e| zone_error(e, &diff))?);
 
     let mut updates = vec![soa.clone()];
     updates.extend(edit.updates.into_iter().map(|(_, row)| row));
+    let mut change = RecordChange {
+        zone_id: zone.id.clone(),
+        serial,
+        deletes: edit.deletes.into_iter().map(|(id, _)| id).collect(),
+        updates,
+        inserts: edit.inserts,
+        journal: Some(JournalWrite {
+            from_serial: current,
+            to_serial: serial,
+            diff,
+            zone_records: next.record_count(),
+            limits: state.config().journal,
+        }),
+        version: None,
+    };
     served.commit(next, Durability::BeforeServing, |next| {
-        state.store().apply_record_change(&RecordChange {
-            zone_id: zone.id.clone(),
-            serial,
-            deletes: edit.deletes.into_iter().map(|(id, _)| id).collect(),
-            updates,
-            inserts: edit.inserts,
-            journal: Some(JournalWrite {
-                from_serial: current,
-                to_serial: serial,
-                diff: diff.clone(),
-                zone_records: next.record_count(),
-                limits: state.config().journal,
-            }),
-        })
+        change.version = Some(next.clone());
+        state.store().apply_record_change(&change)
     })?;
+    let Some(JournalWrite { diff, .. }) = change.journal else {
+        return Err(ApiError::internal("the change lost its difference"));
+    };
     tracing::info!(
         zone = %zone.name,
         serial,

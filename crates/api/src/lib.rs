@@ -111,6 +111,7 @@ struct Shared {
     events: OnceLock<Arc<dyn TransferEvents>>,
     soa_probe: OnceLock<Arc<dyn SoaProbe>>,
     serial_cache: transfers::peer_serials::SerialCache,
+    shown_ids: served_records::ShownIds,
 }
 
 impl ApiState {
@@ -145,8 +146,14 @@ impl ApiState {
                 events: OnceLock::new(),
                 soa_probe: OnceLock::new(),
                 serial_cache: Default::default(),
+                shown_ids: Default::default(),
             }),
         })
+    }
+
+    /// Ids of records without a row that listings lately showed.
+    pub(crate) fn shown_ids(&self) -> &served_records::ShownIds {
+        &self.inner.shown_ids
     }
 
     /// Registers the function called after every committed change (once; a second hook is
@@ -254,11 +261,11 @@ pub enum LoadError {
     },
 }
 
-/// Builds the version of every stored zone and puts it into `zones` (at start-up): a `full`
-/// zone from its record rows, a `secondary` zone from its snapshot and the journal since
-/// (`tandem_store` `snapshot.rs`). A secondary zone with neither is inserted as pending. A
-/// secondary zone still stored as rows (a store written before snapshots) is moved to a
-/// snapshot once loaded. Returns the number of zones loaded.
+/// Builds the version of every stored zone and puts it into `zones` (at start-up): from its
+/// snapshot and the journal since (`tandem_store` `snapshot.rs`). A secondary zone with
+/// neither is inserted as pending. A zone still stored as rows (a store written by an older
+/// release, or a `full` zone not changed since it was created) is built from its rows and
+/// given a snapshot once loaded. Returns the number of zones loaded.
 ///
 /// A zone is served only when what was read is what was committed: its record count (kept by
 /// the database in the same transactions as the rows, or the snapshot's count under its
@@ -272,24 +279,23 @@ pub fn load_zones(store: &dyn Storage, zones: &ZoneSet) -> Result<usize, LoadErr
             zone: zone.name.clone(),
         })?;
         let counted = counts.get(&zone.id).copied().unwrap_or(0);
-        let snapshot = match zone.kind {
-            ZoneKind::Secondary => {
-                store
-                    .zone_snapshot(&zone.id, zone.serial)
-                    .map_err(|e| LoadError::Snapshot {
-                        zone: zone.name.clone(),
-                        source: e,
-                    })?
-            }
-            ZoneKind::Full => None,
-        };
-        // A zone held as a snapshot has no rows, and its count must say so too.
+        // Every zone is kept as a snapshot and the journal since, except one written by an
+        // older release and not started since: its records are rows.
+        let snapshot =
+            store
+                .zone_snapshot(&zone.id, zone.serial)
+                .map_err(|e| LoadError::Snapshot {
+                    zone: zone.name.clone(),
+                    source: e,
+                })?;
         let from_rows = snapshot.is_none();
         let records = match snapshot {
             Some(_) => Vec::new(),
             None => store.zone_records(&zone.id)?,
         };
-        if counted != records.len() as u64 {
+        // A secondary zone held as a snapshot has no rows, and its count must say so too; a
+        // full zone's rows then hold only what the API remembers of some of its records.
+        if (from_rows || zone.kind == ZoneKind::Secondary) && counted != records.len() as u64 {
             return Err(LoadError::CountMismatch {
                 zone: zone.name.clone(),
                 counted,
@@ -317,9 +323,9 @@ pub fn load_zones(store: &dyn Storage, zones: &ZoneSet) -> Result<usize, LoadErr
                 read: version.serial(),
             });
         }
-        if from_rows && zone.kind == ZoneKind::Secondary {
+        if from_rows {
             store.move_to_snapshot(&zone.id, &version)?;
-            tracing::info!(zone = %zone.name, records = version.record_count(), "secondary zone moved from record rows to a snapshot");
+            tracing::info!(zone = %zone.name, records = version.record_count(), "zone moved from record rows to a snapshot");
         }
         // The journal's newest changes, so IXFR over UDP is answered from memory at once.
         let history = store.journal_tail(&zone.id, tandem_zone::recent::RECENT_RECORDS)?;

@@ -1,12 +1,16 @@
-//! The records of a `secondary` zone as the API lists and reads them, taken from the version
-//! being served: a secondary zone's records have no rows in the store (they live in its
-//! snapshot and journal), and the served [`ZoneVersion`] is what the zone holds.
+//! The records of a zone as the API lists and reads them, taken from the version being
+//! served. A `secondary` zone's records have no rows in the store (they live in its snapshot
+//! and journal). A `full` zone's live there too, and its rows hold only what the API
+//! remembers of some of them: an id that is not their content id, a comment, tags, settings,
+//! an automatic TTL, their times. A record without a row goes by its content id
+//! ([`content_id`]) and has no metadata.
 //!
 //! [`list_served`] gives the same answer as `Store::list_records` gives for a zone holding the
-//! same records (README "Listing records"): the same filters with the same truth values, the
-//! same order and the same pages. A secondary record has no comment, no tags and no settings,
-//! so every condition on those has a fixed value (what SQL's `NULL` comment and missing tag rows
-//! make of it). Text conditions are those of SQLite's `LIKE` with every wildcard of the value
+//! same records as rows (README "Listing records"): the same filters with the same truth
+//! values, the same order and the same pages. A record without a row has no comment, no tags
+//! and no settings, so every condition on those has a fixed value (what SQL's `NULL` comment
+//! and missing tag rows make of it); the rows a zone has are filtered by the store itself and
+//! merged in. Text conditions are those of SQLite's `LIKE` with every wildcard of the value
 //! escaped: ASCII case is ignored, every other character compares exactly.
 
 use crate::change::apex_of;
@@ -37,6 +41,103 @@ pub(crate) fn served_version(
 
 /// One page of the version's records matching `filter`, in its order, and how many match in
 /// all: what `Store::list_records` answers for a zone holding the same records.
+pub(crate) fn list_served(
+    zone: &ZoneRow,
+    version: &ZoneVersion,
+    filter: &RecordFilter,
+    page: Page,
+    shown: &ShownIds,
+) -> (Vec<RecordRow>, u64) {
+    list_merged(zone, version, filter, page, &Rows::default(), &[], shown)
+}
+
+/// The records of a `full` zone's version without a row, with the zone's rows that the store
+/// finds for `filter` merged in: one page, and how many match in all.
+pub(crate) fn list_full(
+    state: &ApiState,
+    zone: &ZoneRow,
+    version: &ZoneVersion,
+    filter: &RecordFilter,
+    page: Page,
+) -> Result<(Vec<RecordRow>, u64), ApiError> {
+    let all = Page {
+        page: 1,
+        per_page: u64::MAX,
+    };
+    let (matching, _) = state.store().list_records(&zone.id, filter, all)?;
+    let rows = Rows::of(&state.store().record_keys(&zone.id)?);
+    Ok(list_merged(
+        zone,
+        version,
+        filter,
+        page,
+        &rows,
+        &matching,
+        state.shown_ids(),
+    ))
+}
+
+/// The record of a `full` zone whose id is `id`: its row, or else a record without a row
+/// whose content id is `id`. A record with a row goes by the row's id alone.
+pub(crate) fn full_record(
+    state: &ApiState,
+    zone: &ZoneRow,
+    version: &ZoneVersion,
+    id: &str,
+) -> Result<Option<RecordRow>, ApiError> {
+    if let Some(row) = state.store().record(&zone.id, id)? {
+        return Ok(Some(row));
+    }
+    let Some(found) = served_record(zone, version, id, state.shown_ids()) else {
+        return Ok(None);
+    };
+    Ok(match state.store().record_row(&zone.id, &found.record)? {
+        Some(_) => None,
+        None => Some(found),
+    })
+}
+
+/// The records of a zone that have a row (owner, type and RDATA), to leave out of the
+/// version's when the rows themselves are listed.
+#[derive(Default)]
+pub(crate) struct Rows {
+    keys: foldhash::HashSet<Vec<u8>>,
+}
+
+impl Rows {
+    fn of(rows: &[(String, Record)]) -> Rows {
+        let mut keys = foldhash::HashSet::with_capacity_and_hasher(rows.len(), Default::default());
+        let mut buf = Vec::new();
+        for (_, r) in rows {
+            key_into(&mut buf, r.owner.as_wire(), r.rtype, &r.rdata);
+            keys.insert(buf.clone());
+        }
+        Rows { keys }
+    }
+
+    /// Whether the record has a row; `buf` is scratch space.
+    fn holds(&self, buf: &mut Vec<u8>, owner: &[u8], rtype: u16, rdata: &[u8]) -> bool {
+        if self.keys.is_empty() {
+            return false;
+        }
+        key_into(buf, owner, rtype, rdata);
+        self.keys.contains(buf.as_slice())
+    }
+}
+
+/// One octet string for owner, type and RDATA: the owner's length first, so no two records
+/// meet in one key.
+fn key_into(buf: &mut Vec<u8>, owner: &[u8], rtype: u16, rdata: &[u8]) {
+    buf.clear();
+    buf.push(owner.len() as u8);
+    buf.extend_from_slice(owner);
+    buf.extend_from_slice(&rtype.to_be_bytes());
+    buf.extend_from_slice(rdata);
+}
+
+/// One page of the version's records without a row (`rows`) matching `filter`, merged with
+/// `stored`, the rows the store found for it, in the filter's order; and how many match in
+/// all.
 ///
 /// Records alike in the order's keys go by id (where the store's go by the age of their
 /// rows), and `descending` reverses that too, so pages neither skip nor repeat a record.
@@ -44,27 +145,33 @@ pub(crate) fn served_version(
 /// With `name` (exact) given and `match=all` (octoDNS, certbot and lexicon ask
 /// `?name=x&type=TXT`), only the nodes named are read; otherwise every record is. Text is
 /// made only where a condition or the order needs it, and the rows only for the page.
-pub(crate) fn list_served(
+fn list_merged(
     zone: &ZoneRow,
     version: &ZoneVersion,
     filter: &RecordFilter,
     page: Page,
+    rows: &Rows,
+    stored: &[RecordRow],
+    shown: &ShownIds,
 ) -> (Vec<RecordRow>, u64) {
     let mut hits = Vec::new();
+    let mut buf = Vec::new();
+    let mut scan = |owner: &[u8], node| scan_node(owner, node, filter, rows, &mut buf, &mut hits);
     match exact_names(filter) {
         Some(names) => {
             for name in &names {
                 if let Some(node) = version.node(name.as_wire()) {
-                    scan_node(name.as_wire(), node, filter, &mut hits);
+                    scan(name.as_wire(), node);
                 }
             }
         }
         None => {
             for (owner, node) in version.nodes() {
-                scan_node(owner, node, filter, &mut hits);
+                scan(owner, node);
             }
         }
     }
+    hits.extend(stored.iter().map(Hit::stored));
     let total = hits.len();
     // Both are at most i64::MAX, so they fit a usize on 64-bit targets; saturate elsewhere.
     let offset = usize::try_from(page.offset()).unwrap_or(usize::MAX);
@@ -99,49 +206,105 @@ pub(crate) fn list_served(
     while hi < hits.len() && order(&hits[hi - 1], &hits[hi]) == Ordering::Equal {
         hi += 1;
     }
-    let mut window: Vec<(String, Record, Hit<'_>)> = hits
+    let mut window: Vec<(String, Hit<'_>)> = hits
         .into_iter()
         .skip(lo)
         .take(hi - lo)
         .map(|hit| {
-            let record = hit.record();
-            (content_id(&zone.id, &record), record, hit)
+            let id = match hit.stored {
+                Some(row) => row.id.clone(),
+                None => content_id(&zone.id, &hit.record()),
+            };
+            (id, hit)
         })
         .collect();
-    window.sort_by(|(a_id, _, a), (b_id, _, b)| {
+    window.sort_by(|(a_id, a), (b_id, b)| {
         directed(
             filter,
             primary_cmp(filter.order, a, b).then_with(|| a_id.cmp(b_id)),
         )
     });
-    let rows = window
+    let rows: Vec<RecordRow> = window
         .into_iter()
         .skip(start - lo)
         .take(end - start)
-        .map(|(id, record, hit)| {
+        .map(|(id, hit)| {
+            if let Some(row) = hit.stored {
+                return row.clone();
+            }
+            let record = hit.record();
             let name = hit.owner.api().to_string();
             let (content, priority) = hit
                 .content
                 .into_inner()
                 .unwrap_or_else(|| api_content(&record));
-            row(zone, id, name, record, content, priority)
+            let row = row(zone, id, name, record, content, priority);
+            shown.remember(&row);
+            row
         })
         .collect();
     (rows, total as u64)
 }
 
+/// Records without a row that a listing lately showed, by id: a client lists, then edits by
+/// id (octoDNS, certbot and lexicon do), and the edit then finds its record at once instead of
+/// computing the content id of every record of the zone. What it holds is a hint, checked
+/// against the version; it forgets everything when full.
+#[derive(Default)]
+pub(crate) struct ShownIds(std::sync::Mutex<foldhash::HashMap<String, (String, Record)>>);
+
+/// Most ids [`ShownIds`] holds (a few MB).
+const SHOWN_MAX: usize = 1 << 15;
+
+impl ShownIds {
+    fn remember(&self, row: &RecordRow) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= SHOWN_MAX {
+            map.clear();
+        }
+        map.insert(row.id.clone(), (row.zone_id.clone(), row.record.clone()));
+    }
+
+    /// The record of `version` shown under `id` in zone `zone`, with its TTL now.
+    fn find(&self, zone: &ZoneRow, version: &ZoneVersion, id: &str) -> Option<Record> {
+        let (zone_id, record) = self
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .cloned()?;
+        if zone_id != zone.id {
+            return None;
+        }
+        let set = version.node(record.owner.as_wire())?.rrset(record.rtype)?;
+        let ttl = set
+            .members()
+            .find_map(|(rdata, ttl)| (rdata == record.rdata.as_ref()).then_some(ttl))?;
+        Some(Record { ttl, ..record })
+    }
+}
+
 /// The version's record whose id ([`content_id`]) is `id`, as the API shows it.
 ///
-/// Every record's id is computed until the first that matches; nothing else is made for the
-/// records passed over. An id that no record can have (not 32 lowercase hex digits) is not
+/// A record a listing lately showed is found at once ([`ShownIds`]). Otherwise every record's
+/// id is computed until the first that matches; nothing else is made for the records passed
+/// over. An id that no record can have (not 32 lowercase hex digits) is not
 /// looked for at all.
-pub(crate) fn served_record(zone: &ZoneRow, version: &ZoneVersion, id: &str) -> Option<RecordRow> {
+pub(crate) fn served_record(
+    zone: &ZoneRow,
+    version: &ZoneVersion,
+    id: &str,
+    shown: &ShownIds,
+) -> Option<RecordRow> {
     if !could_be_content_id(id) {
         return None;
     }
-    let record = version
-        .records()
-        .find(|record| content_id(&zone.id, record) == id)?;
+    let record = match shown.find(zone, version, id) {
+        Some(record) => record,
+        None => version
+            .records()
+            .find(|record| content_id(&zone.id, record) == id)?,
+    };
     let (content, priority) = api_content(&record);
     let name = record.owner.to_api();
     Some(row(zone, id.to_string(), name, record, content, priority))
@@ -218,16 +381,33 @@ impl Owner {
     }
 }
 
-/// One record of the version, read in place; its API content made on first need.
+/// One record of the version, read in place, its API content made on first need; or one of
+/// the zone's rows.
 struct Hit<'v> {
     owner: Rc<Owner>,
     rtype: u16,
     ttl: u32,
     rdata: &'v [u8],
     content: OnceCell<(String, Option<u16>)>,
+    stored: Option<&'v RecordRow>,
 }
 
-impl Hit<'_> {
+impl<'v> Hit<'v> {
+    /// A row of the zone, which the store has already filtered.
+    fn stored(row: &'v RecordRow) -> Hit<'v> {
+        Hit {
+            owner: Rc::new(Owner {
+                name: row.record.owner.clone(),
+                api: OnceCell::from(row.name.clone()),
+            }),
+            rtype: row.record.rtype,
+            ttl: row.record.ttl,
+            rdata: &row.record.rdata,
+            content: OnceCell::from((row.content.clone(), row.priority)),
+            stored: Some(row),
+        }
+    }
+
     /// The record itself (copies the owner and RDATA).
     fn record(&self) -> Record {
         Record::new(
@@ -249,8 +429,16 @@ impl Hit<'_> {
     }
 }
 
-/// Adds every record of `node` (owned by `owner`, lowercase wire form) that `filter` keeps.
-fn scan_node<'v>(owner: &[u8], node: NodeRef<'v>, filter: &RecordFilter, out: &mut Vec<Hit<'v>>) {
+/// Adds every record of `node` (owned by `owner`, lowercase wire form) that `filter` keeps
+/// and that has no row (`rows`; `buf` is scratch space).
+fn scan_node<'v>(
+    owner: &[u8],
+    node: NodeRef<'v>,
+    filter: &RecordFilter,
+    rows: &Rows,
+    buf: &mut Vec<u8>,
+    out: &mut Vec<Hit<'v>>,
+) {
     // With every condition required, a type condition rules the other sets out unread.
     let only = filter.rtype.filter(|_| !filter.match_any);
     let mut shared: Option<Rc<Owner>> = None;
@@ -259,6 +447,9 @@ fn scan_node<'v>(owner: &[u8], node: NodeRef<'v>, filter: &RecordFilter, out: &m
             continue;
         }
         for (rdata, ttl) in set.members() {
+            if rows.holds(buf, owner, set.rtype(), rdata) {
+                continue;
+            }
             let owner = match &shared {
                 Some(o) => o.clone(),
                 None => {
@@ -280,6 +471,7 @@ fn scan_node<'v>(owner: &[u8], node: NodeRef<'v>, filter: &RecordFilter, out: &m
                 ttl,
                 rdata,
                 content: OnceCell::new(),
+                stored: None,
             };
             if keeps(filter, &hit) {
                 out.push(hit);
@@ -434,6 +626,21 @@ mod tests {
     use tandem_store::{new_id, now, Store, ZoneKind};
     use tandem_zone::record::{rtype, rtype_name};
     use tandem_zone::text::parse_zonefile;
+
+    /// [`super::list_served`] with a cache of its own.
+    fn list_served(
+        zone: &ZoneRow,
+        version: &ZoneVersion,
+        filter: &RecordFilter,
+        page: Page,
+    ) -> (Vec<RecordRow>, u64) {
+        super::list_served(zone, version, filter, page, &ShownIds::default())
+    }
+
+    /// [`super::served_record`] with nothing shown before.
+    fn served_record(zone: &ZoneRow, version: &ZoneVersion, id: &str) -> Option<RecordRow> {
+        super::served_record(zone, version, id, &ShownIds::default())
+    }
 
     /// A zone whose names and contents hold what the filters are careful about: LIKE's
     /// wildcards (`%`, `_`) and escape (`\`) in names and contents, mixed ASCII case in content,

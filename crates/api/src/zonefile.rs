@@ -13,7 +13,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
-use tandem_store::{now, RecordRow, ZoneRow};
+use tandem_store::{content_id, now, RecordRow, ZoneRow};
 use tandem_zone::record::{rtype, rtype_name};
 use tandem_zone::text::{parse_zonefile, record_to_line, ParsedLine};
 use tandem_zone::{Name, Record, Soa, ZoneVersion};
@@ -87,12 +87,14 @@ pub async fn import(
         }
     }
     let file = file.ok_or_else(|| ApiError::field("file", "required"))?;
-    let text =
-        String::from_utf8(file.to_vec()).map_err(|_| ApiError::field("file", "not UTF-8 text"))?;
+    std::str::from_utf8(&file).map_err(|_| ApiError::field("file", "not UTF-8 text"))?;
     state
         .run(move |s| {
             s.with_locked_zone(&caller, &zone_id, |zone| {
-                Ok(ok(import_text(s, zone, &text, replace)?))
+                // Checked above; the bytes are not copied again.
+                let text = std::str::from_utf8(&file)
+                    .map_err(|_| ApiError::field("file", "not UTF-8 text"))?;
+                Ok(ok(import_text(s, zone, text, replace)?))
             })
         })
         .await
@@ -124,7 +126,17 @@ fn import_text(
     }
     let mut wanted = file.records;
     if replace {
-        let old = state.store().record_keys(&zone.id)?;
+        // The zone's records are its version's; those with a row are known by the row's id.
+        let rows: foldhash::HashMap<(Name, u16, Bytes), String> = state
+            .store()
+            .record_keys(&zone.id)?
+            .into_iter()
+            .map(|(id, r)| ((r.owner, r.rtype, r.rdata), id))
+            .collect();
+        let old: Vec<Record> = version
+            .records()
+            .filter(|r| r.rtype != rtype::SOA)
+            .collect();
         fn key(r: &Record) -> (&Name, u16, &Bytes) {
             (&r.owner, r.rtype, &r.rdata)
         }
@@ -132,12 +144,8 @@ fn import_text(
         // imported into a new zone meets two old records, not a million).
         let mut matched: Vec<Option<usize>> = vec![None; old.len()];
         if old.len() <= wanted.len() {
-            let index: foldhash::HashMap<(&Name, u16, &Bytes), usize> = old
-                .iter()
-                .enumerate()
-                .filter(|(_, (_, o))| o.rtype != rtype::SOA)
-                .map(|(j, (_, o))| (key(o), j))
-                .collect();
+            let index: foldhash::HashMap<(&Name, u16, &Bytes), usize> =
+                old.iter().enumerate().map(|(j, o)| (key(o), j)).collect();
             for (i, w) in wanted.iter().enumerate() {
                 if let Some(&j) = index.get(&key(w)) {
                     matched[j] = Some(i);
@@ -149,31 +157,33 @@ fn import_text(
                 .enumerate()
                 .map(|(i, w)| (key(w), i))
                 .collect();
-            for (j, (_, o)) in old.iter().enumerate() {
-                if o.rtype != rtype::SOA {
-                    matched[j] = index.get(&key(o)).copied();
-                }
+            for (j, o) in old.iter().enumerate() {
+                matched[j] = index.get(&key(o)).copied();
             }
         }
         let mut keep = vec![false; wanted.len()];
-        for ((id, old), matched) in old.into_iter().zip(matched) {
-            if old.rtype == rtype::SOA {
-                continue;
-            }
-            match matched {
-                None => edit.deletes.push((id, old)),
-                Some(i) => {
+        for (old, matched) in old.into_iter().zip(matched) {
+            let id = rows.get(&(old.owner.clone(), old.rtype, old.rdata.clone()));
+            match (matched, id) {
+                (None, Some(id)) => edit.deletes.push((id.clone(), old)),
+                (None, None) => edit.bare_removed.push(old),
+                (Some(i), _) if wanted[i].ttl == old.ttl => keep[i] = true,
+                (Some(i), Some(id)) => {
                     keep[i] = true;
-                    if wanted[i].ttl != old.ttl {
-                        let mut row = state
-                            .store()
-                            .record(&zone.id, &id)?
-                            .ok_or_else(|| ApiError::internal("row vanished"))?;
-                        row.record.ttl = wanted[i].ttl;
-                        row.auto_ttl = false;
-                        row.modified = now();
-                        edit.updates.push((old, row));
-                    }
+                    let mut row = state
+                        .store()
+                        .record(&zone.id, id)?
+                        .ok_or_else(|| ApiError::internal("row vanished"))?;
+                    row.record.ttl = wanted[i].ttl;
+                    row.auto_ttl = false;
+                    row.modified = now();
+                    edit.updates.push((old, row));
+                }
+                // A record without a row that changes its TTL is taken out and added again.
+                (Some(i), None) => {
+                    keep[i] = true;
+                    edit.bare_added.push(wanted[i].clone());
+                    edit.bare_removed.push(old);
                 }
             }
         }
@@ -183,13 +193,27 @@ fn import_text(
         let mut existing = RrLookup::new(&version);
         wanted.retain(|r| !existing.has(r));
     }
-    let at = now();
-    edit.inserts = wanted
+    // Imported records have no row and go by their content id, unless a row already took
+    // that id over (its record had it, then changed content): such a record gets a row.
+    let taken: foldhash::HashSet<String> = state
+        .store()
+        .taken_content_ids(&zone.id)?
         .into_iter()
-        .map(|r| RecordRow::new(&zone.id, r, at))
         .collect();
+    let at = now();
+    let recs_added = wanted.len() as u64;
+    for r in wanted {
+        if !taken.is_empty() && taken.contains(&content_id(&zone.id, &r)) {
+            edit.inserts.push(RecordRow::new(&zone.id, r, at));
+        } else {
+            edit.bare_added.push(r);
+        }
+    }
+    // The file's records are distinct (`check_lines`), and those kept are not in the zone
+    // unless taken out above.
+    edit.added_distinct = true;
     let result = ImportResult {
-        recs_added: edit.inserts.len() as u64,
+        recs_added,
         total_records_parsed,
     };
     commit(state, zone, edit)?;

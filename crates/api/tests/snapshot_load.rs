@@ -136,6 +136,7 @@ fn a_secondary_zone_stored_as_rows_is_moved_to_a_snapshot_at_start() {
                 updates: vec![],
                 inserts: v7.records().map(|r| RecordRow::new(&z, r, at)).collect(),
                 journal: None,
+                version: None,
             })
             .unwrap();
         let first = served(&store);
@@ -146,6 +147,49 @@ fn a_secondary_zone_stored_as_rows_is_moved_to_a_snapshot_at_start() {
     }
     // The next start reads the snapshot.
     let store = Store::open(dir.path()).unwrap();
+    assert_eq!(sorted(&served(&store)), sorted(&v7));
+}
+
+#[test]
+fn a_full_zone_stored_as_rows_gets_a_snapshot_at_start_and_keeps_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let v7 = version(7, 4);
+    let (z, ids) = {
+        let store = Store::open(dir.path()).unwrap();
+        // As an older release stored a full zone: a row per record, no snapshot.
+        let at = now();
+        let z = ZoneRow {
+            id: new_id(),
+            account_id: store.default_account().unwrap().id,
+            name: "sec.test".into(),
+            kind: ZoneKind::Full,
+            status: "active".into(),
+            serial: 7,
+            created: at,
+            modified: at,
+        };
+        let rows: Vec<RecordRow> = v7.records().map(|r| RecordRow::new(&z.id, r, at)).collect();
+        store.create_zone(&z, &rows).unwrap();
+        assert!(store.zone_snapshot(&z.id, 7).unwrap().is_none());
+        let mut ids: Vec<String> = rows.into_iter().map(|r| r.id).collect();
+        ids.sort();
+        let first = served(&store);
+        assert_eq!(sorted(&first), sorted(&v7));
+        (z.id, ids)
+    };
+    let store = Store::open(dir.path()).unwrap();
+    let snap = store.zone_snapshot(&z, 7).unwrap().expect("a snapshot");
+    assert_eq!((snap.serial, snap.records.len()), (7, v7.record_count()));
+    // The rows stay: they hold the records' ids (and would hold their metadata).
+    let mut kept: Vec<String> = store
+        .record_keys(&z)
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    kept.sort();
+    assert_eq!(kept, ids);
+    assert_eq!(store.record_counts().unwrap()[&z], ids.len() as u64);
     assert_eq!(sorted(&served(&store)), sorted(&v7));
 }
 

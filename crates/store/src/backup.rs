@@ -161,6 +161,7 @@ mod tests {
         store
             .apply_record_change(&RecordChange {
                 journal: None,
+                version: None,
                 zone_id: z.id.clone(),
                 serial: 2,
                 deletes: vec![],
@@ -176,6 +177,7 @@ mod tests {
         store
             .apply_record_change(&RecordChange {
                 journal: None,
+                version: None,
                 zone_id: z.id.clone(),
                 serial: 3,
                 deletes: vec![],

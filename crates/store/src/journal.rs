@@ -71,10 +71,17 @@ pub(crate) fn append(
     let over = |count: usize, bytes: usize, records: usize| {
         count > limits.max_depth || bytes > limits.max_bytes || records > budget
     };
-    // The newest differences that fit on their own, newest first.
+    // The newest differences that fit on their own, newest first. A difference of more than
+    // half the zone after it (an import of a whole zone) is not kept either: an AXFR of the
+    // zone costs at most twice its IXFR (RFC 1995 §4 lets the server answer with one), and
+    // the zone's snapshot is written instead (`snapshot::write_if_unchained`) of a second
+    // copy of the zone in the journal.
     let (mut count, mut bytes, mut records) = (0usize, 0usize, 0usize);
     let mut kept: Vec<(&JournalWrite, Vec<u8>)> = Vec::new();
     for w in writes.iter().rev() {
+        if w.diff.len() > (w.zone_records / 2).max(limits.min_records_budget) {
+            break;
+        }
         let blob = w.diff.to_bytes();
         if over(count + 1, bytes + blob.len(), records + w.diff.len()) {
             break;
@@ -365,6 +372,7 @@ pub(crate) mod tests {
                     zone_records,
                     limits,
                 }),
+                version: None,
             })
             .unwrap();
     }

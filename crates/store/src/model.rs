@@ -275,16 +275,26 @@ impl Page {
 
 /// One committed change to a zone's records, written as a single transaction together with the
 /// zone's new serial.
+///
+/// A `full` zone's records live in its snapshot and journal; its rows hold what the API must
+/// remember of some of them (an id that is not the record's content id, a comment, tags,
+/// settings, an automatic TTL, times). So a delete names a row that may not exist, and an
+/// update writes a row that may not exist yet.
 #[derive(Clone, Debug, Default)]
 pub struct RecordChange {
     pub zone_id: String,
     pub serial: u32,
-    /// Ids of the rows to delete.
+    /// Ids of the rows to delete, where they exist.
     pub deletes: Vec<String>,
-    /// Rows to rewrite in place (matched by id; `created` is kept).
+    /// Rows to rewrite (matched by id; `created` is kept), or to write when the record had
+    /// none.
     pub updates: Vec<RecordRow>,
     /// New rows.
     pub inserts: Vec<RecordRow>,
     /// The difference to journal in the same transaction (full zones; `None` writes none).
     pub journal: Option<crate::JournalWrite>,
+    /// The zone's version after the change. When the journal no longer leads from the zone's
+    /// snapshot to it (the change trimmed the history), a snapshot of it is written in the
+    /// same transaction ([`crate::snapshot::write_if_unchained`]).
+    pub version: Option<std::sync::Arc<tandem_zone::ZoneVersion>>,
 }

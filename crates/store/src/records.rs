@@ -452,6 +452,43 @@ impl crate::storage::RecordStore for Store {
         Ok(out)
     }
 
+    fn record_row(&self, zone_id: &str, record: &Record) -> Result<Option<RecordRow>, StoreError> {
+        let conn = self.read_conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} \
+             WHERE r.zone_id = ?1 AND r.name = ?2 AND r.type = ?3 AND r.rdata = ?4 LIMIT 1"
+        ))?;
+        let raw = stmt
+            .query_row(
+                params![
+                    zone_id,
+                    record.owner.to_api(),
+                    record.rtype,
+                    record.rdata.as_ref()
+                ],
+                raw_record,
+            )
+            .optional()?;
+        raw.map(record_from_raw).transpose()
+    }
+
+    fn taken_content_ids(&self, zone_id: &str) -> Result<Vec<String>, StoreError> {
+        let conn = self.read_conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, owner, type, ttl, rdata FROM records WHERE zone_id = ?1 AND from_content = 1",
+        )?;
+        let mut rows = stmt.query([zone_id])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let id: String = row.get(0)?;
+            let record = stored_record(row, 1, || id.clone())?;
+            if crate::content_id(zone_id, &record) != id {
+                out.push(id);
+            }
+        }
+        Ok(out)
+    }
+
     fn list_records(
         &self,
         zone_id: &str,
@@ -519,26 +556,31 @@ impl crate::storage::RecordStore for Store {
     fn apply_record_change(&self, change: &RecordChange) -> Result<(), StoreError> {
         let mut conn = self.write_conn();
         let tx = conn.transaction()?;
+        let mut counted = 0i64;
         {
+            // A record without a row (imported, or transferred before) has nothing to delete.
             let mut delete =
                 tx.prepare_cached("DELETE FROM records WHERE id = ?1 AND zone_id = ?2")?;
             for id in &change.deletes {
-                if delete.execute([id, &change.zone_id])? == 0 {
-                    return Err(not_found(id));
-                }
+                counted -= delete.execute([id, &change.zone_id])? as i64;
             }
         }
         for rec in &change.updates {
-            update_record(&tx, &change.zone_id, rec)?;
+            match update_record(&tx, &change.zone_id, rec) {
+                // The record had no row: it gets one now, under the id it was shown with.
+                Err(StoreError::NotFound { .. }) => {
+                    insert_record(&tx, &change.zone_id, rec)?;
+                    tx.prepare_cached("UPDATE records SET from_content = 1 WHERE id = ?1")?
+                        .execute([&rec.id])?;
+                    counted += 1;
+                }
+                other => other?,
+            }
         }
         for rec in &change.inserts {
             insert_record(&tx, &change.zone_id, rec)?;
         }
-        count_records(
-            &tx,
-            &change.zone_id,
-            change.inserts.len() as i64 - change.deletes.len() as i64,
-        )?;
+        count_records(&tx, &change.zone_id, counted + change.inserts.len() as i64)?;
         let n = tx.execute(
             "UPDATE zones SET serial = ?2, modified = ?3 WHERE id = ?1",
             params![change.zone_id, change.serial as i64, format_time(now())],
@@ -551,6 +593,9 @@ impl crate::storage::RecordStore for Store {
         }
         if let Some(j) = &change.journal {
             crate::journal::append(&tx, &change.zone_id, std::slice::from_ref(j))?;
+        }
+        if let Some(version) = &change.version {
+            crate::snapshot::write_if_unchained(&tx, &change.zone_id, version)?;
         }
         tx.commit()?;
         Ok(())
@@ -647,6 +692,7 @@ pub(crate) mod tests {
         store
             .apply_record_change(&RecordChange {
                 journal: None,
+                version: None,
                 zone_id: big.id.clone(),
                 serial: 2,
                 deletes: vec![],
@@ -697,13 +743,17 @@ pub(crate) mod tests {
             Err(crate::StoreError::ZoneExists(_))
         ));
         let keep = store.record_keys(&z.id).unwrap()[0].0.clone();
+        // A row that is not there is nothing to delete (a full zone's record may have none);
+        // the second insert under one id fails the change, and nothing of it is written.
+        let www = row(&z.id, "www.example.com", rtype::A, &[192, 0, 2, 2]);
         let bad = RecordChange {
             journal: None,
+            version: None,
             zone_id: z.id.clone(),
             serial: 2,
             deletes: vec![keep.clone(), "nope".into()],
             updates: vec![],
-            inserts: vec![row(&z.id, "www.example.com", rtype::A, &[192, 0, 2, 2])],
+            inserts: vec![www.clone(), www.clone()],
         };
         assert!(store.apply_record_change(&bad).is_err());
         assert_eq!(store.zone_records(&z.id).unwrap().len(), 1);
@@ -711,7 +761,9 @@ pub(crate) mod tests {
 
         let good = RecordChange {
             journal: None,
+            version: None,
             deletes: vec![keep],
+            inserts: vec![www],
             ..bad
         };
         store.apply_record_change(&good).unwrap();
@@ -762,6 +814,7 @@ pub(crate) mod tests {
             );
             let change = RecordChange {
                 journal: None,
+                version: None,
                 zone_id: z.id.clone(),
                 serial: 2,
                 deletes: vec![],

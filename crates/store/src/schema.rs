@@ -264,6 +264,16 @@ CREATE INDEX journal_zone_sizes ON journal(zone_id, seq, from_serial, to_serial,
 DROP INDEX journal_zone;
 ";
 
+/// A `full` zone's records live in its snapshot and journal too; its rows stay only for the
+/// records the API remembers something of (`RecordChange`). A record without a row goes by
+/// its content id. `from_content` marks a row written for such a record, under that id: once
+/// its content changes, the id must not go to another record added later with the old
+/// content.
+const V12_FULL_SNAPSHOTS: &str = "
+ALTER TABLE records ADD COLUMN from_content INTEGER NOT NULL DEFAULT 0
+    CHECK (from_content IN (0, 1));
+";
+
 /// Every migration, oldest first.
 const MIGRATIONS: &[&str] = &[
     V1_CORE,
@@ -277,6 +287,7 @@ const MIGRATIONS: &[&str] = &[
     V9_COUNT_PER_CHANGE,
     V10_SNAPSHOTS,
     V11_JOURNAL_COVERING,
+    V12_FULL_SNAPSHOTS,
 ];
 
 /// Brings the database up to the newest schema.

@@ -309,7 +309,13 @@ impl crate::storage::SnapshotStore for crate::Store {
                 ),
             });
         }
-        drop_rows(&tx, zone_id)?;
+        let kind: String =
+            tx.query_row("SELECT type FROM zones WHERE id = ?1", [zone_id], |r| {
+                r.get(0)
+            })?;
+        if kind == crate::ZoneKind::Secondary.as_str() {
+            drop_rows(&tx, zone_id)?;
+        }
         write(&tx, zone_id, version)?;
         tx.commit()?;
         Ok(())

@@ -140,8 +140,18 @@ pub trait RecordStore {
     /// ready for `ZoneVersion::build`.
     fn zone_records(&self, zone_id: &str) -> Result<Vec<Record>, StoreError>;
 
-    /// Every record of a zone with its row id (to match a whole new zone against the old one).
+    /// Every record of a zone that has a row, with its row id. For a `full` zone kept as a
+    /// snapshot these are the records the API remembers something of; the others go by their
+    /// content id.
     fn record_keys(&self, zone_id: &str) -> Result<Vec<(String, Record)>, StoreError>;
+
+    /// The ids of a zone's rows that are the content id of other content than their own: a
+    /// record without a row got one under its content id, then its content changed. A record
+    /// added without a row whose content id is one of these needs a row under a fresh id.
+    fn taken_content_ids(&self, zone_id: &str) -> Result<Vec<String>, StoreError>;
+
+    /// The row of a zone holding `record` (owner, type and RDATA; not the TTL), if it has one.
+    fn record_row(&self, zone_id: &str, record: &Record) -> Result<Option<RecordRow>, StoreError>;
 
     /// One page of a zone's records matching `filter`, in its order, and how many match in all.
     fn list_records(
@@ -194,9 +204,10 @@ pub trait SnapshotStore {
         to_serial: u32,
     ) -> Result<Option<SnapshotLoad>, StoreError>;
 
-    /// Stores zone `zone_id` as a snapshot of `version` instead of a row per record (a
-    /// `secondary` zone of a store written before schema V10, at its first start since), in
-    /// one transaction. `version` must be at the zone's committed serial.
+    /// Stores zone `zone_id` as a snapshot of `version` instead of a row per record, in one
+    /// transaction, at the first start of a store whose zone has no snapshot yet. A
+    /// `secondary` zone's rows go (its records have no metadata); a `full` zone's stay, as the
+    /// ids and metadata of its records. `version` must be at the zone's committed serial.
     fn move_to_snapshot(&self, zone_id: &str, version: &ZoneVersion) -> Result<(), StoreError>;
 }
 

@@ -82,6 +82,7 @@ fn a_damaged_database_fails_quick_check() {
     store
         .apply_record_change(&RecordChange {
             journal: None,
+            version: None,
             zone_id: z.id.clone(),
             serial: 2,
             deletes: vec![],
@@ -119,6 +120,7 @@ fn record_counts_follow_every_write() {
     store
         .apply_record_change(&RecordChange {
             journal: None,
+            version: None,
             zone_id: z.id.clone(),
             serial: 2,
             deletes: vec![keep],
@@ -194,6 +196,7 @@ fn a_store_counting_by_trigger_is_migrated_to_counting_per_change() {
         let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
         conn.execute_batch(
             "DROP TABLE zone_snapshots;
+             ALTER TABLE records DROP COLUMN from_content;
              DROP INDEX journal_zone_sizes;
              CREATE INDEX journal_zone ON journal(zone_id, seq);
              CREATE TRIGGER records_counted_in AFTER INSERT ON records BEGIN
@@ -222,6 +225,7 @@ fn a_store_counting_by_trigger_is_migrated_to_counting_per_change() {
     store
         .apply_record_change(&RecordChange {
             journal: None,
+            version: None,
             zone_id: z.id.clone(),
             serial: 2,
             deletes: vec![],

@@ -378,6 +378,7 @@ fn a_secondary_zone_stored_as_rows_moves_to_a_snapshot() {
                 .map(|r| crate::RecordRow::new(&z, r, at))
                 .collect(),
             journal: None,
+            version: None,
         })
         .unwrap();
     assert_eq!(store.record_counts().unwrap()[&z], 4);
