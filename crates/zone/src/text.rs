@@ -33,20 +33,107 @@ pub struct ParsedLine {
 
 /// Parses a whole zone file with `origin` as the initial `$ORIGIN` and `default_ttl` for records
 /// that carry none and follow no `$TTL`.
+///
+/// A large file is read in two halves at once, on two threads, when the second half can be
+/// read on its own ([`split_point`]); the records and the first error (by line) are the same
+/// as one pass gives.
 pub fn parse_zonefile(
     text: &str,
     origin: &Name,
     default_ttl: u32,
 ) -> Result<Vec<ParsedLine>, TextError> {
-    let mut zf = Zonefile::with_capacity(text.len() + 16);
+    let entries: Vec<Logical<'_>> = logical_entries(text).collect();
+    let Some((at, ttl)) = split_point(&entries) else {
+        return parse_entries(&entries, text.len(), origin, default_ttl, None);
+    };
+    let (first, second) = entries.split_at(at);
+    let second_len: usize = second.iter().map(|e| e.1.len()).sum();
+    std::thread::scope(|scope| {
+        let later = scope.spawn(|| parse_entries(second, second_len, origin, default_ttl, ttl));
+        let mut out = parse_entries(first, text.len() - second_len, origin, default_ttl, None);
+        let later = later.join().unwrap_or_else(|_| {
+            Err(TextError {
+                line: second[0].0,
+                message: "the zone-file scanner cannot read this file".into(),
+            })
+        });
+        // The first half's error comes first, as it would in one pass.
+        if let Ok(records) = &mut out {
+            records.extend(later?);
+        }
+        out
+    })
+}
+
+/// A logical entry of a zone file: the line it starts on, its text, and whether its
+/// parentheses balance ([`logical_entries`]).
+type Logical<'a> = (usize, &'a str, bool);
+
+/// Files of fewer entries are read in one pass.
+const SPLIT_MIN: usize = 20_000;
+
+/// Where the second half of a file may start, and the last `$TTL` entry before it, when the
+/// half reads on its own exactly as it would after the first: the file has no `$ORIGIN` or
+/// `$INCLUDE` (so every half starts at the origin given), and the entry it starts with names
+/// its owner and its TTL (so nothing is taken over from the entry before). The last `$TTL`
+/// before it is given to it again. `None`: read the file in one pass.
+fn split_point<'a>(entries: &[Logical<'a>]) -> Option<(usize, Option<&'a str>)> {
+    if entries.len() < SPLIT_MIN {
+        return None;
+    }
+    let directive = |e: &Logical<'_>| e.1.trim_start().starts_with('$');
+    let is_ttl = |e: &Logical<'_>| {
+        e.1.trim_start()
+            .get(..4)
+            .is_some_and(|d| d.eq_ignore_ascii_case("$TTL"))
+    };
+    if entries.iter().any(|e| directive(e) && !is_ttl(e)) {
+        return None;
+    }
+    let middle = entries.len() / 2;
+    let at = (middle..entries.len().min(middle + 4096)).find(|&i| stands_alone(&entries[i]))?;
+    let ttl = entries[..at].iter().rev().find(|e| is_ttl(e)).map(|e| e.1);
+    Some((at, ttl))
+}
+
+/// Whether an entry starts with its owner and then its TTL, and its parentheses balance.
+fn stands_alone(e: &Logical<'_>) -> bool {
+    let (_, text, balanced) = *e;
+    if !balanced || text.starts_with(|c: char| c.is_whitespace() || c == ';' || c == '$') {
+        return false;
+    }
+    let mut tokens = text.split_ascii_whitespace();
+    let owner = tokens
+        .next()
+        .is_some_and(|t| !t.contains(['(', ')', '"', ';']));
+    let ttl = tokens
+        .next()
+        .is_some_and(|t| t.bytes().all(|b| b.is_ascii_digit()) && !t.is_empty());
+    owner && ttl
+}
+
+/// Parses entries in one pass: [`parse_zonefile`] for a run of entries of `len` octets, after
+/// `ttl` (a `$TTL` entry of the file before them) when given.
+fn parse_entries(
+    entries: &[Logical<'_>],
+    len: usize,
+    origin: &Name,
+    default_ttl: u32,
+    ttl: Option<&str>,
+) -> Result<Vec<ParsedLine>, TextError> {
+    let mut zf = Zonefile::with_capacity(len + 16);
     zf.set_origin(to_domain_name(origin));
     zf.set_default_class(Class::IN);
     // A `$TTL` in front supplies the default TTL for records before any `$TTL` of the file.
     zf.extend_from_slice(format!("$TTL {default_ttl}\n").as_bytes());
-    let mut out = Vec::new();
+    if let Some(ttl) = ttl {
+        zf.extend_from_slice(ttl.trim_end().as_bytes());
+        zf.extend_from_slice(b"\n");
+    }
+    let mut out = Vec::with_capacity(entries.len());
     // The scanner is fed one logical entry at a time so every record and every error can be
     // tied to the line the entry starts on.
-    for (line, entry_text, balanced) in logical_entries(text) {
+    for &(line, entry_text, balanced) in entries {
         // `domain` 0.12.3 indexes past its buffer on a character-string after a `(` that is
         // never closed; such an entry is refused before the scanner sees it.
         if !balanced {
@@ -150,7 +237,7 @@ fn convert_record(
 /// An entry whose type is one of [`crate::present::parses`], rewritten with its RDATA in the
 /// RFC 3597 generic form; `None` for every other entry.
 fn own_type_entry(entry: &str) -> Option<Result<String, String>> {
-    if entry.trim_start().starts_with('$') {
+    if entry.trim_start().starts_with('$') || !may_name_own_type(entry) {
         return None;
     }
     // These types hold no quoted strings, so a `;` always starts the comment.
@@ -186,6 +273,26 @@ fn own_type_entry(entry: &str) -> Option<Result<String, String>> {
             })
             .map_err(|e| format!("{} RDATA: {e}", rtype_name(rtype))),
     )
+}
+
+/// Whether an entry could be of a type of [`crate::present::parses`]: its text holds one of
+/// their mnemonics, or `TYPE` (the RFC 3597 form of any type), in any case. Most entries do
+/// not, and are passed over without being split into tokens.
+fn may_name_own_type(entry: &str) -> bool {
+    use crate::record::rtype::{CERT, LOC, SMIMEA};
+    const WORDS: [&str; 4] = ["LOC", "CERT", "SMIMEA", "TYPE"];
+    debug_assert!(
+        [LOC, CERT, SMIMEA]
+            .iter()
+            .all(|&t| crate::present::parses(t) && WORDS.contains(&rtype_name(t).as_str())),
+        "every type the presentation parser reads is looked for"
+    );
+    WORDS.iter().any(|word| {
+        entry
+            .as_bytes()
+            .windows(word.len())
+            .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
+    })
 }
 
 /// Splits zone-file text into logical entries (RFC 1035 §5.1: an entry ends at the end of a
@@ -723,5 +830,95 @@ mod tests {
         assert_eq!(recs[2].line, 4);
         let err = parse_zonefile("@ IN LOC 95 N 0 E 0m\n", &origin(), 300).unwrap_err();
         assert!(err.message.contains("LOC RDATA"), "{err}");
+    }
+
+    /// One pass over the whole file, as [`parse_zonefile`] reads a small one.
+    fn one_pass(text: &str) -> Result<Vec<ParsedLine>, TextError> {
+        let entries: Vec<Logical<'_>> = logical_entries(text).collect();
+        parse_entries(&entries, text.len(), &origin(), 300, None)
+    }
+
+    fn same(a: &Result<Vec<ParsedLine>, TextError>, b: &Result<Vec<ParsedLine>, TextError>) {
+        match (a, b) {
+            (Ok(a), Ok(b)) => {
+                assert_eq!(a.len(), b.len());
+                for (x, y) in a.iter().zip(b) {
+                    assert_eq!((x.line, &x.record), (y.line, &y.record));
+                }
+            }
+            (Err(a), Err(b)) => assert_eq!(a, b),
+            _ => panic!(
+                "one pass {a:?}, two halves {b:?}",
+                a = a.is_ok(),
+                b = b.is_ok()
+            ),
+        }
+    }
+
+    /// A file large enough to be read in two halves, whose lines lean on what comes before
+    /// them: owners left out, TTLs left out, `$TTL` changes, entries over several lines,
+    /// comments and blank lines.
+    fn large_file(bad_at: &[usize]) -> String {
+        let mut text = String::new();
+        for i in 0..SPLIT_MIN + 5000 {
+            match i % 7 {
+                _ if bad_at.contains(&i) => text.push_str(&format!("bad{i} 300 IN A 300.0.0.1\n")),
+                0 => text.push_str(&format!(
+                    "h{i} 120 IN A 10.0.{}.{}\n",
+                    i / 250 % 250,
+                    i % 250
+                )),
+                1 => text.push_str(&format!("   IN TXT \"after h{}\" ; same owner\n", i - 1)),
+                2 => text.push_str(&format!("t{i} IN AAAA 2001:db8::{:x}\n", i)),
+                3 => text.push_str(&format!("$TTL {}\n", 60 + i % 1000)),
+                4 => text.push_str(&format!("m{i} 300 IN MX ( 10\n  mail{i} )\n")),
+                5 => text.push_str("\n; a comment\n"),
+                _ => text.push_str(&format!("n{i} IN NS ns{i}.example.net.\n")),
+            }
+        }
+        text
+    }
+
+    #[test]
+    fn two_halves_read_what_one_pass_reads() {
+        let text = large_file(&[]);
+        let entries: Vec<Logical<'_>> = logical_entries(&text).collect();
+        let (at, ttl) = split_point(&entries).expect("the file splits");
+        assert!(ttl.is_some_and(|t| t.starts_with("$TTL")));
+        // The second half starts with an owner and a TTL of its own.
+        assert!(stands_alone(&entries[at]));
+        let whole = one_pass(&text);
+        let count = whole.as_ref().map(Vec::len).map_err(|e| e.to_string());
+        assert!(
+            count.as_ref().is_ok_and(|&n| n > SPLIT_MIN / 2),
+            "{count:?}"
+        );
+        same(&whole, &parse_zonefile(&text, &origin(), 300));
+    }
+
+    #[test]
+    fn two_halves_name_the_first_bad_line() {
+        let n = SPLIT_MIN + 5000;
+        for bad in [vec![7], vec![n - 10], vec![14, n - 3], vec![n / 2 + 1]] {
+            let text = large_file(&bad);
+            let whole = one_pass(&text);
+            assert!(whole.is_err(), "{bad:?}");
+            same(&whole, &parse_zonefile(&text, &origin(), 300));
+        }
+    }
+
+    #[test]
+    fn a_file_with_origin_or_include_is_read_in_one_pass() {
+        let mut text = large_file(&[]);
+        text.push_str("$ORIGIN sub.example.com.\nx 300 IN A 192.0.2.1\n");
+        let entries: Vec<Logical<'_>> = logical_entries(&text).collect();
+        assert!(split_point(&entries).is_none());
+        let recs = parse_zonefile(&text, &origin(), 300).unwrap();
+        assert_eq!(
+            recs.last().unwrap().record.owner,
+            Name::parse("x.sub.example.com").unwrap()
+        );
+        let small = "@ 300 IN NS ns1\n";
+        assert!(split_point(&logical_entries(small).collect::<Vec<_>>()).is_none());
     }
 }
