@@ -243,11 +243,11 @@ pub enum LoadError {
     #[error("zone {zone}: {source}")]
     BadZone { zone: String, source: ZoneError },
     /// The records read are not the records the store counted: a damaged index or table.
-    #[error("zone {zone}: the store counted {counted} records but {read} were read; the store is damaged: restore it from a backup, or start the zone afresh (see the README, \"Recovering the store\")")]
+    #[error("zone {zone}: the store counted {counted} record rows but {read} were read; the store is damaged: restore it from a backup, or start the zone afresh (see the README, \"Recovering the store\")")]
     CountMismatch {
         zone: String,
         counted: u64,
-        read: usize,
+        read: u64,
     },
     /// The zone's snapshot is damaged, or its journal does not lead to the committed serial.
     #[error("zone {zone}: {source}; restore the store from a backup, or start afresh and let the zone transfer again (see the README, \"Recovering the store\")")]
@@ -293,13 +293,17 @@ pub fn load_zones(store: &dyn Storage, zones: &ZoneSet) -> Result<usize, LoadErr
             Some(_) => Vec::new(),
             None => store.zone_records(&zone.id)?,
         };
-        // A secondary zone held as a snapshot has no rows, and its count must say so too; a
-        // full zone's rows then hold only what the API remembers of some of its records.
-        if (from_rows || zone.kind == ZoneKind::Secondary) && counted != records.len() as u64 {
+        // A zone held as a snapshot keeps rows only for what the API remembers of some of
+        // its records (none for a secondary zone); they must still be all there.
+        let read = match from_rows {
+            true => records.len() as u64,
+            false => store.count_rows(&zone.id)?,
+        };
+        if counted != read {
             return Err(LoadError::CountMismatch {
                 zone: zone.name.clone(),
                 counted,
-                read: records.len(),
+                read,
             });
         }
         let version = match snapshot {

@@ -472,6 +472,15 @@ impl crate::storage::RecordStore for Store {
         raw.map(record_from_raw).transpose()
     }
 
+    fn count_rows(&self, zone_id: &str) -> Result<u64, StoreError> {
+        let n: i64 = self.read_conn().query_row(
+            "SELECT count(*) FROM records INDEXED BY records_zone_name_type WHERE zone_id = ?1",
+            [zone_id],
+            |r| r.get(0),
+        )?;
+        Ok(n as u64)
+    }
+
     fn taken_content_ids(&self, zone_id: &str) -> Result<Vec<String>, StoreError> {
         let conn = self.read_conn();
         let mut stmt = conn.prepare_cached(

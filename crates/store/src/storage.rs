@@ -145,6 +145,10 @@ pub trait RecordStore {
     /// content id.
     fn record_keys(&self, zone_id: &str) -> Result<Vec<(String, Record)>, StoreError>;
 
+    /// How many rows a zone's records have, counted through the index the API reads them by,
+    /// to check against the count kept with every change (schema V6).
+    fn count_rows(&self, zone_id: &str) -> Result<u64, StoreError>;
+
     /// The ids of a zone's rows that are the content id of other content than their own: a
     /// record without a row got one under its content id, then its content changed. A record
     /// added without a row whose content id is one of these needs a row under a fresh id.
