@@ -126,20 +126,19 @@ fn import_text(
     }
     let mut wanted = file.records;
     if replace {
+        fn key(r: &Record) -> (&Name, u16, &Bytes) {
+            (&r.owner, r.rtype, &r.rdata)
+        }
         // The zone's records are its version's; those with a row are known by the row's id.
-        let rows: foldhash::HashMap<(Name, u16, Bytes), String> = state
-            .store()
-            .record_keys(&zone.id)?
-            .into_iter()
-            .map(|(id, r)| ((r.owner, r.rtype, r.rdata), id))
+        let row_list = state.store().record_keys(&zone.id)?;
+        let rows: foldhash::HashMap<(&Name, u16, &Bytes), &str> = row_list
+            .iter()
+            .map(|(id, r)| (key(r), id.as_str()))
             .collect();
         let old: Vec<Record> = version
             .records()
             .filter(|r| r.rtype != rtype::SOA)
             .collect();
-        fn key(r: &Record) -> (&Name, u16, &Bytes) {
-            (&r.owner, r.rtype, &r.rdata)
-        }
         // Which wanted record each old one is, if any: the smaller side is indexed (a file
         // imported into a new zone meets two old records, not a million).
         let mut matched: Vec<Option<usize>> = vec![None; old.len()];
@@ -163,16 +162,16 @@ fn import_text(
         }
         let mut keep = vec![false; wanted.len()];
         for (old, matched) in old.into_iter().zip(matched) {
-            let id = rows.get(&(old.owner.clone(), old.rtype, old.rdata.clone()));
+            let id = rows.get(&key(&old)).map(|id| id.to_string());
             match (matched, id) {
-                (None, Some(id)) => edit.deletes.push((id.clone(), old)),
+                (None, Some(id)) => edit.deletes.push((id, old)),
                 (None, None) => edit.bare_removed.push(old),
                 (Some(i), _) if wanted[i].ttl == old.ttl => keep[i] = true,
                 (Some(i), Some(id)) => {
                     keep[i] = true;
                     let mut row = state
                         .store()
-                        .record(&zone.id, id)?
+                        .record(&zone.id, &id)?
                         .ok_or_else(|| ApiError::internal("row vanished"))?;
                     row.record.ttl = wanted[i].ttl;
                     row.auto_ttl = false;
