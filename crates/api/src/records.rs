@@ -8,7 +8,9 @@ use crate::batch::{run_ops, Op, Outcome};
 use crate::change::apex_of;
 use crate::content::{parse_owner, parse_type};
 use crate::envelope::{ok, ok_page, page_of, ApiJson, ApiPath, Envelope, KnownParams, StrictQuery};
-use crate::served_records::{full_record, list_full, list_served, served_record, served_version};
+use crate::served_records::{
+    list_full, list_served, read_full_record, served_record, served_version,
+};
 use crate::{ApiError, ApiState};
 use axum::extract::State;
 use axum::response::Response;
@@ -519,18 +521,12 @@ pub async fn list(
             let filter = record_filter(&apex, &q)?;
             // A zone's records live in its served version; a full zone's rows add what the API
             // remembers of some. A secondary zone has none before its first transfer.
-            let (rows, total) = match (zone.kind, served_version(s, &zone)?) {
-                (ZoneKind::Full, Some(version)) => list_full(s, &zone, &version, &filter, page)?,
-                (ZoneKind::Secondary, Some(version)) => {
-                    list_served(&zone, &version, &filter, page, s.shown_ids())
-                }
-                (ZoneKind::Full, None) => {
-                    return Err(ApiError::internal(format!(
-                        "zone {} is not loaded",
-                        zone.name
-                    )))
-                }
-                (ZoneKind::Secondary, None) => (Vec::new(), 0),
+            let (rows, total) = match zone.kind {
+                ZoneKind::Full => list_full(s, &zone, &filter, page)?,
+                ZoneKind::Secondary => match served_version(s, &zone)? {
+                    Some(version) => list_served(&zone, &version, &filter, page, s.shown_ids()),
+                    None => (Vec::new(), 0),
+                },
             };
             let out = rows.iter().map(|r| RecordOut::new(r, &zone.name)).collect();
             Ok(ok_page::<RecordOut>(out, page, total))
@@ -550,12 +546,10 @@ pub async fn get(
     state
         .run(move |s| {
             let zone = visible_zone(s, &caller, &zone_id)?;
-            let row = match (zone.kind, served_version(s, &zone)?) {
-                (ZoneKind::Full, Some(version)) => full_record(s, &zone, &version, &record_id)?,
-                (ZoneKind::Secondary, Some(version)) => {
-                    served_record(&zone, &version, &record_id, s.shown_ids())
-                }
-                (_, None) => None,
+            let row = match zone.kind {
+                ZoneKind::Full => read_full_record(s, &zone, &record_id)?,
+                ZoneKind::Secondary => served_version(s, &zone)?
+                    .and_then(|version| served_record(&zone, &version, &record_id, s.shown_ids())),
             }
             .ok_or_else(|| ApiError::record_not_found(&record_id))?;
             Ok(ok(RecordOut::new(&row, &zone.name)))

@@ -53,10 +53,13 @@ pub(crate) fn list_served(
 
 /// The records of a `full` zone's version without a row, with the zone's rows that the store
 /// finds for `filter` merged in: one page, and how many match in all.
+///
+/// The version and the rows are taken together under the zone's write lock, so that no
+/// change falls between them (a record listed from both, or from neither); the page is made
+/// after the lock is let go.
 pub(crate) fn list_full(
     state: &ApiState,
     zone: &ZoneRow,
-    version: &ZoneVersion,
     filter: &RecordFilter,
     page: Page,
 ) -> Result<(Vec<RecordRow>, u64), ApiError> {
@@ -64,11 +67,15 @@ pub(crate) fn list_full(
         page: 1,
         per_page: u64::MAX,
     };
-    let (matching, _) = state.store().list_records(&zone.id, filter, all)?;
-    let rows = Rows::of(&state.store().record_keys(&zone.id)?);
+    let (version, matching, rows) = state.with_zone_lock(&zone.id, || {
+        let version = loaded(state, zone)?;
+        let (matching, _) = state.store().list_records(&zone.id, filter, all)?;
+        let rows = Rows::of(&state.store().record_keys(&zone.id)?);
+        Ok::<_, ApiError>((version, matching, rows))
+    })?;
     Ok(list_merged(
         zone,
-        version,
+        &version,
         filter,
         page,
         &rows,
@@ -77,8 +84,27 @@ pub(crate) fn list_full(
     ))
 }
 
+/// [`full_record`] of the version being served, read under the zone's write lock (see
+/// [`list_full`]).
+pub(crate) fn read_full_record(
+    state: &ApiState,
+    zone: &ZoneRow,
+    id: &str,
+) -> Result<Option<RecordRow>, ApiError> {
+    state.with_zone_lock(&zone.id, || {
+        full_record(state, zone, &*loaded(state, zone)?, id)
+    })
+}
+
+/// The version a `full` zone serves; every full zone has one once loaded.
+fn loaded(state: &ApiState, zone: &ZoneRow) -> Result<Arc<ZoneVersion>, ApiError> {
+    served_version(state, zone)?
+        .ok_or_else(|| ApiError::internal(format!("zone {} is not loaded", zone.name)))
+}
+
 /// The record of a `full` zone whose id is `id`: its row, or else a record without a row
-/// whose content id is `id`. A record with a row goes by the row's id alone.
+/// whose content id is `id`. A record with a row goes by the row's id alone. Call with the
+/// zone's write lock held, and `version` the one it serves.
 pub(crate) fn full_record(
     state: &ApiState,
     zone: &ZoneRow,

@@ -281,3 +281,42 @@ async fn an_import_of_more_than_half_the_zone_leaves_a_snapshot_not_a_journal_en
     assert_eq!(h.served_serial("example.com"), next);
     assert_eq!(h.records(&z).await.len(), created + n + 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_during_edits_shows_each_record_once() {
+    let h = std::sync::Arc::new(Harness::new());
+    let z = h.zone("example.com").await;
+    h.import(&z, &hosts(200), false).await;
+    let records = h.records(&z).await;
+    let total = records.len();
+    let ids: Vec<String> = records
+        .iter()
+        .filter(|r| r["type"] == "A")
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    // Each imported record gets its row while listings run: a listing that took the version
+    // before a change and the rows after it would show the record twice under one id.
+    let editor = {
+        let (h, z) = (h.clone(), z.clone());
+        tokio::spawn(async move {
+            for (i, id) in ids.iter().enumerate() {
+                h.ok(
+                    "PATCH",
+                    &format!("/zones/{z}/dns_records/{id}"),
+                    Some(json!({"content": format!("192.0.2.{}", i % 250)})),
+                )
+                .await;
+            }
+        })
+    };
+    let mut listings = 0;
+    while !editor.is_finished() {
+        let records = h.records(&z).await;
+        let ids: BTreeSet<&str> = records.iter().map(|r| r["id"].as_str().unwrap()).collect();
+        assert_eq!(records.len(), total);
+        assert_eq!(ids.len(), total, "an id listed twice");
+        listings += 1;
+    }
+    editor.await.unwrap();
+    assert!(listings > 0);
+}
