@@ -43,14 +43,18 @@ pub fn parse_zonefile(
     default_ttl: u32,
 ) -> Result<Vec<ParsedLine>, TextError> {
     let entries: Vec<Logical<'_>> = logical_entries(text).collect();
+    // Without `$ORIGIN`, every relative name is relative to `origin`: the plain entries of
+    // [`plain_address`] may then be read without the scanner.
+    let plain = !entries.iter().any(|e| is_directive(e, "$ORIGIN"));
+    let read = |part, len, ttl| parse_entries(part, len, origin, default_ttl, ttl, plain);
     let Some((at, ttl)) = split_point(&entries) else {
-        return parse_entries(&entries, text.len(), origin, default_ttl, None);
+        return read(&entries, text.len(), None);
     };
     let (first, second) = entries.split_at(at);
     let second_len: usize = second.iter().map(|e| e.1.len()).sum();
     std::thread::scope(|scope| {
-        let later = scope.spawn(|| parse_entries(second, second_len, origin, default_ttl, ttl));
-        let mut out = parse_entries(first, text.len() - second_len, origin, default_ttl, None);
+        let later = scope.spawn(|| read(second, second_len, ttl));
+        let mut out = read(first, text.len() - second_len, None);
         let later = later.join().unwrap_or_else(|_| {
             Err(TextError {
                 line: second[0].0,
@@ -82,11 +86,7 @@ fn split_point<'a>(entries: &[Logical<'a>]) -> Option<(usize, Option<&'a str>)> 
         return None;
     }
     let directive = |e: &Logical<'_>| e.1.trim_start().starts_with('$');
-    let is_ttl = |e: &Logical<'_>| {
-        e.1.trim_start()
-            .get(..4)
-            .is_some_and(|d| d.eq_ignore_ascii_case("$TTL"))
-    };
+    let is_ttl = |e: &Logical<'_>| is_directive(e, "$TTL");
     if entries.iter().any(|e| directive(e) && !is_ttl(e)) {
         return None;
     }
@@ -94,6 +94,13 @@ fn split_point<'a>(entries: &[Logical<'a>]) -> Option<(usize, Option<&'a str>)> 
     let at = (middle..entries.len().min(middle + 4096)).find(|&i| stands_alone(&entries[i]))?;
     let ttl = entries[..at].iter().rev().find(|e| is_ttl(e)).map(|e| e.1);
     Some((at, ttl))
+}
+
+/// Whether an entry is the directive `name` (`$TTL`, `$ORIGIN`; any case).
+fn is_directive(e: &Logical<'_>, name: &str) -> bool {
+    e.1.trim_start()
+        .get(..name.len())
+        .is_some_and(|d| d.eq_ignore_ascii_case(name))
 }
 
 /// Whether an entry starts with its owner and then its TTL, and its parentheses balance.
@@ -113,13 +120,16 @@ fn stands_alone(e: &Logical<'_>) -> bool {
 }
 
 /// Parses entries in one pass: [`parse_zonefile`] for a run of entries of `len` octets, after
-/// `ttl` (a `$TTL` entry of the file before them) when given.
+/// `ttl` (a `$TTL` entry of the file before them) when given. With `plain`, the entries of
+/// [`plain_address`]'s shape are read without the scanner, unless the entry after one takes
+/// its owner over (the scanner must then have seen it).
 fn parse_entries(
     entries: &[Logical<'_>],
     len: usize,
     origin: &Name,
     default_ttl: u32,
     ttl: Option<&str>,
+    plain: bool,
 ) -> Result<Vec<ParsedLine>, TextError> {
     let mut zf = Zonefile::with_capacity(len + 16);
     zf.set_origin(to_domain_name(origin));
@@ -133,7 +143,13 @@ fn parse_entries(
     let mut out = Vec::with_capacity(entries.len());
     // The scanner is fed one logical entry at a time so every record and every error can be
     // tied to the line the entry starts on.
-    for &(line, entry_text, balanced) in entries {
+    for (i, &(line, entry_text, balanced)) in entries.iter().enumerate() {
+        if plain && balanced && !entries.get(i + 1).is_some_and(takes_owner_over) {
+            if let Some(record) = plain_address(entry_text, origin) {
+                out.push(ParsedLine { line, record });
+                continue;
+            }
+        }
         // `domain` 0.12.3 indexes past its buffer on a character-string after a `(` that is
         // never closed; such an entry is refused before the scanner sees it.
         if !balanced {
@@ -232,6 +248,91 @@ fn convert_record(
         ttl,
         rdata: Bytes::from(rdata),
     })
+}
+
+/// Whether an entry is a record without an owner of its own: it takes the owner of the
+/// record before it (RFC 1035 §5.1).
+fn takes_owner_over(e: &Logical<'_>) -> bool {
+    let text = e.1;
+    let rest = text.trim_start();
+    text.starts_with([' ', '\t']) && !rest.is_empty() && !rest.starts_with(';')
+}
+
+/// A record entry of the shape most of a large zone file has, `owner TTL IN A|AAAA address`
+/// (an owner of letter, digit, `-` and `_` labels, relative or absolute, or `@`; the TTL in
+/// seconds; a comment after it allowed), read without the scanner and giving what the scanner
+/// gives; `None` for every other entry, which the scanner reads (and names what is wrong).
+fn plain_address(entry: &str, origin: &Name) -> Option<Record> {
+    use crate::record::rtype::{A, AAAA};
+    let text = entry.split_once(';').map_or(entry, |(before, _)| before);
+    if entry.starts_with(|c: char| c.is_ascii_whitespace())
+        || text
+            .bytes()
+            .any(|b| matches!(b, b'"' | b'(' | b')' | b'\\' | b'$'))
+    {
+        return None;
+    }
+    let mut tokens = text.split_ascii_whitespace();
+    let (owner, ttl, class, rtype, address) = (
+        tokens.next()?,
+        tokens.next()?,
+        tokens.next()?,
+        tokens.next()?,
+        tokens.next()?,
+    );
+    if tokens.next().is_some() || !class.eq_ignore_ascii_case("IN") {
+        return None;
+    }
+    if ttl.is_empty() || ttl.len() > 10 || !ttl.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let ttl = ttl.parse::<u32>().ok().filter(|&t| t <= MAX_TTL)?;
+    let (rtype, rdata) = if rtype.eq_ignore_ascii_case("A") {
+        let a: std::net::Ipv4Addr = address.parse().ok()?;
+        (A, Bytes::copy_from_slice(&a.octets()))
+    } else if rtype.eq_ignore_ascii_case("AAAA") {
+        let a: std::net::Ipv6Addr = address.parse().ok()?;
+        (AAAA, Bytes::copy_from_slice(&a.octets()))
+    } else {
+        return None;
+    };
+    Some(Record {
+        owner: plain_owner(owner, origin)?,
+        rtype,
+        ttl,
+        rdata,
+    })
+}
+
+/// An owner of [`plain_address`]'s shape as a name below or at `origin`.
+fn plain_owner(text: &str, origin: &Name) -> Option<Name> {
+    if text == "@" {
+        return Some(origin.clone());
+    }
+    let (labels, absolute) = match text.strip_suffix('.') {
+        Some(labels) => (labels, true),
+        None => (text, false),
+    };
+    let mut wire = Vec::with_capacity(text.len() + 1 + origin.as_wire().len());
+    for label in labels.split('.') {
+        let plain = label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if label.is_empty() || label.len() > 63 || !plain {
+            return None;
+        }
+        wire.push(label.len() as u8);
+        wire.extend(label.bytes().map(|b| b.to_ascii_lowercase()));
+    }
+    if absolute {
+        wire.push(0);
+    } else {
+        wire.extend_from_slice(origin.as_wire());
+    }
+    if wire.len() > 255 {
+        return None;
+    }
+    Name::from_wire(&wire).ok()
 }
 
 /// An entry whose type is one of [`crate::present::parses`], rewritten with its RDATA in the
@@ -835,7 +936,7 @@ mod tests {
     /// One pass over the whole file, as [`parse_zonefile`] reads a small one.
     fn one_pass(text: &str) -> Result<Vec<ParsedLine>, TextError> {
         let entries: Vec<Logical<'_>> = logical_entries(text).collect();
-        parse_entries(&entries, text.len(), &origin(), 300, None)
+        parse_entries(&entries, text.len(), &origin(), 300, None, false)
     }
 
     fn same(a: &Result<Vec<ParsedLine>, TextError>, b: &Result<Vec<ParsedLine>, TextError>) {
@@ -920,5 +1021,59 @@ mod tests {
         );
         let small = "@ 300 IN NS ns1\n";
         assert!(split_point(&logical_entries(small).collect::<Vec<_>>()).is_none());
+    }
+
+    /// Every entry of the plain shape gives what the scanner gives (record, or error and its
+    /// line), and every entry near it that is not plain is left to the scanner.
+    #[test]
+    fn plain_entries_read_as_the_scanner_reads_them() {
+        let long = "a".repeat(63);
+        let too_long = "a".repeat(64);
+        let deep = vec!["abcdefghij"; 24].join(".");
+        let lines = [
+            "h1 300 IN A 192.0.2.1".to_string(),
+            "H1.Sub 0300 in a 192.0.2.1 ; a comment".into(),
+            "@ 60 IN AAAA 2001:DB8::1".into(),
+            "abs.example.com. 60 IN A 10.0.0.1".into(),
+            "other.example.org. 60 IN A 10.0.0.1".into(),
+            "_srv._tcp 60 IN A 10.0.0.1\r".into(),
+            "h2\t300\tIN\tAAAA\t::ffff:192.0.2.9".into(),
+            "h3 0 IN A 0.0.0.0".into(),
+            "h4 2147483647 IN A 1.2.3.4".into(),
+            "h5 2147483648 IN A 1.2.3.4".into(),
+            "h6 99999999999 IN A 1.2.3.4".into(),
+            "h7 300 IN A 01.2.3.4".into(),
+            "h8 300 IN A 1.2.3".into(),
+            "h9 300 IN A 256.1.1.1".into(),
+            "h10 300 IN AAAA 1::2::3".into(),
+            "h11 300 IN AAAA fe80::1%eth0".into(),
+            "h12 300 IN A 1.2.3.4 extra".into(),
+            "h13 IN 300 A 1.2.3.4".into(),
+            "h14 300 CH A 1.2.3.4".into(),
+            "h15 300 IN A 1.2.3.4;no space".into(),
+            format!("{long} 300 IN A 1.2.3.4"),
+            format!("{too_long} 300 IN A 1.2.3.4"),
+            format!("{deep} 300 IN A 1.2.3.4"),
+            "a..b 300 IN A 1.2.3.4".into(),
+            "*.w 300 IN A 1.2.3.4".into(),
+            "h16 300 IN A 1.2.3.4\n   300 IN TXT \"same owner\"".into(),
+            "h17 300 IN A 1.2.3.4\n; only a comment".into(),
+            "h18 300 IN A 1.2.3.4\n\n".into(),
+            "h19 300 IN AAAA 2001:db8:0:0:0:0:0:1 ; x".into(),
+            "h20 300 IN AAAA 2001:db8::1:2:3:4:5:6:7".into(),
+            "h21 300 IN A 1.2.3.4.".into(),
+            "h-22 300 IN A +1.2.3.4".into(),
+        ];
+        for line in &lines {
+            let text = format!("{line}\nnext 300 IN A 192.0.2.200\n");
+            let entries: Vec<Logical<'_>> = logical_entries(&text).collect();
+            let scanner = parse_entries(&entries, text.len(), &origin(), 300, None, false);
+            let plain = parse_entries(&entries, text.len(), &origin(), 300, None, true);
+            same(&scanner, &plain);
+        }
+        // The plain entries are the ones taken without the scanner.
+        assert!(plain_address("h1 300 IN A 192.0.2.1", &origin()).is_some());
+        assert!(plain_address("@ 60 IN AAAA 2001:DB8::1", &origin()).is_some());
+        assert!(plain_address("h13 IN 300 A 1.2.3.4", &origin()).is_none());
     }
 }
