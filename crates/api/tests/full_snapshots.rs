@@ -28,6 +28,17 @@ fn id_of<'a>(records: &'a [Value], name: &str, content: &str) -> &'a str {
         .unwrap()
 }
 
+/// A harness with a full zone `example.com` holding [`hosts`]`(n)`, imported; the zone's id
+/// and its records as listed.
+async fn imported(n: usize) -> (Harness, String, Vec<Value>) {
+    let h = Harness::new();
+    let z = h.zone("example.com").await;
+    let (status, v) = h.import(&z, &hosts(n), false).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let records = h.records(&z).await;
+    (h, z, records)
+}
+
 async fn get(h: &Harness, z: &str, id: &str) -> (StatusCode, Value) {
     h.call("GET", &format!("/zones/{z}/dns_records/{id}"), None)
         .await
@@ -86,10 +97,7 @@ fn count_added(redo: &[tandem_zone::ZoneDiff]) -> usize {
 
 #[tokio::test]
 async fn an_imported_record_keeps_its_id_through_edits_and_restarts() {
-    let h = Harness::new();
-    let z = h.zone("example.com").await;
-    h.import(&z, &hosts(20), false).await;
-    let records = h.records(&z).await;
+    let (h, z, records) = imported(20).await;
     let id = id_of(&records, "h3.example.com", "10.0.0.3").to_string();
     let other = id_of(&records, "h4.example.com", "10.0.0.4").to_string();
     let rows = h.store.record_keys(&z).unwrap().len();
@@ -217,10 +225,7 @@ async fn a_record_with_a_row_is_not_found_by_its_content_id() {
 
 #[tokio::test]
 async fn a_replacing_import_changes_ttls_and_removes_records_without_rows() {
-    let h = Harness::new();
-    let z = h.zone("example.com").await;
-    h.import(&z, &hosts(10), false).await;
-    let records = h.records(&z).await;
+    let (h, z, records) = imported(10).await;
     let h1 = id_of(&records, "h1.example.com", "10.0.0.1").to_string();
     let mut file = String::from("@ 3600 IN NS ns1.example.net.\n");
     file.push_str("h1 900 IN A 10.0.0.1\nh2 300 IN A 10.0.0.2\nnew 300 IN A 192.0.2.9\n");
@@ -284,10 +289,8 @@ async fn an_import_of_more_than_half_the_zone_leaves_a_snapshot_not_a_journal_en
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_listing_during_edits_shows_each_record_once() {
-    let h = std::sync::Arc::new(Harness::new());
-    let z = h.zone("example.com").await;
-    h.import(&z, &hosts(200), false).await;
-    let records = h.records(&z).await;
+    let (h, z, records) = imported(200).await;
+    let h = std::sync::Arc::new(h);
     let total = records.len();
     let ids: Vec<String> = records
         .iter()

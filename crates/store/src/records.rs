@@ -484,7 +484,8 @@ impl crate::storage::RecordStore for Store {
     fn taken_content_ids(&self, zone_id: &str) -> Result<Vec<String>, StoreError> {
         let conn = self.read_conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT id, owner, type, ttl, rdata FROM records WHERE zone_id = ?1 AND from_content = 1",
+            "SELECT id, owner, type, ttl, rdata FROM records INDEXED BY records_from_content \
+             WHERE zone_id = ?1 AND from_content = 1",
         )?;
         let mut rows = stmt.query([zone_id])?;
         let mut out = Vec::new();

@@ -272,6 +272,7 @@ DROP INDEX journal_zone;
 const V12_FULL_SNAPSHOTS: &str = "
 ALTER TABLE records ADD COLUMN from_content INTEGER NOT NULL DEFAULT 0
     CHECK (from_content IN (0, 1));
+CREATE INDEX records_from_content ON records(zone_id) WHERE from_content = 1;
 ";
 
 /// Every migration, oldest first.

@@ -1,8 +1,11 @@
-//! Snapshots: the records of a `secondary` zone at one serial as one checksummed blob in
+//! Snapshots: the records of a zone at one serial as one checksummed blob in
 //! `zone_snapshots` (schema V10), plus the journal of changes since it as the redo log. A
 //! transfer in writes no row per record: an AXFR writes a snapshot, an IXFR its differences
-//! (which the journal holds anyway, for our own secondaries). A restart reads the snapshot in
-//! one pass and replays the journal from its serial to the zone's committed serial.
+//! (which the journal holds anyway, for our own secondaries). An API change of a `full` zone
+//! writes its difference to the journal, and a snapshot when the journal no longer leads from
+//! the last one (`RecordChange::version`); its rows keep only what the API remembers of some
+//! records (schema V12). A restart reads the snapshot in one pass and replays the journal
+//! from its serial to the zone's committed serial.
 //!
 //! The rule that keeps the two consistent: journal entries newer than the snapshot are never
 //! dropped without first writing a snapshot at the zone's serial, in the same transaction

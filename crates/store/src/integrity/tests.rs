@@ -196,6 +196,7 @@ fn a_store_counting_by_trigger_is_migrated_to_counting_per_change() {
         let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
         conn.execute_batch(
             "DROP TABLE zone_snapshots;
+             DROP INDEX records_from_content;
              ALTER TABLE records DROP COLUMN from_content;
              DROP INDEX journal_zone_sizes;
              CREATE INDEX journal_zone ON journal(zone_id, seq);
