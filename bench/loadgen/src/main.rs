@@ -12,12 +12,15 @@
 //! tandem-loadgen free-port
 //! tandem-loadgen reflect --listen 127.0.0.1:5300 --duration 30
 //! tandem-loadgen endless-axfr --listen 127.0.0.1:5301 --serial 2 --duration 60
+//! tandem-loadgen ixfr-many --listen 127.0.0.1:5301 --records 1000000 --diffs 1000000 \
+//!     --bump-file /tmp/bump --notify 127.0.0.1:5300 --duration 1800
 //! ```
 
 mod axfr;
 mod endless;
 mod engine;
 mod gen;
+mod ixfr_many;
 mod reflect;
 mod wire;
 
@@ -66,6 +69,33 @@ enum Cmd {
     EndlessAxfr(EndlessArgs),
     /// Transfer a zone with AXFR over TCP, counting RRs without decoding them (AXFR out).
     Axfr(AxfrArgs),
+    /// A primary whose IXFR holds very many one-record differences (IXFR-in benchmark).
+    IxfrMany(IxfrManyArgs),
+}
+
+#[derive(Args, Debug)]
+struct IxfrManyArgs {
+    /// Loopback address to serve on (UDP and TCP).
+    #[arg(long)]
+    listen: SocketAddr,
+    /// Zone origin.
+    #[arg(long, default_value = "bench.test")]
+    origin: String,
+    /// A records h0..h{N-1} of the zone.
+    #[arg(long, default_value_t = 1_000_000)]
+    records: u64,
+    /// Records changed from serial 1 to 1+D, one difference each (at most --records).
+    #[arg(long, default_value_t = 1_000_000)]
+    diffs: u64,
+    /// The zone moves to serial 1+D once this file exists (and one AXFR of serial 1 was sent).
+    #[arg(long)]
+    bump_file: PathBuf,
+    /// Send a NOTIFY here (loopback) when the zone moves to serial 1+D.
+    #[arg(long)]
+    notify: Option<SocketAddr>,
+    /// Seconds to serve.
+    #[arg(long, default_value_t = 600.0)]
+    duration: f64,
 }
 
 #[derive(Args, Debug)]
@@ -393,6 +423,19 @@ fn main() -> ExitCode {
             }),
         Some(Cmd::EndlessAxfr(a)) => secs(a.duration, "--duration")
             .and_then(|d| endless::serve(a.listen, a.serial, d))
+            .map(|()| true),
+        Some(Cmd::IxfrMany(a)) => secs(a.duration, "--duration")
+            .and_then(|duration| {
+                ixfr_many::serve(&ixfr_many::Options {
+                    listen: a.listen,
+                    origin: a.origin.clone(),
+                    records: a.records,
+                    diffs: a.diffs,
+                    duration,
+                    bump_file: a.bump_file.clone(),
+                    notify: a.notify,
+                })
+            })
             .map(|()| true),
         Some(Cmd::Axfr(a)) => ensure_loopback(&a.server)
             .and_then(|()| secs(a.timeout, "--timeout"))
