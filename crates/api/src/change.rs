@@ -241,7 +241,7 @@ pub(crate) fn commit(state: &ApiState, zone: &ZoneRow, edit: Edit) -> Result<Com
         journal: Some(JournalWrite {
             from_serial: current,
             to_serial: serial,
-            diff,
+            diff: std::borrow::Cow::Owned(diff),
             zone_records: next.record_count(),
             limits: state.config().journal,
         }),
@@ -254,6 +254,7 @@ pub(crate) fn commit(state: &ApiState, zone: &ZoneRow, edit: Edit) -> Result<Com
     let Some(JournalWrite { diff, .. }) = change.journal else {
         return Err(ApiError::internal("the change lost its difference"));
     };
+    let diff = diff.into_owned();
     tracing::info!(
         zone = %zone.name,
         serial,

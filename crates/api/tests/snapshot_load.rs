@@ -83,7 +83,7 @@ fn a_secondary_zone_loads_from_its_snapshot_and_the_journal_since() {
     let store = Store::open(dir.path()).unwrap();
     let z = secondary(&store);
     let v2 = version(2, 3);
-    let write = |contents, v: &ZoneVersion, journal: Vec<JournalWrite>| {
+    let write = |contents, v: &ZoneVersion, journal: Vec<JournalWrite<'_>>| {
         store
             .apply_transfer(&TransferWrite {
                 zone_id: &z,
@@ -109,7 +109,7 @@ fn a_secondary_zone_loads_from_its_snapshot_and_the_journal_since() {
         vec![JournalWrite {
             from_serial: 2,
             to_serial: 3,
-            diff,
+            diff: std::borrow::Cow::Owned(diff),
             zone_records: v3.record_count(),
             limits: JournalLimits::default(),
         }],

@@ -46,11 +46,11 @@ fn main() {
         modified: now(),
     };
     store.create_zone(&z, &[]).unwrap();
-    let writes: Vec<JournalWrite> = (1..=n)
+    let writes: Vec<JournalWrite<'_>> = (1..=n)
         .map(|s| JournalWrite {
             from_serial: s,
             to_serial: s + 1,
-            diff: ZoneDiff {
+            diff: std::borrow::Cow::Owned(ZoneDiff {
                 removed: vec![soa(s)],
                 added: vec![
                     soa(s + 1),
@@ -61,7 +61,7 @@ fn main() {
                         s.to_be_bytes().to_vec(),
                     ),
                 ],
-            },
+            }),
             zone_records: 1_000_000,
             limits: JournalLimits::default(),
         })

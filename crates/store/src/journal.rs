@@ -4,6 +4,7 @@
 
 use crate::{format_time, now, Store, StoreError};
 use rusqlite::{params, Connection, Transaction};
+use std::borrow::Cow;
 use tandem_zone::ZoneDiff;
 
 /// A zone's history without its differences: sizes for trimming, serials for chains, the
@@ -40,12 +41,14 @@ impl Default for JournalLimits {
     }
 }
 
-/// One difference to journal with a record change.
+/// One difference to journal with a record change. An incoming IXFR lends its differences
+/// (most of a million of them are never written: only the newest that fit the limits are), an
+/// API change gives its own.
 #[derive(Clone, Debug)]
-pub struct JournalWrite {
+pub struct JournalWrite<'a> {
     pub from_serial: u32,
     pub to_serial: u32,
-    pub diff: ZoneDiff,
+    pub diff: Cow<'a, ZoneDiff>,
     /// Records in the zone after the change: history much larger than the zone is dropped,
     /// since an AXFR would then be cheaper than the IXFR.
     pub zone_records: usize,
@@ -61,7 +64,7 @@ pub struct JournalWrite {
 pub(crate) fn append(
     tx: &Transaction<'_>,
     zone_id: &str,
-    writes: &[JournalWrite],
+    writes: &[JournalWrite<'_>],
 ) -> Result<(), StoreError> {
     let Some(last) = writes.last() else {
         return Ok(());
@@ -77,7 +80,7 @@ pub(crate) fn append(
     // the zone's snapshot is written instead (`snapshot::write_if_unchained`) of a second
     // copy of the zone in the journal.
     let (mut count, mut bytes, mut records) = (0usize, 0usize, 0usize);
-    let mut kept: Vec<(&JournalWrite, Vec<u8>)> = Vec::new();
+    let mut kept: Vec<(&JournalWrite<'_>, Vec<u8>)> = Vec::new();
     for w in writes.iter().rev() {
         if w.diff.len() > (w.zone_records / 2).max(limits.min_records_budget) {
             break;
@@ -368,7 +371,7 @@ pub(crate) mod tests {
                 journal: Some(JournalWrite {
                     from_serial: from,
                     to_serial: from + 1,
-                    diff,
+                    diff: Cow::Owned(diff),
                     zone_records,
                     limits,
                 }),
@@ -465,10 +468,10 @@ pub(crate) mod tests {
             .map(|s| JournalWrite {
                 from_serial: s,
                 to_serial: s + 1,
-                diff: ZoneDiff {
+                diff: Cow::Owned(ZoneDiff {
                     removed: vec![soa(s)],
                     added: vec![soa(s + 1), a(s as u8)],
-                },
+                }),
                 zone_records: 100,
                 limits,
             })

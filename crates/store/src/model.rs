@@ -281,7 +281,7 @@ impl Page {
 /// settings, an automatic TTL, times). So a delete names a row that may not exist, and an
 /// update writes a row that may not exist yet.
 #[derive(Clone, Debug, Default)]
-pub struct RecordChange {
+pub struct RecordChange<'a> {
     pub zone_id: String,
     pub serial: u32,
     /// Ids of the rows to delete, where they exist.
@@ -292,7 +292,7 @@ pub struct RecordChange {
     /// New rows.
     pub inserts: Vec<RecordRow>,
     /// The difference to journal in the same transaction (full zones; `None` writes none).
-    pub journal: Option<crate::JournalWrite>,
+    pub journal: Option<crate::JournalWrite<'a>>,
     /// The zone's version after the change. When the journal no longer leads from the zone's
     /// snapshot to it (the change trimmed the history), a snapshot of it is written in the
     /// same transaction ([`crate::snapshot::write_if_unchained`]).

@@ -563,7 +563,7 @@ impl crate::storage::RecordStore for Store {
         raw.map(record_from_raw).transpose()
     }
 
-    fn apply_record_change(&self, change: &RecordChange) -> Result<(), StoreError> {
+    fn apply_record_change(&self, change: &RecordChange<'_>) -> Result<(), StoreError> {
         let mut conn = self.write_conn();
         let tx = conn.transaction()?;
         let mut counted = 0i64;

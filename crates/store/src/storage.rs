@@ -173,7 +173,7 @@ pub trait RecordStore {
 
     /// Writes one change and the zone's new serial in one transaction: all of it or nothing.
     /// Deleting or updating a row that is not in the zone fails the whole change.
-    fn apply_record_change(&self, change: &RecordChange) -> Result<(), StoreError>;
+    fn apply_record_change(&self, change: &RecordChange<'_>) -> Result<(), StoreError>;
 }
 
 /// The IXFR journal (RFC 1995): the changes of each zone, oldest first.

@@ -66,7 +66,7 @@ impl SecondaryControl for StoreTransferControl {
                 Some(JournalWrite {
                     from_serial: d.from_serial()?,
                     to_serial: d.to_serial()?,
-                    diff: d.clone(),
+                    diff: std::borrow::Cow::Borrowed(d),
                     zone_records: c.version.record_count(),
                     limits: self.journal,
                 })

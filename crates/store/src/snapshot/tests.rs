@@ -82,7 +82,7 @@ fn transfer(
             .map(|d| JournalWrite {
                 from_serial: d.from_serial().unwrap(),
                 to_serial: d.to_serial().unwrap(),
-                diff: d.clone(),
+                diff: std::borrow::Cow::Borrowed(d),
                 zone_records: next.record_count(),
                 limits,
             })

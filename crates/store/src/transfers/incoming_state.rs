@@ -33,7 +33,7 @@ pub struct TransferWrite<'a> {
     pub version: &'a ZoneVersion,
     /// Differences to journal, so that our own secondaries can IXFR from us (and, since the
     /// last snapshot, the redo log).
-    pub journal: Vec<JournalWrite>,
+    pub journal: Vec<JournalWrite<'a>>,
     pub at: DateTime<Utc>,
 }
 
