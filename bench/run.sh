@@ -1101,7 +1101,7 @@ measure_ixfr() {
         fi
     done
     XFR_COMMANDS+=("curl -X POST -H \"Authorization: Bearer \$TOKEN\" -d '{\"type\":\"A\",\"name\":\"ixfr-N.bench.test\",\"content\":\"192.0.2.N\",\"ttl\":300}' http://PRIMARY_API/client/v4/zones/ZONE/dns_records   # timer starts at its answer"
-        "tandem-loadgen probe --server 127.0.0.1:PORT --name bench.test --type SOA --min-serial NEW --interval-ms 20 --wait 30   # per secondary, in parallel")
+        "tandem-loadgen probe --server 127.0.0.1:PORT --name bench.test --type SOA --min-serial NEW --interval-ms 2 --wait 30   # per secondary, in parallel")
     for ((i = 1; i <= IXFR_CHANGES; i++)); do
         # More than Tandem's --min-soa-check-interval-ms (1 s) since the last
         # change, so each change is a fresh NOTIFY-caused check everywhere.
@@ -1111,10 +1111,10 @@ measure_ixfr() {
         # the change.
         declare -A poll=()
         for s in "${!port[@]}"; do
-            start_poll "${port[$s]}" 20 "$want" 30 "$XFR_DIR/ixfr/$s.$i"
+            start_poll "${port[$s]}" 2 "$want" 30 "$XFR_DIR/ixfr/$s.$i"
             poll[$s]=$POLL_PID
         done
-        start_poll "$IP_PORT" 20 "$want" 30 "$XFR_DIR/ixfr/primary.$i"
+        start_poll "$IP_PORT" 2 "$want" 30 "$XFR_DIR/ixfr/primary.$i"
         poll[primary]=$POLL_PID
         sleep 0.1
         t0=$(us_now)
@@ -1187,7 +1187,7 @@ xfr_report() {
         echo "Not measured (see the log)."
         echo
     else
-        echo "Time from the answer of Tandem's POST .../dns_records to the first answer of each secondary (an SOA query every 20 ms) that shows the new serial. Tandem sends the NOTIFY of a change at once when no round went out in the last 100 ms; changes closer together share one round."
+        echo "Time from the answer of Tandem's POST .../dns_records to the first answer of each secondary (an SOA query every 2 ms) that shows the new serial. Tandem sends the NOTIFY of a change at once when no round went out in the last 100 ms; changes closer together share one round."
         echo
         echo "| secondary | ms (median) | ms (max) | ms of each change | transfers |"
         echo "|---|---:|---:|---|---|"
