@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 
 use crate::engine::ensure_loopback;
+use crate::wire::question;
 
 /// Octets of records per message (plus header and question).
 const MESSAGE_RECORDS_BYTES: usize = 16 * 1024;
@@ -121,27 +122,6 @@ fn connection(mut s: TcpStream, serial: u32, sent: &Sent) -> std::io::Result<()>
                 .fetch_add(out.len() as u64 + 2, Ordering::Relaxed);
         }
     }
-}
-
-/// The end of the question section and the question type of a query with one question.
-fn question(msg: &[u8]) -> Option<(usize, u16)> {
-    if msg.len() < 12 || msg[4..6] != [0, 1] {
-        return None;
-    }
-    let mut i = 12;
-    loop {
-        let l = *msg.get(i)? as usize;
-        i += 1;
-        if l == 0 {
-            break;
-        }
-        if l > 63 {
-            return None;
-        }
-        i += l;
-    }
-    let qtype = u16::from_be_bytes([*msg.get(i)?, *msg.get(i + 1)?]);
-    Some((i + 4, qtype))
 }
 
 /// A response header (QR, AA, the request's id) and the question, with no records yet.

@@ -37,7 +37,9 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 
 use crate::engine::ensure_loopback;
-use crate::wire::{encode_name, rcode_name, skip_name, soa_rdata_serial, QuerySet, HEADER_LEN};
+use crate::wire::{
+    encode_name, question, rcode_name, skip_name, soa_rdata_serial, QuerySet, HEADER_LEN,
+};
 
 /// Octets of records per message (plus the length prefix, header and question); a record is
 /// at most 51 octets, so no message comes near 65535.
@@ -254,21 +256,8 @@ fn parse_request(msg: &[u8], apex: &[u8]) -> Option<Request> {
     }
     let count = |at: usize| u16::from_be_bytes([msg[at], msg[at + 1]]);
     let (ancount, nscount) = (count(6), count(8));
-    let mut i = HEADER_LEN;
-    loop {
-        let l = *msg.get(i)? as usize;
-        i += 1;
-        if l == 0 {
-            break;
-        }
-        if l > 63 {
-            return None;
-        }
-        i += l;
-    }
-    let ours = msg.get(HEADER_LEN..i)?.eq_ignore_ascii_case(apex);
-    let qtype = u16::from_be_bytes([*msg.get(i)?, *msg.get(i + 1)?]);
-    let qend = i + 4;
+    let (qend, qtype) = question(msg)?;
+    let ours = msg.get(HEADER_LEN..qend - 4)?.eq_ignore_ascii_case(apex);
     if qend > msg.len() {
         return None;
     }

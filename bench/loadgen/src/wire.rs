@@ -163,6 +163,27 @@ pub fn skip_name(msg: &[u8], mut pos: usize) -> Option<usize> {
     }
 }
 
+/// The end of the question section and the question type of a query with one question.
+pub fn question(msg: &[u8]) -> Option<(usize, u16)> {
+    if msg.len() < HEADER_LEN || msg[4..6] != [0, 1] {
+        return None;
+    }
+    let mut i = HEADER_LEN;
+    loop {
+        let l = *msg.get(i)? as usize;
+        i += 1;
+        if l == 0 {
+            break;
+        }
+        if l > 63 {
+            return None;
+        }
+        i += l;
+    }
+    let qtype = u16::from_be_bytes([*msg.get(i)?, *msg.get(i + 1)?]);
+    Some((i + 4, qtype))
+}
+
 /// The serial of the first SOA record in the answer section of `resp`,
 /// whose question section ends at `question_end`.
 pub fn soa_serial(resp: &[u8], question_end: usize) -> Option<u32> {

@@ -39,6 +39,12 @@ async fn imported(n: usize) -> (Harness, String, Vec<Value>) {
     (h, z, records)
 }
 
+/// The version `example.com` serves.
+fn served(h: &Harness) -> std::sync::Arc<tandem_zone::ZoneVersion> {
+    let apex = tandem_zone::Name::parse("example.com").unwrap();
+    h.zones.get(&apex).unwrap().current().unwrap()
+}
+
 async fn get(h: &Harness, z: &str, id: &str) -> (StatusCode, Value) {
     h.call("GET", &format!("/zones/{z}/dns_records/{id}"), None)
         .await
@@ -68,12 +74,7 @@ async fn an_import_writes_no_row_per_record_and_its_records_go_by_content_id() {
 
     let records = h.records(&z).await;
     assert_eq!(records.len(), rows_before + 300);
-    let version = h
-        .zones
-        .get(&tandem_zone::Name::parse("example.com").unwrap())
-        .unwrap()
-        .current()
-        .unwrap();
+    let version = served(&h);
     for r in version.records() {
         if r.owner.to_api().starts_with('h') {
             let id = content_id(&z, &r);
@@ -202,12 +203,7 @@ async fn a_record_with_a_row_is_not_found_by_its_content_id() {
         )
         .await;
     let id = v["id"].as_str().unwrap();
-    let version = h
-        .zones
-        .get(&tandem_zone::Name::parse("example.com").unwrap())
-        .unwrap()
-        .current()
-        .unwrap();
+    let version = served(&h);
     let www = version
         .records()
         .find(|r| r.owner.to_api() == "www.example.com")
