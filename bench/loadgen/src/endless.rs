@@ -4,7 +4,7 @@
 //! limit"), in messages of about 16 KiB, until the client closes the connection. It never
 //! sends the closing SOA, so only the secondary's own limits stop the transfer.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 
 use crate::engine::ensure_loopback;
-use crate::wire::question;
+use crate::wire::{question, read_tcp_message};
 
 /// Octets of records per message (plus header and question).
 const MESSAGE_RECORDS_BYTES: usize = 16 * 1024;
@@ -24,6 +24,18 @@ pub struct Sent {
     pub transfers: AtomicU64,
     pub records: AtomicU64,
     pub octets: AtomicU64,
+}
+
+impl Sent {
+    /// The totals as one JSON line.
+    pub fn json(&self) -> String {
+        format!(
+            "{{\"transfers\": {}, \"records\": {}, \"octets\": {}}}",
+            self.transfers.load(Ordering::Relaxed),
+            self.records.load(Ordering::Relaxed),
+            self.octets.load(Ordering::Relaxed)
+        )
+    }
 }
 
 /// Serves on `listen` (UDP and TCP) for `duration`; prints a JSON line of what was sent.
@@ -54,23 +66,13 @@ pub fn serve(listen: SocketAddr, serial: u32, duration: Duration) -> Result<()> 
                     let _ = connection(stream, serial, &sent);
                     // One line per connection closed, so a caller that stops the primary
                     // early still has the totals.
-                    println!(
-                        "{{\"transfers\": {}, \"records\": {}, \"octets\": {}}}",
-                        sent.transfers.load(Ordering::Relaxed),
-                        sent.records.load(Ordering::Relaxed),
-                        sent.octets.load(Ordering::Relaxed)
-                    );
+                    println!("{}", sent.json());
                 });
             }
             Err(_) => std::thread::sleep(Duration::from_millis(20)),
         }
     }
-    println!(
-        "{{\"transfers\": {}, \"records\": {}, \"octets\": {}}}",
-        sent.transfers.load(Ordering::Relaxed),
-        sent.records.load(Ordering::Relaxed),
-        sent.octets.load(Ordering::Relaxed)
-    );
+    println!("{}", sent.json());
     Ok(())
 }
 
@@ -79,10 +81,7 @@ fn connection(mut s: TcpStream, serial: u32, sent: &Sent) -> std::io::Result<()>
     s.set_nonblocking(false)?;
     s.set_read_timeout(Some(Duration::from_secs(30)))?;
     loop {
-        let mut len = [0u8; 2];
-        s.read_exact(&mut len)?;
-        let mut msg = vec![0u8; usize::from(u16::from_be_bytes(len))];
-        s.read_exact(&mut msg)?;
+        let msg = read_tcp_message(&mut s)?;
         let Some((qend, qtype)) = question(&msg) else {
             return Ok(());
         };

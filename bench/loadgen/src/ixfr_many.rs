@@ -27,18 +27,20 @@
 //! is answered REFUSED. Each finished (or broken) transfer prints one JSON line on stdout, and
 //! the end of `--duration` prints the totals, as `endless-axfr` does.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
+use crate::endless::Sent;
 use crate::engine::ensure_loopback;
 use crate::wire::{
-    encode_name, question, rcode_name, skip_name, soa_rdata_serial, QuerySet, HEADER_LEN,
+    encode_name, question, rcode_name, read_tcp_message, skip_name, soa_rdata_serial, QuerySet,
+    HEADER_LEN,
 };
 
 /// Octets of records per message (plus the length prefix, header and question); a record is
@@ -296,14 +298,6 @@ fn short_answer(req: &[u8], r: &Request, rcode: u8, soa: Option<u32>) -> Vec<u8>
     out
 }
 
-/// What the primary sent, for the report.
-#[derive(Default)]
-struct Sent {
-    transfers: AtomicU64,
-    records: AtomicU64,
-    octets: AtomicU64,
-}
-
 /// The state shared by all threads.
 struct Shared {
     zone: Zone,
@@ -415,13 +409,7 @@ pub fn serve(opts: &Options) -> Result<()> {
             Err(_) => std::thread::sleep(Duration::from_millis(20)),
         }
     }
-    let s = &shared.sent;
-    println!(
-        "{{\"transfers\": {}, \"records\": {}, \"octets\": {}}}",
-        s.transfers.load(Ordering::Relaxed),
-        s.records.load(Ordering::Relaxed),
-        s.octets.load(Ordering::Relaxed)
-    );
+    println!("{}", shared.sent.json());
     Ok(())
 }
 
@@ -477,10 +465,7 @@ fn connection(mut s: TcpStream, shared: &Shared) -> io::Result<()> {
     s.set_nonblocking(false)?;
     s.set_read_timeout(Some(Duration::from_secs(30)))?;
     loop {
-        let mut len = [0u8; 2];
-        s.read_exact(&mut len)?;
-        let mut msg = vec![0u8; usize::from(u16::from_be_bytes(len))];
-        s.read_exact(&mut msg)?;
+        let msg = read_tcp_message(&mut s)?;
         let Some(r) = parse_request(&msg, &shared.apex) else {
             return Ok(());
         };

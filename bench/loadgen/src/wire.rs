@@ -184,6 +184,15 @@ pub fn question(msg: &[u8]) -> Option<(usize, u16)> {
     Some((i + 4, qtype))
 }
 
+/// One DNS message from a TCP stream (RFC 1035 §4.2.2: a two-octet length, then the message).
+pub fn read_tcp_message(s: &mut impl std::io::Read) -> std::io::Result<Vec<u8>> {
+    let mut len = [0u8; 2];
+    s.read_exact(&mut len)?;
+    let mut msg = vec![0u8; usize::from(u16::from_be_bytes(len))];
+    s.read_exact(&mut msg)?;
+    Ok(msg)
+}
+
 /// The serial of the first SOA record in the answer section of `resp`,
 /// whose question section ends at `question_end`.
 pub fn soa_serial(resp: &[u8], question_end: usize) -> Option<u32> {
