@@ -232,29 +232,23 @@ pub(crate) fn commit(state: &ApiState, zone: &ZoneRow, edit: Edit) -> Result<Com
 
     let mut updates = vec![soa.clone()];
     updates.extend(edit.updates.into_iter().map(|(_, row)| row));
-    let mut change = RecordChange {
-        zone_id: zone.id.clone(),
-        serial,
-        deletes: edit.deletes.into_iter().map(|(id, _)| id).collect(),
-        updates,
-        inserts: edit.inserts,
-        journal: Some(JournalWrite {
-            from_serial: current,
-            to_serial: serial,
-            diff: std::borrow::Cow::Owned(diff),
-            zone_records: next.record_count(),
-            limits: state.config().journal,
-        }),
-        version: None,
-    };
     served.commit(next, Durability::BeforeServing, |next| {
-        change.version = Some(next.clone());
-        state.store().apply_record_change(&change)
+        state.store().apply_record_change(&RecordChange {
+            zone_id: zone.id.clone(),
+            serial,
+            deletes: edit.deletes.into_iter().map(|(id, _)| id).collect(),
+            updates,
+            inserts: edit.inserts,
+            journal: Some(JournalWrite {
+                from_serial: current,
+                to_serial: serial,
+                diff: std::borrow::Cow::Borrowed(&diff),
+                zone_records: next.record_count(),
+                limits: state.config().journal,
+            }),
+            version: Some(next.clone()),
+        })
     })?;
-    let Some(JournalWrite { diff, .. }) = change.journal else {
-        return Err(ApiError::internal("the change lost its difference"));
-    };
-    let diff = diff.into_owned();
     tracing::info!(
         zone = %zone.name,
         serial,
