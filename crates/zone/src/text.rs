@@ -318,19 +318,18 @@ fn plain_owner(text: &str, origin: &Name) -> Option<Name> {
         let plain = label
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        // The length must fit its octet; `Name::from_wire` refuses labels over 63 octets and
+        // names over 255, and lowercases.
         if label.is_empty() || label.len() > 63 || !plain {
             return None;
         }
         wire.push(label.len() as u8);
-        wire.extend(label.bytes().map(|b| b.to_ascii_lowercase()));
+        wire.extend_from_slice(label.as_bytes());
     }
     if absolute {
         wire.push(0);
     } else {
         wire.extend_from_slice(origin.as_wire());
-    }
-    if wire.len() > 255 {
-        return None;
     }
     Name::from_wire(&wire).ok()
 }
@@ -376,19 +375,15 @@ fn own_type_entry(entry: &str) -> Option<Result<String, String>> {
     )
 }
 
+/// What [`may_name_own_type`] looks for: the mnemonics of [`crate::present::parses`] and the
+/// RFC 3597 form.
+const OWN_TYPE_WORDS: [&str; 4] = ["LOC", "CERT", "SMIMEA", "TYPE"];
+
 /// Whether an entry could be of a type of [`crate::present::parses`]: its text holds one of
 /// their mnemonics, or `TYPE` (the RFC 3597 form of any type), in any case. Most entries do
 /// not, and are passed over without being split into tokens.
 fn may_name_own_type(entry: &str) -> bool {
-    use crate::record::rtype::{CERT, LOC, SMIMEA};
-    const WORDS: [&str; 4] = ["LOC", "CERT", "SMIMEA", "TYPE"];
-    debug_assert!(
-        [LOC, CERT, SMIMEA]
-            .iter()
-            .all(|&t| crate::present::parses(t) && WORDS.contains(&rtype_name(t).as_str())),
-        "every type the presentation parser reads is looked for"
-    );
-    WORDS.iter().any(|word| {
+    OWN_TYPE_WORDS.iter().any(|word| {
         entry
             .as_bytes()
             .windows(word.len())
@@ -1075,5 +1070,17 @@ mod tests {
         assert!(plain_address("h1 300 IN A 192.0.2.1", &origin()).is_some());
         assert!(plain_address("@ 60 IN AAAA 2001:DB8::1", &origin()).is_some());
         assert!(plain_address("h13 IN 300 A 1.2.3.4", &origin()).is_none());
+    }
+
+    /// Every type the presentation parser reads is looked for by `may_name_own_type`.
+    #[test]
+    fn own_type_words_name_every_type_the_presentation_parser_reads() {
+        for t in 0..=u16::MAX {
+            if crate::present::parses(t) {
+                assert!(OWN_TYPE_WORDS.contains(&rtype_name(t).as_str()), "{t}");
+            }
+        }
+        assert!(may_name_own_type("x 300 IN loc 1 N 1 E 0m"));
+        assert!(!may_name_own_type("x 300 IN A 192.0.2.1"));
     }
 }
