@@ -596,6 +596,14 @@ mod tests {
         assert!(!other.ours);
     }
 
+    /// The serials of the SOA records of a decoded stream, in order.
+    fn soa_serials(rrs: &[(u16, u32)]) -> Vec<u32> {
+        rrs.iter()
+            .filter(|(t, _)| *t == TYPE_SOA)
+            .map(|(_, s)| *s)
+            .collect()
+    }
+
     #[test]
     fn incremental_stream_has_one_difference_per_serial() {
         let zone = Zone {
@@ -604,12 +612,7 @@ mod tests {
         };
         let rrs = decode(&stream(&ixfr_request(1), zone.incremental()));
         assert_eq!(rrs.len(), 2 + 4 * 3);
-        let serials: Vec<u32> = rrs
-            .iter()
-            .filter(|(t, _)| *t == TYPE_SOA)
-            .map(|(_, s)| *s)
-            .collect();
-        assert_eq!(serials, [4, 1, 2, 2, 3, 3, 4, 4]);
+        assert_eq!(soa_serials(&rrs), [4, 1, 2, 2, 3, 3, 4, 4]);
         // The second difference: h1 from 10.0.0.1 to 172.16.0.1.
         assert_eq!(rrs[6], (TYPE_A, u32::from_be_bytes([10, 0, 0, 1])));
         assert_eq!(rrs[8], (TYPE_A, u32::from_be_bytes([172, 16, 0, 1])));
@@ -641,11 +644,7 @@ mod tests {
             .all(|m| m.len() < MESSAGE_RECORDS_BYTES + 256));
         let rrs = decode(&messages);
         assert_eq!(rrs.len(), 2 + 4 * 20_000);
-        let soas: Vec<u32> = rrs
-            .iter()
-            .filter(|(t, _)| *t == TYPE_SOA)
-            .map(|(_, s)| *s)
-            .collect();
+        let soas = soa_serials(&rrs);
         for k in 0..20_000usize {
             assert_eq!(soas[1 + 2 * k], 1 + k as u32);
             assert_eq!(soas[2 + 2 * k], 2 + k as u32);
