@@ -272,10 +272,10 @@ fn list_merged(
     (rows, total as u64)
 }
 
-/// Records without a row that a listing lately showed, by id: a client lists, then edits by
-/// id (octoDNS, certbot and lexicon do), and the edit then finds its record at once instead of
-/// computing the content id of every record of the zone. What it holds is a hint, checked
-/// against the version; it forgets everything when full.
+/// Records without a row that a listing or a read lately showed, by id: a client lists (or
+/// reads), then edits by id (octoDNS, certbot and lexicon do), and the edit then finds its
+/// record at once instead of computing the content id of every record of the zone. What it
+/// holds is a hint, checked against the version; it forgets everything when full.
 #[derive(Default)]
 pub(crate) struct ShownIds(std::sync::Mutex<foldhash::HashMap<String, (String, Record)>>);
 
@@ -312,9 +312,9 @@ impl ShownIds {
 
 /// The version's record whose id ([`content_id`]) is `id`, as the API shows it.
 ///
-/// A record a listing lately showed is found at once ([`ShownIds`]). Otherwise every record's
-/// id is computed until the first that matches; nothing else is made for the records passed
-/// over. An id that no record can have (not 32 lowercase hex digits) is not
+/// A record a listing or a read lately showed is found at once ([`ShownIds`]). Otherwise
+/// every record's id is computed until the first that matches; nothing else is made for the
+/// records passed over. An id that no record can have (not 32 lowercase hex digits) is not
 /// looked for at all.
 pub(crate) fn served_record(
     zone: &ZoneRow,
@@ -325,15 +325,23 @@ pub(crate) fn served_record(
     if !could_be_content_id(id) {
         return None;
     }
-    let record = match shown.find(zone, version, id) {
-        Some(record) => record,
-        None => version
-            .records()
-            .find(|record| content_id(&zone.id, record) == id)?,
+    let (record, found) = match shown.find(zone, version, id) {
+        Some(record) => (record, false),
+        None => {
+            let record = version
+                .records()
+                .find(|record| content_id(&zone.id, record) == id)?;
+            (record, true)
+        }
     };
     let (content, priority) = api_content(&record);
     let name = record.owner.to_api();
-    Some(row(zone, id.to_string(), name, record, content, priority))
+    let row = row(zone, id.to_string(), name, record, content, priority);
+    // Found by a scan: a read by id is mostly followed by a change by that id.
+    if found {
+        shown.remember(&row);
+    }
+    Some(row)
 }
 
 /// Whether `id` has the form of every [`content_id`]: 32 lowercase hex digits.
