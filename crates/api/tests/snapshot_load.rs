@@ -48,17 +48,23 @@ fn version(serial: u32, hosts: u8) -> ZoneVersion {
     ZoneVersion::build(apex(), [soa(serial), ns].into_iter().chain(a)).unwrap()
 }
 
-fn secondary(store: &Store) -> String {
-    let z = ZoneRow {
+/// A zone `sec.test` of the store's default account, not yet stored.
+fn zone_row(store: &Store, kind: ZoneKind, status: &str, serial: u32) -> ZoneRow {
+    let at = now();
+    ZoneRow {
         id: new_id(),
         account_id: store.default_account().unwrap().id,
         name: "sec.test".into(),
-        kind: ZoneKind::Secondary,
-        status: "pending".into(),
-        serial: 0,
-        created: now(),
-        modified: now(),
-    };
+        kind,
+        status: status.into(),
+        serial,
+        created: at,
+        modified: at,
+    }
+}
+
+fn secondary(store: &Store) -> String {
+    let z = zone_row(store, ZoneKind::Secondary, "pending", 0);
     store.create_zone(&z, &[]).unwrap();
     z.id
 }
@@ -158,16 +164,7 @@ fn a_full_zone_stored_as_rows_gets_a_snapshot_at_start_and_keeps_its_rows() {
         let store = Store::open(dir.path()).unwrap();
         // As an older release stored a full zone: a row per record, no snapshot.
         let at = now();
-        let z = ZoneRow {
-            id: new_id(),
-            account_id: store.default_account().unwrap().id,
-            name: "sec.test".into(),
-            kind: ZoneKind::Full,
-            status: "active".into(),
-            serial: 7,
-            created: at,
-            modified: at,
-        };
+        let z = zone_row(&store, ZoneKind::Full, "active", 7);
         let rows: Vec<RecordRow> = v7.records().map(|r| RecordRow::new(&z.id, r, at)).collect();
         store.create_zone(&z, &rows).unwrap();
         assert!(store.zone_snapshot(&z.id, 7).unwrap().is_none());
